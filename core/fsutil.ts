@@ -1,0 +1,70 @@
+/** Small file-system helpers whose durability rules are decided here, once. */
+
+/**
+ * Writes `data` to `path` so that after a crash the file holds either the old or
+ * the new content, never a mix: write a temp file in the same folder, fsync it,
+ * rename it over the target (atomic on POSIX and NTFS), then fsync the folder so
+ * the rename itself survives a power cut.
+ */
+export async function writeFileDurable(
+  path: string,
+  data: Uint8Array,
+  mode = 0o600,
+): Promise<void> {
+  const dir = dirname(path);
+  const tmp = `${path}.tmp-${crypto.randomUUID()}`;
+  const file = await Deno.open(tmp, { write: true, create: true, truncate: true, mode });
+  try {
+    let off = 0;
+    while (off < data.length) off += await file.write(data.subarray(off));
+    await file.sync();
+  } finally {
+    file.close();
+  }
+  try {
+    if (Deno.build.os !== "windows") await Deno.chmod(tmp, mode);
+    await Deno.rename(tmp, path);
+  } catch (err) {
+    await Deno.remove(tmp).catch(() => {});
+    throw err;
+  }
+  await syncDir(dir);
+}
+
+/** fsyncs a directory so that renames and creations inside it are durable (no-op on Windows). */
+export async function syncDir(dir: string): Promise<void> {
+  if (Deno.build.os === "windows") return;
+  const d = await Deno.open(dir, { read: true });
+  try {
+    await d.sync();
+  } catch {
+    // Some file systems refuse fsync on directories; the rename is still atomic.
+  } finally {
+    d.close();
+  }
+}
+
+/** Returns the folder part of a path (handles both separators). */
+export function dirname(path: string): string {
+  const i = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
+  if (i < 0) return ".";
+  if (i === 0) return path.slice(0, 1);
+  return path.slice(0, i);
+}
+
+/** Joins path segments with the platform's separator. */
+export function join(...parts: string[]): string {
+  const sep = Deno.build.os === "windows" ? "\\" : "/";
+  return parts.filter((p) => p.length > 0).join(sep).replace(/[\\/]+/g, sep);
+}
+
+/** True when `path` exists. */
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * Slows down repeated wrong passphrases: after the n-th failure in a row the next
+ * attempt is refused until 2^(n-1) seconds have passed (capped at 5 minutes).
+ * Together with the vault's PBKDF2 cost this bounds guessing through the admin API.
+ * Kept in memory: an attacker able to restart the hub can already copy the vault
+ * and guess offline, where only the KDF cost protects it.
+ */
+import { HubError } from "../core/mod.ts";
+
+/** Longest wait between attempts. */
+export const MAX_DELAY_MS = 5 * 60_000;
+
+/** Growing-delay gate for passphrase attempts. */
+export class PassphraseThrottle {
+  #failures = 0;
+  #nextAllowed = 0;
+  #now: () => number;
+
+  /** `now` is injectable for tests. */
+  constructor(now: () => number = Date.now) {
+    this.#now = now;
+  }
+
+  /** Consecutive failures so far. */
+  get failures(): number {
+    return this.#failures;
+  }
+
+  /** Throws `too_many_attempts` (429) while the delay runs. */
+  check(): void {
+    const wait = this.#nextAllowed - this.#now();
+    if (wait > 0) {
+      const seconds = Math.ceil(wait / 1000);
+      throw new HubError(
+        "too_many_attempts",
+        429,
+        `Too many wrong passphrases. Try again in ${seconds} s.`,
+        { details: { retryAfterSeconds: seconds, failures: this.#failures } },
+      );
+    }
+  }
+
+  /** Records a failure; returns the delay now imposed in ms. */
+  fail(): number {
+    this.#failures++;
+    const delay = Math.min(1000 * 2 ** (this.#failures - 1), MAX_DELAY_MS);
+    this.#nextAllowed = this.#now() + delay;
+    return delay;
+  }
+
+  /** Clears the count after a success. */
+  succeed(): void {
+    this.#failures = 0;
+    this.#nextAllowed = 0;
+  }
+}

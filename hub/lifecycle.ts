@@ -1,0 +1,386 @@
+/**
+ * The Hub: the one object that owns the lifecycle (new → unlocked ⇄ locked, LAN
+ * server stopped/running) and hands each part what it needs. No other module
+ * keeps global state.
+ */
+import { exists, fromB64u, HubError, join, lockedError, log, sha256Hex } from "../core/mod.ts";
+import { Store, type WallClock } from "../store/mod.ts";
+import {
+  createVault,
+  type CreateVaultOptions,
+  generateSecrets,
+  OpenVault,
+  openVault,
+} from "../vault/mod.ts";
+import { type HubAccess, LanServer, type LanServerOptions } from "../server/mod.ts";
+import { PassphraseThrottle } from "./_throttle.ts";
+
+/** Lifecycle states. */
+export type HubState = "new" | "locked" | "unlocked";
+
+/** Options for {@link Hub}. */
+export interface HubOptions {
+  dataDir: string;
+  version: string;
+  lan: LanServerOptions;
+  /** Vault KDF options (tests lower the cost; the CLI never does). */
+  vault?: CreateVaultOptions;
+  /** Wall clock for the change clock and throttles (tests). */
+  now?: WallClock;
+}
+
+/** What the admin API reports as status. */
+export interface HubStatus {
+  state: HubState;
+  version: string;
+  hub: { id: string; name: string; publicKey: string; fingerprint: string } | null;
+  server: ReturnType<LanServer["status"]>;
+  counts: Record<string, { rows: number; deleted: number }> | null;
+  pendingCloud: { count: number; oldestStamp: number | null } | null;
+  unlockFailures: number;
+}
+
+/** The hub's lifecycle owner. */
+export class Hub {
+  readonly dataDir: string;
+  readonly version: string;
+  readonly vaultPath: string;
+  readonly dbPath: string;
+  readonly server: LanServer;
+  #options: HubOptions;
+  #vault: OpenVault | null = null;
+  #store: Store | null = null;
+  #access: HubAccess | null = null;
+  #throttle: PassphraseThrottle;
+  #busy: Promise<unknown> = Promise.resolve();
+  #vaultExists = false;
+
+  /** Creates the owner; call {@link init} before use. */
+  constructor(options: HubOptions) {
+    this.#options = options;
+    this.dataDir = options.dataDir;
+    this.version = options.version;
+    this.vaultPath = join(options.dataDir, "hub.vault");
+    this.dbPath = join(options.dataDir, "hub.db");
+    this.#throttle = new PassphraseThrottle(options.now ?? Date.now);
+    this.server = new LanServer(options.lan, () => this.#access);
+  }
+
+  /** Reads what is on disk (whether a vault exists). */
+  async init(): Promise<void> {
+    this.#vaultExists = await exists(this.vaultPath);
+  }
+
+  /** Current lifecycle state. */
+  get state(): HubState {
+    if (this.#store) return "unlocked";
+    return this.#vaultExists ? "locked" : "new";
+  }
+
+  /** The open store; throws the locked error when locked. */
+  get store(): Store {
+    if (!this.#store) throw lockedError();
+    return this.#store;
+  }
+
+  /** The open vault; throws the locked error when locked. */
+  get vault(): OpenVault {
+    if (!this.#vault) throw lockedError();
+    return this.#vault;
+  }
+
+  /** Runs lifecycle operations one at a time (no unlock racing a rotate). */
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#busy.then(fn, fn);
+    this.#busy = run.catch(() => {});
+    return run;
+  }
+
+  /** First run: creates the database and the vault sealed with `passphrase`. */
+  setup(passphrase: string): Promise<void> {
+    return this.#serial(async () => {
+      if (this.state !== "new") {
+        throw new HubError("already_set_up", 409, "This hub is already set up. Unlock it instead.");
+      }
+      await Deno.mkdir(this.dataDir, { recursive: true });
+      // A database without a vault can never be opened again (its key was in the
+      // vault); move it aside rather than delete it, then start clean.
+      for (const suffix of ["", "-wal", "-shm", "-journal"]) {
+        const p = this.dbPath + suffix;
+        if (await exists(p)) await Deno.rename(p, `${p}.orphaned-${Date.now()}`);
+      }
+      const secrets = await generateSecrets();
+      // Database first, vault last: a crash in between leaves state "new".
+      const store = Store.open(this.dbPath, secrets.dbKey, { now: this.#options.now });
+      let vault: OpenVault;
+      try {
+        vault = await createVault(this.vaultPath, passphrase, secrets, this.#options.vault);
+      } catch (err) {
+        store.close();
+        for (const suffix of ["", "-wal", "-shm"]) {
+          await Deno.remove(this.dbPath + suffix).catch(() => {});
+        }
+        throw err;
+      }
+      this.#vaultExists = true;
+      await this.#opened(vault, store);
+      log("info", "hub.setup", { hubId: secrets.hubId });
+    });
+  }
+
+  /** Opens the vault and the database. Wrong passphrases are slowed down. */
+  unlock(passphrase: string): Promise<void> {
+    return this.#serial(async () => {
+      if (this.state === "new") {
+        throw new HubError("not_set_up", 409, "This hub is not set up yet.");
+      }
+      if (this.state === "unlocked") return;
+      const vault = await this.#checkPassphrase(passphrase);
+      if (!(await exists(this.dbPath))) {
+        vault.close();
+        throw new HubError(
+          "db_missing",
+          500,
+          "hub.db is missing next to hub.vault. Restore it from a backup, or reset the hub.",
+        );
+      }
+      const store = await this.#openStore(vault);
+      await this.#opened(vault, store);
+      log("info", "hub.unlocked", {});
+    });
+  }
+
+  /** Verifies a passphrase against the vault file, with the growing delay. */
+  async #checkPassphrase(passphrase: string): Promise<OpenVault> {
+    this.#throttle.check();
+    if (typeof passphrase !== "string" || passphrase.length === 0) {
+      throw new HubError("bad_request", 400, "Enter the passphrase.");
+    }
+    try {
+      const vault = await openVault(this.vaultPath, passphrase);
+      this.#throttle.succeed();
+      return vault;
+    } catch (err) {
+      if (err instanceof HubError && err.code === "wrong_passphrase") {
+        const delay = this.#throttle.fail();
+        log("warn", "hub.wrong_passphrase", { failures: this.#throttle.failures });
+        throw new HubError(
+          "wrong_passphrase",
+          401,
+          `Wrong passphrase. Next attempt allowed in ${Math.ceil(delay / 1000)} s.`,
+          {
+            details: {
+              retryAfterSeconds: Math.ceil(delay / 1000),
+              failures: this.#throttle.failures,
+            },
+          },
+        );
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * Opens the database with the vault's key. If a key rotation was cut short,
+   * the database may be under the pending key: try it, then finish the rotation.
+   */
+  async #openStore(vault: OpenVault): Promise<Store> {
+    const s = vault.secrets;
+    try {
+      const store = Store.open(this.dbPath, s.dbKey, { now: this.#options.now });
+      if (s.pendingDbKey) {
+        await vault.update((v) => {
+          delete v.pendingDbKey;
+        });
+      }
+      return store;
+    } catch (err) {
+      if (!(err instanceof HubError && err.code === "wrong_db_key" && s.pendingDbKey)) {
+        vault.close();
+        throw err;
+      }
+    }
+    const store = Store.open(this.dbPath, s.pendingDbKey, { now: this.#options.now });
+    await vault.update((v) => {
+      v.dbKey = v.pendingDbKey!;
+      delete v.pendingDbKey;
+    });
+    log("info", "hub.rotation_completed_on_unlock", {});
+    return store;
+  }
+
+  async #opened(vault: OpenVault, store: Store): Promise<void> {
+    const s = vault.secrets;
+    const hubPrivateKey = await importX25519Private(s.hubPrivateKey, s.hubPublicKey);
+    this.#vault = vault;
+    this.#store = store;
+    this.#access = {
+      store,
+      hubId: s.hubId,
+      hubName: s.hubName,
+      hubPublicKey: fromB64u(s.hubPublicKey),
+      hubPrivateKey,
+      jwtKey: fromB64u(s.jwtKey),
+    };
+  }
+
+  /** Closes the database and forgets every key. The LAN server keeps answering heartbeats. */
+  lock(): Promise<void> {
+    return this.#serial(() => {
+      this.#lockNow();
+      return Promise.resolve();
+    });
+  }
+
+  #lockNow(): void {
+    if (this.#access) this.#access.jwtKey.fill(0);
+    this.#access = null;
+    this.#store?.close();
+    this.#store = null;
+    this.#vault?.close();
+    this.#vault = null;
+    log("info", "hub.locked", {});
+  }
+
+  /** Re-seals the vault under a new passphrase (the database is untouched). */
+  changePassphrase(current: string, next: string): Promise<void> {
+    return this.#serial(async () => {
+      const vault = this.vault;
+      const check = await this.#checkPassphrase(current);
+      check.close();
+      await vault.changePassphrase(next, this.#options.vault);
+      log("info", "hub.passphrase_changed", {});
+    });
+  }
+
+  /**
+   * Re-encrypts the database under a new random key. Crash-safe in three durable
+   * steps: (1) the vault records the new key as pending, (2) the database is
+   * rekeyed in one journaled transaction, (3) the vault makes the new key current.
+   * An unlock after a crash at any point tries the current key, then the pending one.
+   */
+  rotateKey(): Promise<{ durationMs: number }> {
+    return this.#serial(async () => {
+      const vault = this.vault;
+      const store = this.store;
+      const started = performance.now();
+      const next = crypto.getRandomValues(new Uint8Array(32)).toHex();
+      await vault.update((v) => {
+        v.pendingDbKey = next;
+      });
+      store.rekey(next);
+      await vault.update((v) => {
+        v.dbKey = next;
+        delete v.pendingDbKey;
+      });
+      const durationMs = Math.round(performance.now() - started);
+      log("info", "hub.key_rotated", { durationMs });
+      return { durationMs };
+    });
+  }
+
+  /**
+   * Deletes the clinical data on this hub (it comes back from the cloud on the next
+   * relay). Needs the passphrase; refuses while changes wait for the cloud unless forced.
+   */
+  clear(passphrase: string, force = false): Promise<{ deleted: Record<string, number> }> {
+    return this.#serial(async () => {
+      const store = this.store;
+      const check = await this.#checkPassphrase(passphrase);
+      check.close();
+      const pending = store.pendingCloud();
+      if (pending.count > 0 && !force) {
+        throw new HubError(
+          "changes_pending",
+          409,
+          `${pending.count} changes have not reached the cloud yet; clearing would lose them. ` +
+            "Sync with the cloud first, or clear with force.",
+          { details: { pending: pending.count } },
+        );
+      }
+      const deleted = store.clearData();
+      log("warn", "hub.data_cleared", { forced: force, pendingLost: pending.count });
+      return { deleted };
+    });
+  }
+
+  /** Wipes vault and database (forgotten passphrase). Needs `confirm === "RESET"`. */
+  reset(confirm: string): Promise<void> {
+    return this.#serial(async () => {
+      if (confirm !== "RESET") {
+        throw new HubError("confirm_required", 400, "Type RESET to confirm wiping this hub.");
+      }
+      await this.server.stop();
+      this.#lockNow();
+      // Vault first: without it the database is unreadable, so a crash part-way
+      // leaves a hub that is simply "new".
+      await Deno.remove(this.vaultPath).catch((e) => {
+        if (!(e instanceof Deno.errors.NotFound)) throw e;
+      });
+      this.#vaultExists = false;
+      for (const suffix of ["", "-wal", "-shm", "-journal"]) {
+        await Deno.remove(this.dbPath + suffix).catch(() => {});
+      }
+      this.#throttle.succeed();
+      log("warn", "hub.reset", {});
+    });
+  }
+
+  /** Starts the LAN server (needs an unlocked hub the first time it is set up). */
+  async startServer(): Promise<void> {
+    if (this.state === "new") {
+      throw new HubError("not_set_up", 409, "Set the hub up before starting the server.");
+    }
+    await this.server.start();
+  }
+
+  /** Stops the LAN server. */
+  async stopServer(): Promise<void> {
+    await this.server.stop();
+  }
+
+  /** A snapshot for the admin API. */
+  async status(): Promise<HubStatus> {
+    const access = this.#access;
+    const store = this.#store;
+    return {
+      state: this.state,
+      version: this.version,
+      hub: access
+        ? {
+          id: access.hubId,
+          name: access.hubName,
+          publicKey: this.#vault!.secrets.hubPublicKey,
+          fingerprint: await keyFingerprint(access.hubPublicKey),
+        }
+        : null,
+      server: this.server.status(),
+      counts: store ? store.counts() : null,
+      pendingCloud: store ? store.pendingCloud() : null,
+      unlockFailures: this.#throttle.failures,
+    };
+  }
+
+  /** Stops everything (process exit). */
+  async shutdown(): Promise<void> {
+    await this.server.stop();
+    this.#lockNow();
+  }
+}
+
+/** Short fingerprint of the hub's public key for people to compare (`AB12-CD34-EF56-7890`). */
+export async function keyFingerprint(publicKey: Uint8Array): Promise<string> {
+  const hex = (await sha256Hex(publicKey)).slice(0, 16).toUpperCase();
+  return hex.match(/.{4}/g)!.join("-");
+}
+
+/** Imports the hub's raw X25519 private key (as a JWK, which WebCrypto accepts). */
+export async function importX25519Private(d: string, x: string): Promise<CryptoKey> {
+  return await crypto.subtle.importKey(
+    "jwk",
+    { kty: "OKP", crv: "X25519", d, x },
+    { name: "X25519" },
+    false,
+    ["deriveBits"],
+  );
+}

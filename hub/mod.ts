@@ -1,0 +1,10 @@
+/** The hub's lifecycle owner. */
+export {
+  Hub,
+  type HubOptions,
+  type HubState,
+  type HubStatus,
+  importX25519Private,
+  keyFingerprint,
+} from "./lifecycle.ts";
+export { MAX_DELAY_MS, PassphraseThrottle } from "./_throttle.ts";

@@ -1,0 +1,139 @@
+/**
+ * Entry point: parse flags, check the data folder, start the loopback admin
+ * server first (the desktop runtime binds the program's first Deno.serve), then
+ * (headless) unlock and start the LAN server, print the ready line, open the page.
+ */
+import { HubError, join, log } from "./core/mod.ts";
+import { Hub } from "./hub/mod.ts";
+import { HELP, parseCli } from "./hub/cli.ts";
+import { startAdminServer } from "./ui/mod.ts";
+import { pairingPayload, pairingTerminal } from "./ui/mod.ts";
+import { VERSION } from "./version.ts";
+
+function fail(message: string, code: number): never {
+  Deno.stderr.writeSync(new TextEncoder().encode(`error: ${message}\n`));
+  Deno.exit(code);
+}
+
+function defaultDataDir(): string {
+  if (Deno.build.standalone) {
+    const exe = Deno.execPath();
+    const i = Math.max(exe.lastIndexOf("/"), exe.lastIndexOf("\\"));
+    return join(exe.slice(0, i), "hub-data");
+  }
+  return "data";
+}
+
+async function checkDataDir(dir: string): Promise<void> {
+  try {
+    await Deno.mkdir(dir, { recursive: true });
+    const probe = join(dir, `.write-test-${crypto.randomUUID()}`);
+    await Deno.writeFile(probe, new Uint8Array(1));
+    await Deno.remove(probe);
+  } catch (err) {
+    fail(
+      `the data folder ${dir} cannot be used (${(err as Error).message}); ` +
+        "choose a writable folder with --data-dir",
+      2,
+    );
+  }
+}
+
+async function openBrowser(dataDir: string, adminUrl: string, code: string): Promise<void> {
+  // The one-time code goes through a private file, never a command line (argv is
+  // visible to other users); the file redirects the browser to redeem it.
+  const file = join(dataDir, "open-admin.html");
+  const target = `${adminUrl}/launch?code=${code}`;
+  await Deno.writeTextFile(
+    file,
+    `<!doctype html><meta http-equiv="refresh" content="0;url=${target}"><a href="${target}">Open the Local Sync Hub</a>\n`,
+    { mode: 0o600 },
+  );
+  if (Deno.build.os !== "windows") await Deno.chmod(file, 0o600);
+  const cmd = Deno.build.os === "darwin"
+    ? ["open", file]
+    : Deno.build.os === "windows"
+    ? ["cmd", "/c", "start", "", file]
+    : ["xdg-open", file];
+  try {
+    const child = new Deno.Command(cmd[0], { args: cmd.slice(1), stdout: "null", stderr: "null" })
+      .spawn();
+    child.status.catch(() => {});
+  } catch {
+    log("warn", "admin.open_failed", { hint: `open ${file} in a browser` });
+  }
+}
+
+async function main(): Promise<void> {
+  let cli;
+  try {
+    cli = parseCli(Deno.args);
+  } catch (err) {
+    fail((err as Error).message, 2);
+  }
+  if (cli.help) {
+    await Deno.stdout.write(new TextEncoder().encode(HELP));
+    return;
+  }
+  if (cli.version) {
+    await Deno.stdout.write(new TextEncoder().encode(VERSION + "\n"));
+    return;
+  }
+  const dataDir = cli.dataDir ?? defaultDataDir();
+  await checkDataDir(dataDir);
+  const hub = new Hub({
+    dataDir,
+    version: VERSION,
+    lan: { host: cli.host, port: cli.port, maxBodyBytes: cli.maxBodyMb * 1024 * 1024 },
+  });
+  await hub.init();
+  let admin;
+  try {
+    admin = await startAdminServer(hub, { port: cli.adminPort });
+  } catch (err) {
+    fail((err as Error).message, 1);
+  }
+  let lan: string | null = null;
+  if (cli.passphraseFile) {
+    let passphrase: string;
+    try {
+      passphrase = (await Deno.readTextFile(cli.passphraseFile)).replace(/\r?\n$/, "");
+    } catch (err) {
+      fail(`cannot read --passphrase-file: ${(err as Error).message}`, 2);
+    }
+    try {
+      if (hub.state === "new") await hub.setup(passphrase);
+      else await hub.unlock(passphrase);
+      await hub.startServer();
+      lan = `http://${cli.host}:${hub.server.port}`;
+    } catch (err) {
+      await admin.close();
+      fail(err instanceof HubError ? err.message : String(err), 1);
+    }
+  }
+  const ready = { event: "ready", admin: admin.url, token: admin.guard.token, lan };
+  await Deno.stdout.write(new TextEncoder().encode(JSON.stringify(ready) + "\n"));
+  log("info", "hub.ready", { admin: admin.url, lan, state: hub.state });
+
+  if (cli.open) {
+    await openBrowser(dataDir, admin.url, admin.guard.newLaunchCode());
+  } else if (hub.state === "unlocked" && hub.server.running) {
+    const s = hub.vault.secrets;
+    const url = hub.server.status().urls[0];
+    const qr = await pairingTerminal(pairingPayload(url, s.hubId, s.hubPublicKey));
+    Deno.stderr.writeSync(
+      new TextEncoder().encode(`Pair a phone: scan this code (${url})\n${qr}\n`),
+    );
+  }
+
+  const stop = async () => {
+    log("info", "hub.stopping", {});
+    await hub.shutdown();
+    await admin.close();
+    Deno.exit(0);
+  };
+  Deno.addSignalListener("SIGINT", stop);
+  if (Deno.build.os !== "windows") Deno.addSignalListener("SIGTERM", stop);
+}
+
+if (import.meta.main) await main();

@@ -1,0 +1,216 @@
+/**
+ * Phone login and authorisation (SPEC §4): bcrypt against the users the cloud
+ * sent, HS256 tokens signed with the vault's key (24 h), and a live
+ * `user_clinic_permissions` row for every call that needs a token.
+ */
+import bcrypt from "bcryptjs";
+import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
+import { HubError } from "../core/mod.ts";
+import {
+  clinicName,
+  findLoginUsers,
+  type PermissionRow,
+  permissionRow,
+  type Store,
+  userIsLive,
+} from "../store/mod.ts";
+
+/** Token lifetime. */
+export const TOKEN_TTL_SECONDS = 24 * 60 * 60;
+
+/** Who is calling, once the token and the permission row checked out. */
+export interface AuthInfo {
+  userId: string;
+  clinicId: string;
+  role: string;
+  permissions: PermissionRow;
+}
+
+/** The permission flags a procedure can require. */
+export type PermissionFlag =
+  | "can_register_patients"
+  | "can_view_history"
+  | "can_edit_records"
+  | "can_delete_records"
+  | "is_clinic_admin"
+  | "can_edit_other_provider_event"
+  | "can_download_patient_reports"
+  | "can_prescribe_medications"
+  | "can_dispense_medications"
+  | "can_delete_patient_visits"
+  | "can_delete_patient_records";
+
+function unauthorised(message: string): HubError {
+  return new HubError("unauthorized", 401, message);
+}
+
+/** Signs a 24-hour session token. */
+export async function signToken(
+  jwtKey: Uint8Array,
+  claims: { sub: string; clinic_id: string; role: string },
+  nowMs = Date.now(),
+): Promise<string> {
+  const iat = Math.floor(nowMs / 1000);
+  return await new SignJWT({ clinic_id: claims.clinic_id, role: claims.role })
+    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+    .setSubject(claims.sub)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + TOKEN_TTL_SECONDS)
+    .sign(jwtKey);
+}
+
+/**
+ * Verifies a token (HS256 only: `alg: none` and other algorithms are refused)
+ * and loads the permission row of (user, clinic). Throws `unauthorized`.
+ */
+export async function authenticate(
+  store: Store,
+  jwtKey: Uint8Array,
+  token: unknown,
+  nowMs = Date.now(),
+): Promise<AuthInfo> {
+  if (typeof token !== "string" || token.length === 0) {
+    throw unauthorised("Unauthorized: this call needs a token. Log in first.");
+  }
+  let payload: Record<string, unknown>;
+  try {
+    ({ payload } = await jwtVerify(token, jwtKey, {
+      algorithms: ["HS256"],
+      currentDate: new Date(nowMs),
+    }));
+  } catch (err) {
+    if (err instanceof joseErrors.JWTExpired) {
+      throw unauthorised("Unauthorized: the token has expired. Log in again.");
+    }
+    throw unauthorised("Unauthorized: the token is not valid. Log in again.");
+  }
+  const userId = payload.sub;
+  const clinicId = payload.clinic_id;
+  const role = payload.role;
+  if (typeof userId !== "string" || typeof clinicId !== "string" || typeof role !== "string") {
+    throw unauthorised("Unauthorized: the token is not valid. Log in again.");
+  }
+  if (!userIsLive(store.db, userId)) {
+    throw unauthorised("Unauthorized: this user no longer exists.");
+  }
+  const permissions = permissionRow(store.db, userId, clinicId);
+  if (!permissions) {
+    throw new HubError(
+      "forbidden",
+      403,
+      "Forbidden: this user has no permissions at this clinic.",
+    );
+  }
+  return { userId, clinicId, role, permissions };
+}
+
+/** Throws `forbidden` unless the flag is set. */
+export function requirePermission(auth: AuthInfo, flag: PermissionFlag): void {
+  if (auth.permissions[flag] !== 1) {
+    throw new HubError("forbidden", 403, `Forbidden: this user lacks the permission ${flag}.`);
+  }
+}
+
+/**
+ * Slows failed logins per e-mail and per client: after n failures in a row the
+ * next attempt waits 2^(n-3) seconds (the first three are free, capped at 15 min).
+ * Entries are forgotten an hour after the last failure.
+ */
+export class LoginLimiter {
+  #failures = new Map<string, { count: number; until: number; last: number }>();
+  #now: () => number;
+
+  /** `now` is injectable for tests. */
+  constructor(now: () => number = Date.now) {
+    this.#now = now;
+  }
+
+  /** Throws `too_many_attempts` while any of the keys is held back. */
+  check(keys: string[]): void {
+    const now = this.#now();
+    for (const k of keys) {
+      const f = this.#failures.get(k);
+      if (!f) continue;
+      if (now - f.last > 3_600_000) {
+        this.#failures.delete(k);
+        continue;
+      }
+      if (f.until > now) {
+        throw new HubError(
+          "too_many_attempts",
+          429,
+          `Too many failed sign-ins. Try again in ${Math.ceil((f.until - now) / 1000)} s.`,
+        );
+      }
+    }
+  }
+
+  /** Records a failure against every key. */
+  fail(keys: string[]): void {
+    const now = this.#now();
+    if (this.#failures.size > 50_000) this.#failures.clear();
+    for (const k of keys) {
+      const f = this.#failures.get(k) ?? { count: 0, until: 0, last: now };
+      f.count++;
+      f.last = now;
+      f.until = f.count > 3 ? now + Math.min(1000 * 2 ** (f.count - 4), 15 * 60_000) : 0;
+      this.#failures.set(k, f);
+    }
+  }
+
+  /** Clears the keys after a success. */
+  succeed(keys: string[]): void {
+    for (const k of keys) this.#failures.delete(k);
+  }
+}
+
+// A real bcrypt hash to compare against when no user matches, so a wrong e-mail
+// costs the same time as a wrong password.
+const DUMMY_HASH = bcrypt.hashSync("not-a-real-password", 10);
+
+/** The login reply of SPEC §4. */
+export interface LoginResult {
+  token: string;
+  user_id: string;
+  clinic_id: string | null;
+  role: string;
+  provider_name: string;
+  clinic_name: string | null;
+}
+
+/** Checks e-mail and password; throws `Invalid email or password` on any mismatch. */
+export async function login(
+  store: Store,
+  jwtKey: Uint8Array,
+  email: string,
+  password: string,
+  nowMs = Date.now(),
+): Promise<LoginResult> {
+  const candidates = findLoginUsers(store.db, email.trim());
+  let user = undefined;
+  if (candidates.length === 0) {
+    await bcrypt.compare(password, DUMMY_HASH);
+  }
+  for (const c of candidates) {
+    const hash = c.hashed_password.replace(/^\$2y\$/, "$2b$");
+    if (await bcrypt.compare(password, hash)) {
+      user = c;
+      break;
+    }
+  }
+  if (!user) throw new HubError("invalid_credentials", 401, "Invalid email or password");
+  const clinicId = user.clinic_id ?? "";
+  const token = await signToken(
+    jwtKey,
+    { sub: user.id, clinic_id: clinicId, role: user.role },
+    nowMs,
+  );
+  return {
+    token,
+    user_id: user.id,
+    clinic_id: user.clinic_id,
+    role: user.role,
+    provider_name: user.name,
+    clinic_name: clinicName(store.db, user.clinic_id),
+  };
+}

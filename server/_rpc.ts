@@ -1,0 +1,164 @@
+/**
+ * The LAN routes' handlers: handshake (SPEC §2) and the encrypted envelope
+ * (SPEC §3). Transport faults (no session, bad seal, malformed inner JSON,
+ * replay) answer a plain-text 400, never 401; handler errors answer
+ * `200 {"payload":"","success":false,"error":...}`, never sealed.
+ */
+import { HubError, log, sha256Hex, toB64u } from "../core/mod.ts";
+import { getDevice, rememberClientKey, touchDevice } from "../store/mod.ts";
+import type { AccessProvider } from "./_access.ts";
+import {
+  decodePublicKey,
+  deriveSessionKey,
+  type EnvelopeLabel,
+  open,
+  ProtocolError,
+  seal,
+  splitPayload,
+} from "./_crypto.ts";
+import { jsonText, parseJsonObject, readBody, text } from "./_http.ts";
+import type { SessionTable } from "./_sessions.ts";
+import type { ProcedureServices, Registry } from "./procedures/mod.ts";
+
+/** Everything the route handlers share. */
+export interface RpcDeps {
+  access: AccessProvider;
+  sessions: SessionTable;
+  registry: Registry;
+  services: ProcedureServices;
+  maxBodyBytes: number;
+  bodyTimeoutMs: number;
+  now: () => number;
+}
+
+const MAX_ID = 200;
+
+/** POST /rpc/handshake */
+export async function handshake(req: Request, deps: RpcDeps): Promise<Response> {
+  const body = parseJsonObject(await readBody(req, 64 * 1024, deps.bodyTimeoutMs));
+  const clientId = body.client_id;
+  if (typeof clientId !== "string" || clientId.length === 0 || clientId.length > MAX_ID) {
+    return text(400, "client_id must be a non-empty string");
+  }
+  const deviceName = body.device_name;
+  if (
+    deviceName !== undefined && deviceName !== null &&
+    (typeof deviceName !== "string" || deviceName.length > MAX_ID)
+  ) {
+    return text(400, "device_name must be a string of at most 200 characters");
+  }
+  let clientPublic: Uint8Array<ArrayBuffer>;
+  try {
+    clientPublic = decodePublicKey(body.client_public_key);
+  } catch (err) {
+    return text(400, (err as Error).message);
+  }
+  const hub = deps.access();
+  if (!hub) return text(503, "The hub is locked. Ask the clinic operator to unlock it.");
+  const store = hub.store;
+  const existing = getDevice(store.db, clientId);
+  if (existing?.revokedAt) {
+    log("warn", "handshake.revoked", { device: clientId });
+    return text(
+      403,
+      "This device has been revoked on this hub. Ask the operator to pair it again.",
+    );
+  }
+  let key: CryptoKey;
+  try {
+    key = await deriveSessionKey(hub.hubPrivateKey, clientPublic, hub.hubPublicKey, clientPublic);
+  } catch (err) {
+    if (err instanceof ProtocolError) return text(400, err.message);
+    throw err;
+  }
+  const now = deps.now();
+  if (!rememberClientKey(store.db, await sha256Hex(clientPublic), now)) {
+    log("warn", "handshake.replayed_key", { device: clientId });
+    return text(400, "This client public key was already used; make a fresh key pair and retry.");
+  }
+  touchDevice(store.db, clientId, typeof deviceName === "string" ? deviceName : null, now);
+  deps.sessions.set(clientId, key);
+  log("info", "handshake.ok", { device: clientId });
+  return jsonText(JSON.stringify({
+    hub_public_key: toB64u(hub.hubPublicKey),
+    hub_id: hub.hubId,
+    hub_name: hub.hubName,
+    success: true,
+  }));
+}
+
+/** POST /rpc/command and /rpc/query */
+export async function envelope(
+  req: Request,
+  deps: RpcDeps,
+  kind: "command" | "query",
+): Promise<Response> {
+  const body = parseJsonObject(await readBody(req, deps.maxBodyBytes, deps.bodyTimeoutMs));
+  const clientId = body.client_id;
+  if (typeof clientId !== "string" || clientId.length === 0 || clientId.length > MAX_ID) {
+    return text(400, "client_id must be a non-empty string");
+  }
+  const session = deps.sessions.get(clientId);
+  if (!session) return text(400, "No session for this client_id; handshake first.");
+  let parts;
+  try {
+    parts = splitPayload(body.payload);
+  } catch (err) {
+    return text(400, (err as ProtocolError).message);
+  }
+  const nonceHex = parts.nonce.toHex();
+  if (deps.sessions.seen(session, nonceHex)) {
+    log("warn", "rpc.replay", { device: clientId });
+    return text(400, "Replayed request refused.");
+  }
+  let plain: Uint8Array;
+  try {
+    plain = await open(session.key, parts.nonce, parts.ct, kind);
+  } catch (err) {
+    return text(400, (err as ProtocolError).message);
+  }
+  // Only an authentic request burns its nonce, so a forger cannot block one.
+  if (!deps.sessions.use(session, nonceHex)) {
+    return text(400, "This session has been used too often; handshake again.");
+  }
+  let inner: Record<string, unknown>;
+  try {
+    inner = parseJsonObject(plain);
+  } catch {
+    return text(400, "The decrypted request is not a JSON object.");
+  }
+  const name = inner[kind];
+  const params = kind === "command" ? inner.data : inner.params;
+  const paramsField = kind === "command" ? "data" : "params";
+  if (typeof name !== "string" || name.length === 0 || name.length > 100) {
+    return text(400, `The decrypted request has no "${kind}" name.`);
+  }
+  if (params === null || typeof params !== "object" || Array.isArray(params)) {
+    return text(400, `The decrypted request needs "${paramsField}" as an object.`);
+  }
+  if (inner.token !== undefined && inner.token !== null && typeof inner.token !== "string") {
+    return text(400, "token must be a string or null.");
+  }
+  const outcome = await deps.registry.call(kind, name, params, inner.token, {
+    hub: deps.access(),
+    clientId,
+    now: deps.now(),
+    services: deps.services,
+  });
+  if (!outcome.ok) {
+    return jsonText(JSON.stringify({ payload: "", success: false, error: outcome.error }));
+  }
+  const label: EnvelopeLabel = kind === "command" ? "command_response" : "query_response";
+  const sealed = await seal(session.key, new TextEncoder().encode(outcome.json), label);
+  return jsonText(`{"payload":"${sealed}","success":true}`);
+}
+
+/** Maps a thrown error to the SPEC's plain-text transport reply. */
+export function transportError(err: unknown): Response {
+  if (err instanceof HubError) {
+    const status = err.status === 401 ? 400 : err.status;
+    return text(status, err.message);
+  }
+  log("error", "lan.unexpected", { error: err });
+  return text(500, "Internal error.");
+}

@@ -1,0 +1,13 @@
+/** The LAN side: routes, handshake, envelope, sessions, auth, procedures. */
+export { type AccessProvider, type HubAccess } from "./_access.ts";
+export {
+  DEFAULT_MAX_BODY_BYTES,
+  LanServer,
+  type LanServerOptions,
+  type LanServerStatus,
+  lanUrls,
+} from "./server.ts";
+export { DEFAULT_SESSION_LIMITS, type SessionLimits } from "./_sessions.ts";
+export { signToken, TOKEN_TTL_SECONDS } from "./_auth.ts";
+export { buildRegistry, type Procedure, Registry } from "./procedures/mod.ts";
+export { deriveSessionKey, PAIRING_SALT, seal } from "./_crypto.ts";

@@ -1,0 +1,58 @@
+/** Procedures that need no token: ping, heartbeat, login. */
+import { z } from "zod";
+import { HubError } from "../../core/mod.ts";
+import { login } from "../_auth.ts";
+import { procedure } from "./registry.ts";
+
+const empty = z.object({}).passthrough();
+
+/** `ping` as a command and as a query: answers even while locked. */
+export const pingCommand = procedure({
+  name: "ping",
+  kind: "command",
+  auth: "none",
+  whileLocked: true,
+  inReference: true,
+  params: empty,
+  handler: () => ({ pong: true }),
+});
+
+/** `ping` query. */
+export const pingQuery = procedure({ ...pingCommand, kind: "query", params: empty });
+
+/** `heartbeat` query. */
+export const heartbeatQuery = procedure({
+  name: "heartbeat",
+  kind: "query",
+  auth: "none",
+  whileLocked: true,
+  inReference: true,
+  params: empty,
+  handler: () => ({ status: "ok" }),
+});
+
+/** `login {email, password}` → token and who the user is. Slowed per e-mail and client. */
+export const loginCommand = procedure({
+  name: "login",
+  kind: "command",
+  auth: "none",
+  inReference: true,
+  params: z.object({
+    email: z.string().min(1).max(320),
+    password: z.string().min(1).max(1024),
+  }),
+  handler: async (p, ctx) => {
+    const keys = [`email:${p.email.trim().toLowerCase()}`, `client:${ctx.clientId}`];
+    ctx.services.loginLimiter.check(keys);
+    try {
+      const result = await login(ctx.hub!.store, ctx.hub!.jwtKey, p.email, p.password, ctx.now);
+      ctx.services.loginLimiter.succeed(keys);
+      return result;
+    } catch (err) {
+      if (err instanceof HubError && err.code === "invalid_credentials") {
+        ctx.services.loginLimiter.fail(keys);
+      }
+      throw err;
+    }
+  },
+});

@@ -1,0 +1,145 @@
+/**
+ * The procedure registry: each procedure is one record (name, kind, auth,
+ * permission, params schema, handler). The dispatcher is generic: it validates
+ * params, checks the token and the permission flag, runs the handler, and turns
+ * any failure into the SPEC §3 error reply. Adding a procedure is adding a record.
+ */
+import type { z } from "zod";
+import { HubError, LOCKED_MESSAGE, log } from "../../core/mod.ts";
+import type { HubAccess } from "../_access.ts";
+import { authenticate, type AuthInfo, type PermissionFlag } from "../_auth.ts";
+
+/** Command (write) or query (read). */
+export type ProcedureKind = "command" | "query";
+
+/** What a handler receives besides its params. */
+export interface CallContext {
+  /** The unlocked hub, or null (only procedures with `whileLocked` ever see null). */
+  hub: HubAccess | null;
+  /** Who is calling; set when the procedure needs a token. */
+  auth: AuthInfo | null;
+  /** The calling device's client id. */
+  clientId: string;
+  /** Wall-clock time of the call, ms. */
+  now: number;
+  /** Server-wide services procedures may need (login limiter, page size...). */
+  services: ProcedureServices;
+}
+
+/** Services the server hands to procedures. */
+export interface ProcedureServices {
+  /** Slows repeated failed logins. */
+  loginLimiter: import("../_auth.ts").LoginLimiter;
+  /** Bound on rows per pull reply. */
+  pullPageRows: number;
+}
+
+/** A result already serialised to JSON (large pull replies skip a second stringify). */
+export class RawJson {
+  /** Wraps JSON text. */
+  constructor(readonly json: string) {}
+}
+
+/** One procedure. */
+export interface Procedure<P = unknown> {
+  name: string;
+  kind: ProcedureKind;
+  /** `none`: no token needed (ping, heartbeat, login); `token`: token + permission row. */
+  auth: "none" | "token";
+  /** Flag the caller must hold at their clinic, if any. */
+  permission?: PermissionFlag;
+  /** Answers while the hub is locked (ping, heartbeat only). */
+  whileLocked?: boolean;
+  params: z.ZodType<P>;
+  handler: (params: P, ctx: CallContext) => unknown | Promise<unknown>;
+  /** Whether the reference hub had it (for docs/procedures.md). */
+  inReference?: boolean;
+}
+
+/** Helper to get params typing right when declaring a record. */
+export function procedure<S extends z.ZodType>(
+  p: Omit<Procedure<z.infer<S>>, "params"> & { params: S },
+): Procedure {
+  return p as unknown as Procedure;
+}
+
+/** The outcome of a call: JSON of the result, or an error message for the phone. */
+export type CallOutcome = { ok: true; json: string } | { ok: false; error: string; code: string };
+
+/** Formats a zod error as "field: problem; field: problem". */
+export function describeZodError(error: z.ZodError): string {
+  return error.issues.slice(0, 5).map((i) => {
+    const path = i.path.length ? i.path.join(".") : "params";
+    return `${path}: ${i.message}`;
+  }).join("; ");
+}
+
+/** Procedures by kind and name, and the generic dispatcher. */
+export class Registry {
+  #byKey = new Map<string, Procedure>();
+
+  /** Adds procedures; a duplicate name is a programming error. */
+  add(...procs: Procedure[]): this {
+    for (const p of procs) {
+      const key = `${p.kind}:${p.name}`;
+      if (this.#byKey.has(key)) throw new Error(`duplicate procedure ${key}`);
+      this.#byKey.set(key, p);
+    }
+    return this;
+  }
+
+  /** All procedures (for documentation and tests). */
+  list(): Procedure[] {
+    return [...this.#byKey.values()];
+  }
+
+  /** Looks a procedure up. */
+  get(kind: ProcedureKind, name: string): Procedure | undefined {
+    return this.#byKey.get(`${kind}:${name}`);
+  }
+
+  /** Runs a call end to end; never throws. */
+  async call(
+    kind: ProcedureKind,
+    name: string,
+    params: unknown,
+    token: unknown,
+    base: Omit<CallContext, "auth">,
+  ): Promise<CallOutcome> {
+    const proc = this.get(kind, name);
+    try {
+      if (!proc) {
+        throw new HubError("unknown_procedure", 404, `Unknown ${kind}: ${name}`);
+      }
+      if (!base.hub && !proc.whileLocked) {
+        throw new HubError("locked", 423, LOCKED_MESSAGE);
+      }
+      let auth: AuthInfo | null = null;
+      if (proc.auth === "token") {
+        auth = await authenticate(base.hub!.store, base.hub!.jwtKey, token, base.now);
+        if (proc.permission && auth.permissions[proc.permission] !== 1) {
+          throw new HubError(
+            "forbidden",
+            403,
+            `Forbidden: this user lacks the permission ${proc.permission}.`,
+          );
+        }
+      }
+      const parsed = proc.params.safeParse(params);
+      if (!parsed.success) {
+        throw new HubError(
+          "bad_params",
+          400,
+          `Invalid params for ${name}: ${describeZodError(parsed.error)}`,
+        );
+      }
+      const result = await proc.handler(parsed.data, { ...base, auth });
+      const json = result instanceof RawJson ? result.json : JSON.stringify(result ?? {});
+      return { ok: true, json };
+    } catch (err) {
+      if (err instanceof HubError) return { ok: false, error: err.message, code: err.code };
+      log("error", "rpc.handler_failed", { kind, name, error: err });
+      return { ok: false, error: `Internal error while running ${name}.`, code: "internal" };
+    }
+  }
+}

@@ -1,0 +1,59 @@
+/** `sync_pull` and `sync_push`: the WatermelonDB protocol (SPEC §5). */
+import { z } from "zod";
+import { log } from "../../core/mod.ts";
+import { pullChanges, pushChanges, recordSync } from "../../store/mod.ts";
+import { procedure, RawJson } from "./registry.ts";
+
+const cursor = z.union([z.number().int().nonnegative(), z.null()]).optional();
+
+/** `sync_pull {lastPulledAt | last_pulled_at}` → `{changes, timestamp}` (paged; see store/_sync.ts). */
+export const syncPull = procedure({
+  name: "sync_pull",
+  kind: "query",
+  auth: "token",
+  inReference: true,
+  params: z.object({ lastPulledAt: cursor, last_pulled_at: cursor }).passthrough(),
+  handler: (p, ctx) => {
+    const store = ctx.hub!.store;
+    const from = p.lastPulledAt ?? p.last_pulled_at ?? 0;
+    const result = pullChanges(store.db, store.clock, from, ctx.services.pullPageRows);
+    recordSync(store.db, ctx.clientId, "pull", result.rows, ctx.now, ctx.auth!.userId);
+    log("info", "sync.pull", {
+      device: ctx.clientId,
+      rows: result.rows,
+      more: result.more,
+      bytes: result.json.length,
+    });
+    return new RawJson(result.json);
+  },
+});
+
+/** `sync_push {lastPulledAt, changes}` → `{}`; one transaction, all or nothing. */
+export const syncPush = procedure({
+  name: "sync_push",
+  kind: "command",
+  auth: "token",
+  inReference: true,
+  params: z.object({
+    lastPulledAt: cursor,
+    last_pulled_at: cursor,
+    changes: z.record(z.string(), z.unknown()),
+  }).passthrough(),
+  handler: (p, ctx) => {
+    const store = ctx.hub!.store;
+    const result = pushChanges(store.db, store.clock, p.changes, {
+      deviceId: ctx.clientId,
+      now: ctx.now,
+    });
+    const rows = result.total.upserted + result.total.deleted;
+    recordSync(store.db, ctx.clientId, "push", rows, ctx.now, ctx.auth!.userId);
+    log("info", "sync.push", {
+      device: ctx.clientId,
+      upserted: result.total.upserted,
+      deleted: result.total.deleted,
+      conflicts: result.total.conflicts,
+      ignoredTables: result.ignoredTables.length,
+    });
+    return {};
+  },
+});

@@ -1,0 +1,183 @@
+/**
+ * The LAN server: exactly four routes (SPEC §1), everything else 404. One route
+ * table; limits and error mapping applied once around it.
+ */
+import { HubError, log } from "../core/mod.ts";
+import type { AccessProvider } from "./_access.ts";
+import { LoginLimiter } from "./_auth.ts";
+import { text } from "./_http.ts";
+import { envelope, handshake, type RpcDeps, transportError } from "./_rpc.ts";
+import { DEFAULT_SESSION_LIMITS, type SessionLimits, SessionTable } from "./_sessions.ts";
+import { buildRegistry, type Registry } from "./procedures/mod.ts";
+import { DEFAULT_PULL_PAGE_ROWS } from "../store/mod.ts";
+
+/** Options of the LAN server. */
+export interface LanServerOptions {
+  host: string;
+  port: number;
+  /** Largest request body; 128 MiB holds a 50,000-row push with room to spare. */
+  maxBodyBytes?: number;
+  /** Time allowed for a request body to arrive. */
+  bodyTimeoutMs?: number;
+  sessions?: SessionLimits;
+  pullPageRows?: number;
+  now?: () => number;
+}
+
+/** Default body limit. */
+export const DEFAULT_MAX_BODY_BYTES = 128 * 1024 * 1024;
+
+/** What the admin API shows about the server. */
+export interface LanServerStatus {
+  running: boolean;
+  host: string;
+  port: number;
+  urls: string[];
+  sessions: number;
+  error: string | null;
+}
+
+type Route = (req: Request, deps: RpcDeps) => Promise<Response> | Response;
+
+const ROUTES: Record<string, Route> = {
+  "GET /rpc/heartbeat": () =>
+    new Response('{"status":"ok"}', {
+      headers: { "content-type": "application/json", "cache-control": "no-store" },
+    }),
+  "POST /rpc/handshake": handshake,
+  "POST /rpc/command": (req, deps) => envelope(req, deps, "command"),
+  "POST /rpc/query": (req, deps) => envelope(req, deps, "query"),
+};
+
+/** Lists the LAN URLs a phone can use to reach `host:port`. */
+export function lanUrls(host: string, port: number): string[] {
+  if (host !== "0.0.0.0" && host !== "::") return [`http://${host}:${port}`];
+  const out: string[] = [];
+  try {
+    for (const ni of Deno.networkInterfaces()) {
+      if (ni.family !== "IPv4" || ni.address.startsWith("127.")) continue;
+      out.push(`http://${ni.address}:${port}`);
+    }
+  } catch {
+    // Without --allow-sys the interfaces cannot be listed.
+  }
+  return out.length > 0 ? out : [`http://127.0.0.1:${port}`];
+}
+
+/** The LAN-facing server. */
+export class LanServer {
+  readonly registry: Registry;
+  readonly sessions: SessionTable;
+  #options: Required<Omit<LanServerOptions, "now">> & { now: () => number };
+  #deps: RpcDeps;
+  #server: Deno.HttpServer | null = null;
+  #port: number;
+  #error: string | null = null;
+
+  /** Creates a stopped server. */
+  constructor(options: LanServerOptions, access: AccessProvider) {
+    this.#options = {
+      maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
+      bodyTimeoutMs: 120_000,
+      sessions: DEFAULT_SESSION_LIMITS,
+      pullPageRows: DEFAULT_PULL_PAGE_ROWS,
+      now: Date.now,
+      ...options,
+    };
+    this.#port = options.port;
+    this.registry = buildRegistry();
+    this.sessions = new SessionTable(this.#options.sessions, this.#options.now);
+    this.#deps = {
+      access,
+      sessions: this.sessions,
+      registry: this.registry,
+      services: {
+        loginLimiter: new LoginLimiter(this.#options.now),
+        pullPageRows: this.#options.pullPageRows,
+      },
+      maxBodyBytes: this.#options.maxBodyBytes,
+      bodyTimeoutMs: this.#options.bodyTimeoutMs,
+      now: this.#options.now,
+    };
+  }
+
+  /** True while listening. */
+  get running(): boolean {
+    return this.#server !== null;
+  }
+
+  /** The bound port (resolved when 0 was asked for). */
+  get port(): number {
+    return this.#port;
+  }
+
+  /** Handles one request (exposed for in-process tests). */
+  async handle(req: Request): Promise<Response> {
+    const url = new URL(req.url);
+    const route = ROUTES[`${req.method} ${url.pathname}`];
+    if (!route) return text(404, "Not found");
+    try {
+      return await route(req, this.#deps);
+    } catch (err) {
+      return transportError(err);
+    }
+  }
+
+  /** Starts listening; a taken port is a clear `address_in_use` error. */
+  start(): Promise<void> {
+    if (this.#server) return Promise.resolve();
+    const { host, port } = this.#options;
+    return new Promise((resolve, reject) => {
+      try {
+        this.#server = Deno.serve({
+          hostname: host,
+          port,
+          onListen: (addr) => {
+            this.#port = (addr as Deno.NetAddr).port;
+            this.#error = null;
+            log("info", "lan.listening", { host, port: this.#port });
+            resolve();
+          },
+          onError: (err) => transportError(err),
+        }, (req) => this.handle(req));
+      } catch (err) {
+        this.#server = null;
+        if (err instanceof Deno.errors.AddrInUse) {
+          this.#error =
+            `Port ${port} is already in use (address already in use): another program, or another copy of the hub, is using it. Close it or start the hub with --port.`;
+          reject(new HubError("address_in_use", 409, this.#error, { cause: err }));
+          return;
+        }
+        this.#error = `The LAN server could not start: ${(err as Error).message}`;
+        reject(new HubError("server_start_failed", 500, this.#error, { cause: err }));
+      }
+    });
+  }
+
+  /** Stops listening (sessions are dropped). */
+  async stop(): Promise<void> {
+    const s = this.#server;
+    if (!s) return;
+    this.#server = null;
+    this.sessions.clear();
+    await s.shutdown();
+    log("info", "lan.stopped", {});
+  }
+
+  /** Drops a client's session (after revocation). */
+  dropSession(clientId: string): void {
+    this.sessions.drop(clientId);
+  }
+
+  /** Status for the admin API. */
+  status(): LanServerStatus {
+    return {
+      running: this.running,
+      host: this.#options.host,
+      port: this.#port,
+      urls: this.running ? lanUrls(this.#options.host, this.#port) : [],
+      sessions: this.sessions.size,
+      error: this.#error,
+    };
+  }
+}

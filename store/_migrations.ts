@@ -1,0 +1,88 @@
+/**
+ * Versioned migrations. `PRAGMA user_version` records how many have run; each
+ * runs in its own transaction, so a crash mid-migration leaves the previous version.
+ */
+import type { Database } from "./_db.ts";
+import { syncedTablesSql } from "./_schema.ts";
+
+/** One migration step. */
+interface Migration {
+  version: number;
+  description: string;
+  statements: () => string[];
+}
+
+const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    description: "synced tables and the hub's own tables",
+    statements: () => [
+      ...syncedTablesSql(),
+      `CREATE TABLE hub_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT`,
+      `CREATE TABLE devices (
+        client_id TEXT PRIMARY KEY,
+        name TEXT,
+        first_seen INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL,
+        last_sync INTEGER,
+        last_user_id TEXT,
+        rows_pulled INTEGER NOT NULL DEFAULT 0,
+        rows_pushed INTEGER NOT NULL DEFAULT 0,
+        handshakes INTEGER NOT NULL DEFAULT 0,
+        revoked_at INTEGER
+      ) STRICT`,
+      `CREATE TABLE used_client_keys (digest TEXT PRIMARY KEY, seen_at INTEGER NOT NULL) STRICT`,
+      `CREATE TABLE conflicts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        table_name TEXT NOT NULL,
+        row_id TEXT NOT NULL,
+        source TEXT NOT NULL,
+        device_id TEXT,
+        kept_updated_at INTEGER,
+        lost_updated_at INTEGER,
+        lost_row TEXT NOT NULL,
+        detected_at INTEGER NOT NULL,
+        resolved_at INTEGER
+      ) STRICT`,
+      `CREATE INDEX conflicts_open ON conflicts (detected_at) WHERE resolved_at IS NULL`,
+      `CREATE TABLE tombstones (
+        table_name TEXT NOT NULL,
+        row_id TEXT NOT NULL,
+        deleted_stamp INTEGER NOT NULL,
+        local_server_pending INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (table_name, row_id)
+      ) STRICT`,
+      `CREATE INDEX tombstones_stamp ON tombstones (deleted_stamp)`,
+      `CREATE TABLE activity (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        device_id TEXT,
+        rows_in INTEGER NOT NULL DEFAULT 0,
+        rows_out INTEGER NOT NULL DEFAULT 0
+      ) STRICT`,
+      `CREATE INDEX activity_at ON activity (at)`,
+    ],
+  },
+];
+
+/** The schema version this build writes. */
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
+
+/** Runs every migration newer than the database's `user_version`. */
+export function migrate(db: Database): number {
+  const current = db.pragma("user_version", { simple: true }) as number;
+  if (current > SCHEMA_VERSION) {
+    throw new Error(
+      `The database was written by a newer hub (schema ${current}, this build knows ${SCHEMA_VERSION}).`,
+    );
+  }
+  for (const m of MIGRATIONS) {
+    if (m.version <= current) continue;
+    db.transaction(() => {
+      for (const sql of m.statements()) db.exec(sql);
+      db.pragma(`user_version = ${m.version}`);
+    })();
+  }
+  return SCHEMA_VERSION;
+}

@@ -1,0 +1,68 @@
+/** Users, clinics and permissions as the LAN server's login and authorisation need them. */
+import type { Database } from "./_db.ts";
+
+/** A user able to log in (hash included: only the login check reads it). */
+export interface LoginUser {
+  id: string;
+  clinic_id: string | null;
+  name: string;
+  role: string;
+  email: string;
+  hashed_password: string;
+}
+
+/** The permission flags of a user at a clinic. */
+export interface PermissionRow {
+  id: string;
+  user_id: string;
+  clinic_id: string;
+  can_register_patients: number;
+  can_view_history: number;
+  can_edit_records: number;
+  can_delete_records: number;
+  is_clinic_admin: number;
+  can_edit_other_provider_event: number;
+  can_download_patient_reports: number;
+  can_prescribe_medications: number;
+  can_dispense_medications: number;
+  can_delete_patient_visits: number;
+  can_delete_patient_records: number;
+}
+
+/** Live (not deleted) users with this e-mail, case-insensitively. */
+export function findLoginUsers(db: Database, email: string): LoginUser[] {
+  return db.prepare(
+    `SELECT id, clinic_id, name, role, email, hashed_password FROM users
+     WHERE lower(email) = lower(?) AND coalesce(is_deleted, 0) = 0
+       AND local_server_deleted_at IS NULL`,
+  ).all(email) as LoginUser[];
+}
+
+/** True when the user exists and is not deleted. */
+export function userIsLive(db: Database, userId: string): boolean {
+  return db.prepare(
+    `SELECT 1 FROM users WHERE id = ? AND coalesce(is_deleted, 0) = 0
+       AND local_server_deleted_at IS NULL`,
+  ).get(userId) !== undefined;
+}
+
+/** The live permission row of (user, clinic), if any. */
+export function permissionRow(
+  db: Database,
+  userId: string,
+  clinicId: string,
+): PermissionRow | undefined {
+  return db.prepare(
+    `SELECT * FROM user_clinic_permissions WHERE user_id = ? AND clinic_id = ?
+       AND local_server_deleted_at IS NULL ORDER BY updated_at DESC LIMIT 1`,
+  ).get(userId, clinicId) as PermissionRow | undefined;
+}
+
+/** A clinic's name. */
+export function clinicName(db: Database, clinicId: string | null): string | null {
+  if (!clinicId) return null;
+  const r = db.prepare("SELECT name FROM clinics WHERE id = ?").get(clinicId) as
+    | { name: string | null }
+    | undefined;
+  return r?.name ?? null;
+}

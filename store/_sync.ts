@@ -1,0 +1,219 @@
+/**
+ * Sync with phones (SPEC §5): pulling changes after a cursor and applying a push.
+ *
+ * Pull paging. A reply is bounded to about `maxRows` rows so that neither the
+ * hub nor the phone ever holds hundreds of MB as one string. Changes go out
+ * oldest first; the page ends at the stamp Tp of the last change included
+ * (whole transactions only) and `timestamp` = Tp, so the phone's next pull
+ * continues there. A row first received inside the page but changed again after
+ * Tp is sent with it, as `created`, in its current state: otherwise the next
+ * page would list it as `updated`, which a phone that never had it skips.
+ */
+import { HubError } from "../core/mod.ts";
+import type { ChangeClock } from "./_clock.ts";
+import type { Database } from "./_db.ts";
+import {
+  type ApplyContext,
+  type ApplyCounts,
+  deleteRow,
+  emptyCounts,
+  upsertRow,
+} from "./_apply.ts";
+import {
+  ident,
+  PHONE_READ_ONLY_TABLES,
+  PHONE_TABLES,
+  SECRET_COLUMNS,
+  type TableDef,
+  TABLES,
+} from "./_schema.ts";
+
+/** Default bound on rows in one pull reply. */
+export const DEFAULT_PULL_PAGE_ROWS = 20_000;
+
+/** The result of a pull: the reply JSON, already serialised, and what it holds. */
+export interface PullResult {
+  /** `{"changes": {...}, "timestamp": T}` as JSON text. */
+  json: string;
+  timestamp: number;
+  rows: number;
+  /** True when changes after `timestamp` remain (the phone gets them next sync). */
+  more: boolean;
+}
+
+function selectList(t: TableDef): string {
+  const secret = new Set(SECRET_COLUMNS[t.name] ?? []);
+  return t.columns.filter((c) => !secret.has(c.name)).map((c) => ident(c.name)).join(", ");
+}
+
+/** Finds the page boundary: the stamp of the `maxRows`-th oldest change after `cursor`. */
+function pageBoundary(db: Database, cursor: number, upTo: number, maxRows: number): number {
+  const stamps: number[] = [];
+  for (const name of PHONE_TABLES) {
+    const rows = db.prepare(
+      `SELECT local_server_last_modified_at AS s FROM ${ident(name)}
+       WHERE local_server_last_modified_at > ? AND local_server_last_modified_at <= ?
+       ORDER BY local_server_last_modified_at LIMIT ?`,
+    ).raw(true).all(cursor, upTo, maxRows + 1) as [number][];
+    for (const r of rows) stamps.push(r[0]);
+  }
+  const tomb = db.prepare(
+    `SELECT deleted_stamp FROM tombstones WHERE deleted_stamp > ? AND deleted_stamp <= ?
+     ORDER BY deleted_stamp LIMIT ?`,
+  ).raw(true).all(cursor, upTo, maxRows + 1) as [number][];
+  for (const r of tomb) stamps.push(r[0]);
+  if (stamps.length <= maxRows) return upTo;
+  stamps.sort((a, b) => a - b);
+  return stamps[maxRows - 1];
+}
+
+/**
+ * Collects the changes after `cursor` for a phone. `timestamp` is taken from the
+ * change clock before reading (and persisted), so a write racing the pull is
+ * stamped above it and comes in the next pull.
+ */
+export function pullChanges(
+  db: Database,
+  clock: ChangeClock,
+  cursor: number,
+  maxRows = DEFAULT_PULL_PAGE_ROWS,
+): PullResult {
+  return db.transaction(() => {
+    const upTo = clock.handOut();
+    if (cursor >= upTo) {
+      return { json: `{"changes":{},"timestamp":${upTo}}`, timestamp: upTo, rows: 0, more: false };
+    }
+    const tp = pageBoundary(db, cursor, upTo, maxRows);
+    const parts: string[] = [];
+    let rows = 0;
+    for (const name of PHONE_TABLES) {
+      const t = TABLES.get(name)!;
+      const cols = selectList(t);
+      const created: string[] = [];
+      const updated: string[] = [];
+      const deleted: string[] = [];
+      const inPage = db.prepare(
+        `SELECT ${cols}, local_server_created_at AS __c, local_server_deleted_at AS __d
+         FROM ${ident(name)}
+         WHERE local_server_last_modified_at > ? AND local_server_last_modified_at <= ?`,
+      );
+      for (const r of inPage.iterate(cursor, tp) as Iterable<Record<string, unknown>>) {
+        const c = r.__c as number;
+        const d = r.__d as number | null;
+        delete r.__c;
+        delete r.__d;
+        if (d !== null) {
+          if (c <= cursor) deleted.push(JSON.stringify(r.id));
+        } else if (c > cursor) created.push(JSON.stringify(r));
+        else updated.push(JSON.stringify(r));
+      }
+      const createdInPageChangedLater = db.prepare(
+        `SELECT ${cols} FROM ${ident(name)}
+         WHERE local_server_created_at > ? AND local_server_created_at <= ?
+           AND local_server_last_modified_at > ? AND local_server_deleted_at IS NULL`,
+      );
+      for (const r of createdInPageChangedLater.iterate(cursor, tp, tp)) {
+        created.push(JSON.stringify(r));
+      }
+      const tombs = db.prepare(
+        `SELECT row_id FROM tombstones WHERE table_name = ? AND deleted_stamp > ? AND deleted_stamp <= ?`,
+      ).raw(true).all(name, cursor, tp) as [string][];
+      for (const [id] of tombs) deleted.push(JSON.stringify(id));
+      const n = created.length + updated.length + deleted.length;
+      if (n === 0) continue;
+      rows += n;
+      parts.push(
+        `${JSON.stringify(name)}:{"created":[${created.join(",")}],"updated":[${
+          updated.join(",")
+        }],"deleted":[${deleted.join(",")}]}`,
+      );
+    }
+    return {
+      json: `{"changes":{${parts.join(",")}},"timestamp":${tp}}`,
+      timestamp: tp,
+      rows,
+      more: tp < upTo,
+    };
+  })();
+}
+
+/** Counts of a push, per table and in total. */
+export interface PushResult {
+  tables: Record<string, ApplyCounts>;
+  total: ApplyCounts;
+  ignoredTables: string[];
+}
+
+function asArray(table: string, kind: string, v: unknown): unknown[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) {
+    throw new HubError("bad_params", 400, `changes.${table}.${kind} must be an array.`);
+  }
+  return v;
+}
+
+/**
+ * Applies a phone's push in one transaction: all of it or none of it. Rows are
+ * upserted by id (newer `updated_at` wins; the loser is logged), deletions (ids or
+ * whole row objects) are soft. Unknown tables and columns are dropped; pushes to
+ * the phone-read-only tables are ignored.
+ */
+export function pushChanges(
+  db: Database,
+  clock: ChangeClock,
+  changes: unknown,
+  options: { deviceId?: string | null; now?: number } = {},
+): PushResult {
+  if (changes === null || typeof changes !== "object" || Array.isArray(changes)) {
+    throw new HubError("bad_params", 400, "changes must be an object of tables.");
+  }
+  const result: PushResult = { tables: {}, total: emptyCounts(), ignoredTables: [] };
+  db.transaction(() => {
+    const ctx: ApplyContext = {
+      db,
+      stamp: clock.next(),
+      now: options.now ?? Date.now(),
+      source: "phone",
+      deviceId: options.deviceId ?? null,
+    };
+    for (const [name, set] of Object.entries(changes as Record<string, unknown>)) {
+      const t = TABLES.get(name);
+      if (!t || PHONE_READ_ONLY_TABLES.has(name)) {
+        result.ignoredTables.push(name);
+        continue;
+      }
+      if (set === null || typeof set !== "object" || Array.isArray(set)) {
+        throw new HubError("bad_params", 400, `changes.${name} must be an object.`);
+      }
+      const s = set as Record<string, unknown>;
+      const counts = emptyCounts();
+      for (
+        const row of [
+          ...asArray(name, "created", s.created),
+          ...asArray(name, "updated", s.updated),
+        ]
+      ) {
+        counts[upsertRow(ctx, t, row)]++;
+      }
+      for (const d of asArray(name, "deleted", s.deleted)) {
+        const id = typeof d === "string"
+          ? d
+          : (d && typeof d === "object")
+          ? (d as Record<string, unknown>).id
+          : undefined;
+        if (typeof id !== "string" || id.length === 0) {
+          throw new HubError(
+            "bad_params",
+            400,
+            `changes.${name}.deleted holds an entry without an id.`,
+          );
+        }
+        if (deleteRow(ctx, t, id)) counts.deleted++;
+        else counts.unchanged++;
+      }
+      result.tables[name] = counts;
+      for (const k of Object.keys(counts) as (keyof ApplyCounts)[]) result.total[k] += counts[k];
+    }
+  }).immediate();
+  return result;
+}

@@ -1,0 +1,163 @@
+/**
+ * The Store: one long-lived SQLCipher connection, its migrations, the change
+ * clock, and the operations the lifecycle needs (counts, rekey, clear). Sync,
+ * devices and conflicts live in their own files and take the Store's parts.
+ */
+import { HubError } from "../core/mod.ts";
+import { ChangeClock, type WallClock } from "./_clock.ts";
+import { type Database, openDatabase, rekeyDatabase } from "./_db.ts";
+import { migrate } from "./_migrations.ts";
+import { ident, TABLES } from "./_schema.ts";
+
+/** Options for {@link Store.open}. */
+export interface StoreOptions {
+  /** Wall clock for the change clock (tests step it back). */
+  now?: WallClock;
+}
+
+/** Row counts of one table. */
+export interface TableCount {
+  rows: number;
+  deleted: number;
+}
+
+/** The encrypted database of an unlocked hub. */
+export class Store {
+  /** The connection (only `store/` uses it directly). */
+  readonly db: Database;
+  /** The change clock. */
+  readonly clock: ChangeClock;
+  #closed = false;
+
+  private constructor(db: Database, clock: ChangeClock) {
+    this.db = db;
+    this.clock = clock;
+  }
+
+  /** Opens `path` with the raw key, runs migrations and loads the clock. */
+  static open(path: string, keyHex: string, options: StoreOptions = {}): Store {
+    const db = openDatabase(path, keyHex);
+    try {
+      migrate(db);
+      let highest = 0;
+      for (const t of TABLES.values()) {
+        const r = db.prepare(
+          `SELECT max(local_server_last_modified_at) AS m FROM ${ident(t.name)}`,
+        ).get() as { m: number | null };
+        highest = Math.max(highest, r.m ?? 0);
+      }
+      const clock = new ChangeClock(db, options.now ?? Date.now, highest);
+      return new Store(db, clock);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+  }
+
+  /** True once closed. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Runs `fn` in one write transaction (all or nothing). */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
+  /** Row counts per synced table. */
+  counts(): Record<string, TableCount> {
+    const out: Record<string, TableCount> = {};
+    this.db.transaction(() => {
+      for (const t of TABLES.values()) {
+        const sql = t.softDelete
+          ? `SELECT count(*) AS rows, coalesce(sum(is_deleted = 1 OR local_server_deleted_at IS NOT NULL), 0) AS deleted FROM ${
+            ident(t.name)
+          }`
+          : `SELECT count(*) AS rows, coalesce(sum(local_server_deleted_at IS NOT NULL), 0) AS deleted FROM ${
+            ident(t.name)
+          }`;
+        out[t.name] = this.db.prepare(sql).get() as TableCount;
+      }
+    })();
+    return out;
+  }
+
+  /** How many local changes wait for the cloud, and the stamp of the oldest. */
+  pendingCloud(): { count: number; oldestStamp: number | null } {
+    let count = 0;
+    let oldest: number | null = null;
+    this.db.transaction(() => {
+      for (const t of TABLES.values()) {
+        const r = this.db.prepare(
+          `SELECT count(*) AS n, min(local_server_last_modified_at) AS o FROM ${
+            ident(t.name)
+          } WHERE local_server_pending = 1`,
+        ).get() as { n: number; o: number | null };
+        count += r.n;
+        if (r.o !== null) oldest = oldest === null ? r.o : Math.min(oldest, r.o);
+      }
+      const r = this.db.prepare(
+        "SELECT count(*) AS n, min(deleted_stamp) AS o FROM tombstones WHERE local_server_pending = 1",
+      ).get() as { n: number; o: number | null };
+      count += r.n;
+      if (r.o !== null) oldest = oldest === null ? r.o : Math.min(oldest, r.o);
+    })();
+    return { count, oldestStamp: oldest };
+  }
+
+  /** Reads a value from the hub's own key/value table. */
+  getMeta(key: string): string | undefined {
+    const r = this.db.prepare("SELECT value FROM hub_meta WHERE key = ?").get(key) as
+      | { value: string }
+      | undefined;
+    return r?.value;
+  }
+
+  /** Writes a value to the hub's own key/value table. */
+  setMeta(key: string, value: string): void {
+    this.db.prepare(
+      "INSERT INTO hub_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    ).run(key, value);
+  }
+
+  /** Re-encrypts the database under a new raw key (see rekeyDatabase for crash safety). */
+  rekey(newKeyHex: string): void {
+    rekeyDatabase(this.db, newKeyHex);
+  }
+
+  /**
+   * Deletes every synced row, tombstone, conflict and the cloud watermark, so the
+   * next relay cycle pulls everything again. Devices and the clock are kept (phones'
+   * cursors stay valid: the clock never goes back). Returns the rows deleted per table.
+   */
+  clearData(): Record<string, number> {
+    const deleted: Record<string, number> = {};
+    this.transaction(() => {
+      for (const t of TABLES.values()) {
+        deleted[t.name] = this.db.prepare(`DELETE FROM ${ident(t.name)}`).run().changes;
+      }
+      deleted.tombstones = this.db.prepare("DELETE FROM tombstones").run().changes;
+      deleted.conflicts = this.db.prepare("DELETE FROM conflicts").run().changes;
+      this.db.prepare("DELETE FROM hub_meta WHERE key LIKE 'cloud.%'").run();
+      this.clock.next();
+    });
+    return deleted;
+  }
+
+  /** Checkpoints the WAL and closes the connection (the key leaves memory with it). */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.db.pragma("wal_checkpoint(TRUNCATE)");
+    } catch {
+      // Closing must not fail because a checkpoint could not run.
+    }
+    this.db.close();
+  }
+
+  /** Throws the not-found error for a table name outside the schema. */
+  static assertTable(name: string): void {
+    if (!TABLES.has(name)) throw new HubError("bad_table", 400, `Unknown table ${name}.`);
+  }
+}

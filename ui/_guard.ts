@@ -1,0 +1,115 @@
+/**
+ * Who may use the admin API. Security decisions made here:
+ * - the server binds 127.0.0.1 only, and `Host` must name loopback with our port
+ *   (defeats DNS rebinding);
+ * - CLI and tests send `Authorization: Bearer <per-launch token>`;
+ * - a browser gets an HttpOnly SameSite=Strict cookie by redeeming a one-time
+ *   launch code (handed over through a 0600 file, never argv), and its writes
+ *   must carry a matching `Origin` and the `X-CSRF-Token` of its session.
+ */
+import { timingSafeEqual } from "../core/mod.ts";
+
+/** Cookie name of a browser session. */
+export const SESSION_COOKIE = "hub_admin";
+/** Header a browser write must carry. */
+export const CSRF_HEADER = "x-csrf-token";
+
+const LAUNCH_CODE_TTL_MS = 10 * 60_000;
+
+function random(): string {
+  return crypto.getRandomValues(new Uint8Array(32)).toBase64({
+    alphabet: "base64url",
+    omitPadding: true,
+  });
+}
+
+/** Outcome of authenticating a request. */
+export type GuardResult =
+  | { ok: true; via: "bearer" | "cookie"; csrf?: string }
+  | { ok: false; status: number; error: string };
+
+/** Per-launch admin credentials. */
+export class AdminGuard {
+  /** The per-launch bearer token (printed on the ready line). */
+  readonly token: string;
+  #port = 0;
+  #browserSessions = new Map<string, string>(); // session id → csrf token
+  #launchCodes = new Map<string, number>(); // code → expiry
+
+  /** Makes fresh credentials. */
+  constructor(token = random()) {
+    this.token = token;
+  }
+
+  /** Sets the port the admin server listens on (Host/Origin checks use it). */
+  setPort(port: number): void {
+    this.#port = port;
+  }
+
+  /** True if `Host` is a loopback name with our port. */
+  hostAllowed(host: string | null): boolean {
+    if (!host) return false;
+    const p = String(this.#port);
+    return host === `127.0.0.1:${p}` || host === `localhost:${p}` || host === `[::1]:${p}`;
+  }
+
+  /** Issues a one-time code that a browser redeems for a session cookie. */
+  newLaunchCode(now = Date.now()): string {
+    for (const [c, exp] of this.#launchCodes) if (exp < now) this.#launchCodes.delete(c);
+    const code = random();
+    this.#launchCodes.set(code, now + LAUNCH_CODE_TTL_MS);
+    return code;
+  }
+
+  /** Redeems a launch code (once); returns the new session id or null. */
+  redeem(code: string, now = Date.now()): string | null {
+    const exp = this.#launchCodes.get(code);
+    if (exp === undefined) return null;
+    this.#launchCodes.delete(code);
+    if (exp < now) return null;
+    const sid = random();
+    this.#browserSessions.set(sid, random());
+    return sid;
+  }
+
+  /** Checks credentials (and CSRF for browser writes). */
+  check(req: Request): GuardResult {
+    const auth = req.headers.get("authorization");
+    if (auth?.startsWith("Bearer ")) {
+      const given = new TextEncoder().encode(auth.slice(7).trim());
+      if (timingSafeEqual(given, new TextEncoder().encode(this.token))) {
+        return { ok: true, via: "bearer" };
+      }
+      return { ok: false, status: 401, error: "Unauthorized: wrong admin token." };
+    }
+    const sid = cookieValue(req.headers.get("cookie"), SESSION_COOKIE);
+    const csrf = sid ? this.#browserSessions.get(sid) : undefined;
+    if (!sid || csrf === undefined) {
+      return { ok: false, status: 401, error: "Unauthorized: open the admin page from the hub." };
+    }
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      const origin = req.headers.get("origin");
+      const host = req.headers.get("host");
+      if (!origin || origin !== `http://${host}`) {
+        return { ok: false, status: 403, error: "Forbidden: cross-origin request." };
+      }
+      const given = req.headers.get(CSRF_HEADER) ?? "";
+      if (
+        !timingSafeEqual(new TextEncoder().encode(given), new TextEncoder().encode(csrf))
+      ) {
+        return { ok: false, status: 403, error: "Forbidden: missing or wrong CSRF token." };
+      }
+    }
+    return { ok: true, via: "cookie", csrf };
+  }
+}
+
+/** Reads one cookie. */
+export function cookieValue(header: string | null, name: string): string | null {
+  if (!header) return null;
+  for (const part of header.split(";")) {
+    const [k, ...v] = part.trim().split("=");
+    if (k === name) return v.join("=");
+  }
+  return null;
+}

@@ -1,0 +1,253 @@
+/**
+ * The loopback admin API (docs/admin-api.md). JSON in, JSON out, errors as
+ * `{"error": message, "code": ...}` with a fitting status. One route table; the
+ * guard (host, token/cookie, CSRF) and error mapping are applied once around it.
+ */
+import { HubError, log } from "../core/mod.ts";
+import type { Hub } from "../hub/mod.ts";
+import { activitySince, listConflicts, listDevices, revokeDevice } from "../store/mod.ts";
+import { AdminGuard, SESSION_COOKIE } from "./_guard.ts";
+import { pairingPayload, pairingSvg } from "./_pairing.ts";
+import { ADMIN_PAGE } from "./_page.ts";
+
+/** Options for {@link startAdminServer}. */
+export interface AdminServerOptions {
+  /** Port on 127.0.0.1; 0 = any free port. */
+  port: number;
+  /** Fixed token (tests); random otherwise. */
+  token?: string;
+}
+
+/** A running admin server. */
+export interface AdminServer {
+  url: string;
+  port: number;
+  guard: AdminGuard;
+  /** Handles one request (in-process tests). */
+  handle(req: Request): Promise<Response>;
+  close(): Promise<void>;
+}
+
+interface Ctx {
+  hub: Hub;
+  req: Request;
+  params: Record<string, string>;
+  url: URL;
+  csrf?: string;
+  /** Set when the operator stopped the LAN server on purpose (no auto-start on unlock). */
+  state: { serverStoppedByOperator: boolean };
+}
+
+type Handler = (ctx: Ctx) => Promise<unknown> | unknown;
+
+const MAX_JSON = 64 * 1024;
+
+function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/json", "cache-control": "no-store", ...headers },
+  });
+}
+
+async function body(req: Request): Promise<Record<string, unknown>> {
+  const len = Number(req.headers.get("content-length") ?? "0");
+  if (len > MAX_JSON) throw new HubError("too_large", 413, "Request body too large.");
+  const text = await req.text();
+  if (text.length > MAX_JSON) throw new HubError("too_large", 413, "Request body too large.");
+  if (text.trim() === "") return {};
+  try {
+    const v = JSON.parse(text);
+    if (v && typeof v === "object" && !Array.isArray(v)) return v;
+  } catch {
+    // fall through
+  }
+  throw new HubError("bad_request", 400, "Body must be a JSON object.");
+}
+
+function str(b: Record<string, unknown>, key: string): string {
+  const v = b[key];
+  if (typeof v !== "string") throw new HubError("bad_request", 400, `${key} is required.`);
+  return v;
+}
+
+async function autoStartServer(ctx: Ctx): Promise<void> {
+  if (ctx.state.serverStoppedByOperator || ctx.hub.server.running) return;
+  try {
+    await ctx.hub.startServer();
+  } catch (err) {
+    log("warn", "lan.autostart_failed", { error: err });
+  }
+}
+
+const ROUTES: [string, RegExp, Handler][] = [
+  ["GET", /^\/api\/status$/, ({ hub }) => hub.status()],
+  ["GET", /^\/api\/session$/, ({ csrf }) => ({ csrf: csrf ?? null })],
+  ["POST", /^\/api\/setup$/, async (ctx) => {
+    await ctx.hub.setup(str(await body(ctx.req), "passphrase"));
+    await autoStartServer(ctx);
+    return ctx.hub.status();
+  }],
+  ["POST", /^\/api\/unlock$/, async (ctx) => {
+    await ctx.hub.unlock(str(await body(ctx.req), "passphrase"));
+    await autoStartServer(ctx);
+    return ctx.hub.status();
+  }],
+  ["POST", /^\/api\/lock$/, async ({ hub }) => {
+    await hub.lock();
+    return hub.status();
+  }],
+  ["POST", /^\/api\/passphrase$/, async ({ hub, req }) => {
+    const b = await body(req);
+    await hub.changePassphrase(str(b, "current"), str(b, "next"));
+    return { ok: true };
+  }],
+  ["POST", /^\/api\/rotate-key$/, ({ hub }) => hub.rotateKey()],
+  ["POST", /^\/api\/clear$/, async ({ hub, req }) => {
+    const b = await body(req);
+    return await hub.clear(str(b, "passphrase"), b.force === true);
+  }],
+  ["POST", /^\/api\/reset$/, async ({ hub, req }) => {
+    const b = await body(req);
+    await hub.reset(typeof b.confirm === "string" ? b.confirm : "");
+    return hub.status();
+  }],
+  ["POST", /^\/api\/server\/start$/, async (ctx) => {
+    ctx.state.serverStoppedByOperator = false;
+    await ctx.hub.startServer();
+    return ctx.hub.server.status();
+  }],
+  ["POST", /^\/api\/server\/stop$/, async (ctx) => {
+    ctx.state.serverStoppedByOperator = true;
+    await ctx.hub.stopServer();
+    return ctx.hub.server.status();
+  }],
+  ["GET", /^\/api\/devices$/, ({ hub }) => ({ devices: listDevices(hub.store.db) })],
+  ["POST", /^\/api\/devices\/(?<id>[^/]+)\/revoke$/, ({ hub, params }) => {
+    const id = decodeURIComponent(params.id);
+    if (!revokeDevice(hub.store.db, id, Date.now())) {
+      throw new HubError("not_found", 404, "No such device.");
+    }
+    hub.server.dropSession(id);
+    log("info", "device.revoked", { device: id });
+    return { ok: true };
+  }],
+  ["GET", /^\/api\/conflicts$/, ({ hub, url }) => ({
+    conflicts: listConflicts(hub.store.db, {
+      open: url.searchParams.get("open") === "1",
+      limit: Number(url.searchParams.get("limit") ?? "200") || 200,
+    }),
+  })],
+  ["GET", /^\/api\/activity$/, ({ hub }) => ({
+    buckets: activitySince(hub.store.db, Date.now() - 24 * 3_600_000),
+  })],
+  ["GET", /^\/api\/pairing$/, async ({ hub, url }) => {
+    const access = hub.vault.secrets;
+    const server = hub.server.status();
+    if (!server.running) {
+      throw new HubError("server_stopped", 409, "Start the server to pair a device.");
+    }
+    const wanted = url.searchParams.get("url");
+    if (wanted !== null && !server.urls.includes(wanted)) {
+      throw new HubError("bad_request", 400, "That address is not one of this computer's.");
+    }
+    const lanUrl = wanted ?? server.urls[0];
+    const payload = pairingPayload(lanUrl, access.hubId, access.hubPublicKey);
+    return { payload, svg: await pairingSvg(payload), url: lanUrl, urls: server.urls };
+  }],
+];
+
+/** Starts the admin server on 127.0.0.1 (before the LAN server; see ENGINEERING.md). */
+export function startAdminServer(hub: Hub, options: AdminServerOptions): Promise<AdminServer> {
+  const guard = new AdminGuard(options.token);
+  const state = { serverStoppedByOperator: false };
+
+  async function handle(req: Request): Promise<Response> {
+    const url = new URL(req.url);
+    if (!guard.hostAllowed(req.headers.get("host"))) {
+      return json(403, { error: "Forbidden: the admin API answers only on this computer." });
+    }
+    if (url.pathname === "/" && req.method === "GET") {
+      return new Response(ADMIN_PAGE, {
+        headers: {
+          "content-type": "text/html; charset=utf-8",
+          "cache-control": "no-store",
+          "content-security-policy":
+            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
+          "x-frame-options": "DENY",
+        },
+      });
+    }
+    if (url.pathname === "/launch" && req.method === "GET") {
+      const sid = guard.redeem(url.searchParams.get("code") ?? "");
+      if (!sid) return json(403, { error: "This link has expired. Start the hub again." });
+      return new Response(null, {
+        status: 303,
+        headers: {
+          location: "/",
+          "set-cookie": `${SESSION_COOKIE}=${sid}; HttpOnly; SameSite=Strict; Path=/`,
+          "cache-control": "no-store",
+        },
+      });
+    }
+    if (!url.pathname.startsWith("/api/")) return json(404, { error: "Not found." });
+    const auth = guard.check(req);
+    if (!auth.ok) return json(auth.status, { error: auth.error });
+    for (const [method, re, handler] of ROUTES) {
+      const m = re.exec(url.pathname);
+      if (!m) continue;
+      if (method !== req.method) continue;
+      try {
+        const result = await handler({
+          hub,
+          req,
+          url,
+          params: m.groups ?? {},
+          csrf: auth.ok ? auth.csrf : undefined,
+          state,
+        });
+        return json(200, result ?? {});
+      } catch (err) {
+        if (err instanceof HubError) {
+          const headers: Record<string, string> = {};
+          const retry = err.details?.retryAfterSeconds;
+          if (typeof retry === "number") headers["retry-after"] = String(retry);
+          return json(err.status, { error: err.message, code: err.code, ...err.details }, headers);
+        }
+        log("error", "admin.unexpected", { path: url.pathname, error: err });
+        return json(500, { error: "Internal error; see the hub's log." });
+      }
+    }
+    return json(404, { error: "Not found." });
+  }
+
+  return new Promise((resolve, reject) => {
+    let server: Deno.HttpServer;
+    try {
+      server = Deno.serve({
+        hostname: "127.0.0.1",
+        port: options.port,
+        onListen: (addr) => {
+          const port = (addr as Deno.NetAddr).port;
+          guard.setPort(port);
+          resolve({
+            url: `http://127.0.0.1:${port}`,
+            port,
+            guard,
+            handle,
+            close: () => server.shutdown(),
+          });
+        },
+      }, handle);
+    } catch (err) {
+      if (err instanceof Deno.errors.AddrInUse) {
+        reject(
+          new HubError(
+            "address_in_use",
+            409,
+            `Admin port ${options.port} is already in use (address already in use). Choose another with --admin-port.`,
+          ),
+        );
+      } else reject(err);
+    }
+  });
+}
