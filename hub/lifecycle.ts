@@ -14,6 +14,15 @@ import {
 } from "../vault/mod.ts";
 import { type HubAccess, LanServer, type LanServerOptions } from "../server/mod.ts";
 import { PassphraseThrottle } from "./_throttle.ts";
+import {
+  type CloudTimeouts,
+  type CycleResult,
+  Relay,
+  type RelaySchedule,
+  type SyncHealth,
+  verifyRegistration,
+} from "../cloud/mod.ts";
+import { CLOUD_WATERMARK_KEY } from "../store/mod.ts";
 
 /** Lifecycle states. */
 export type HubState = "new" | "locked" | "unlocked";
@@ -27,6 +36,10 @@ export interface HubOptions {
   vault?: CreateVaultOptions;
   /** Wall clock for the change clock and throttles (tests). */
   now?: WallClock;
+  /** Relay timing (tests shorten it). */
+  relay?: Partial<RelaySchedule>;
+  /** Cloud call timeouts (tests shorten them). */
+  cloudTimeouts?: CloudTimeouts;
 }
 
 /** What the admin API reports as status. */
@@ -37,6 +50,7 @@ export interface HubStatus {
   server: ReturnType<LanServer["status"]>;
   counts: Record<string, { rows: number; deleted: number }> | null;
   pendingCloud: { count: number; oldestStamp: number | null } | null;
+  cloud: SyncHealth | null;
   unlockFailures: number;
 }
 
@@ -51,6 +65,7 @@ export class Hub {
   #vault: OpenVault | null = null;
   #store: Store | null = null;
   #access: HubAccess | null = null;
+  #relay: Relay | null = null;
   #throttle: PassphraseThrottle;
   #busy: Promise<unknown> = Promise.resolve();
   #vaultExists = false;
@@ -210,10 +225,25 @@ export class Hub {
   }
 
   async #opened(vault: OpenVault, store: Store): Promise<void> {
-    const s = vault.secrets;
-    const hubPrivateKey = await importX25519Private(s.hubPrivateKey, s.hubPublicKey);
     this.#vault = vault;
     this.#store = store;
+    await this.#refreshAccess();
+    this.#relay = new Relay({
+      store,
+      link: () => this.#vault?.secrets.cloud,
+      schedule: this.#options.relay,
+      timeouts: this.#options.cloudTimeouts,
+      now: this.#options.now,
+    });
+    if (vault.secrets.cloud) this.#relay.start();
+  }
+
+  /** Rebuilds what the LAN server sees from the vault (after the hub id or name changed). */
+  async #refreshAccess(): Promise<void> {
+    const vault = this.#vault!;
+    const store = this.#store!;
+    const s = vault.secrets;
+    const hubPrivateKey = await importX25519Private(s.hubPrivateKey, s.hubPublicKey);
     this.#access = {
       store,
       hubId: s.hubId,
@@ -226,10 +256,16 @@ export class Hub {
 
   /** Closes the database and forgets every key. The LAN server keeps answering heartbeats. */
   lock(): Promise<void> {
-    return this.#serial(() => {
+    return this.#serial(async () => {
+      await this.#stopRelay();
       this.#lockNow();
-      return Promise.resolve();
     });
+  }
+
+  async #stopRelay(): Promise<void> {
+    const relay = this.#relay;
+    this.#relay = null;
+    await relay?.stop();
   }
 
   #lockNow(): void {
@@ -298,7 +334,16 @@ export class Hub {
           { details: { pending: pending.count } },
         );
       }
-      const deleted = store.clearData();
+      // Pause the relay: a cycle finishing after the clear would set the
+      // watermark again and the cleared rows would never be pulled back.
+      const relay = this.#relay;
+      await relay?.stop();
+      let deleted: Record<string, number>;
+      try {
+        deleted = store.clearData();
+      } finally {
+        if (relay && this.vault.secrets.cloud) relay.start();
+      }
       log("warn", "hub.data_cleared", { forced: force, pendingLost: pending.count });
       return { deleted };
     });
@@ -311,6 +356,7 @@ export class Hub {
         throw new HubError("confirm_required", 400, "Type RESET to confirm wiping this hub.");
       }
       await this.server.stop();
+      await this.#stopRelay();
       this.#lockNow();
       // Vault first: without it the database is unreadable, so a crash part-way
       // leaves a hub that is simply "new".
@@ -357,6 +403,7 @@ export class Hub {
       server: this.server.status(),
       counts: store ? store.counts() : null,
       pendingCloud: store ? store.pendingCloud() : null,
+      cloud: this.cloudHealth(),
       unlockFailures: this.#throttle.failures,
     };
   }
@@ -364,7 +411,55 @@ export class Hub {
   /** Stops everything (process exit). */
   async shutdown(): Promise<void> {
     await this.server.stop();
+    await this.#stopRelay();
     this.#lockNow();
+  }
+
+  /**
+   * Links the hub to a cloud: verifies the API key, then stores URL, key, hub id,
+   * name and clinics in the vault (never a plain file) and starts the relay.
+   */
+  registerCloud(
+    url: unknown,
+    apiKey: unknown,
+    allowInsecure = false,
+  ): Promise<{ hubId: string; hubName: string; clinicIds: string[] }> {
+    return this.#serial(async () => {
+      const vault = this.vault;
+      const store = this.store;
+      const reg = await verifyRegistration(url, apiKey, {
+        allowInsecure,
+        timeouts: this.#options.cloudTimeouts,
+      });
+      const previous = vault.secrets.cloud;
+      await vault.update((v) => {
+        v.cloud = reg.link;
+        v.hubId = reg.hubId;
+        v.hubName = reg.hubName;
+      });
+      if (previous?.url !== reg.link.url || previous?.apiKey !== reg.link.apiKey) {
+        // Another cloud (or key): start its watermark from the beginning.
+        store.setMeta(CLOUD_WATERMARK_KEY, "0");
+      }
+      await this.#refreshAccess();
+      this.#relay?.start();
+      return { hubId: reg.hubId, hubName: reg.hubName, clinicIds: reg.link.clinicIds };
+    });
+  }
+
+  /** Runs a relay cycle now and returns the counts pulled and pushed per table. */
+  async syncCloud(): Promise<CycleResult> {
+    const relay = this.#relay;
+    if (!relay) throw lockedError();
+    if (!this.vault.secrets.cloud) {
+      throw new HubError("not_registered", 409, "Link the hub to the cloud first.");
+    }
+    return await relay.syncNow();
+  }
+
+  /** The sync health line, or null while locked. */
+  cloudHealth(): SyncHealth | null {
+    return this.#relay?.health() ?? null;
   }
 }
 

@@ -80,19 +80,73 @@ export function logConflict(
   );
 }
 
-function sameValues(db: Database, table: TableDef, row: PreparedRow): boolean {
-  const cols = row.columns.map((c) => ident(c)).join(", ");
-  const current = cached(db, `SELECT ${cols} FROM ${ident(table.name)} WHERE id = ?`).raw(true)
-    .get(row.id) as unknown[] | undefined;
-  if (!current) return false;
-  return row.values.every((v, i) => v === current[i]);
+/** Columns the cloud manages; a difference only there is not a change phones need. */
+const SERVER_COLUMNS = new Set(["server_created_at", "last_modified"]);
+
+function sameText(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== "string" || typeof b !== "string") return false;
+  const c = a.trimStart()[0];
+  if (c !== "{" && c !== "[") return false;
+  try {
+    return canonical(JSON.parse(a)) === canonical(JSON.parse(b));
+  } catch {
+    return false;
+  }
+}
+
+function canonical(v: unknown): string {
+  if (v === null || typeof v !== "object") return JSON.stringify(v);
+  if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
+  const o = v as Record<string, unknown>;
+  return `{${
+    Object.keys(o).sort().map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`).join(",")
+  }}`;
 }
 
 /**
- * Upserts one row. Returns what happened. An incoming row older than the stored
- * one (by `updated_at`) loses and is logged; a row deleted here stays deleted
- * and the incoming version is logged; a cloud row identical to the stored one
- * (the cloud echoing our own push) changes nothing.
+ * Compares an incoming row with the stored one: `same`, `server-only` (differs
+ * only in cloud bookkeeping columns) or `different`. JSON text is compared by value.
+ */
+function compareStored(
+  db: Database,
+  table: TableDef,
+  row: PreparedRow,
+): "same" | "server-only" | "different" {
+  const cols = row.columns.map((c) => ident(c)).join(", ");
+  const current = cached(db, `SELECT ${cols} FROM ${ident(table.name)} WHERE id = ?`).raw(true)
+    .get(row.id) as unknown[] | undefined;
+  if (!current) return "different";
+  let serverOnly = false;
+  for (let i = 0; i < row.values.length; i++) {
+    if (sameText(row.values[i], current[i])) continue;
+    if (SERVER_COLUMNS.has(row.columns[i])) serverOnly = true;
+    else return "different";
+  }
+  return serverOnly ? "server-only" : "same";
+}
+
+function currentRow(db: Database, table: TableDef, id: string): Record<string, unknown> {
+  return cached(db, `SELECT * FROM ${ident(table.name)} WHERE id = ?`).get(id) as Record<
+    string,
+    unknown
+  >;
+}
+
+function isTruthy(v: unknown): boolean {
+  return v === true || v === 1 || v === "1" || v === "true";
+}
+
+/**
+ * Upserts one row. Returns what happened:
+ * - an incoming row older than the stored one (by `updated_at`) loses and is
+ *   logged in the conflict log;
+ * - a row deleted here stays deleted; the incoming version is logged;
+ * - from the cloud: a row equal to the stored one (the cloud echoing our own
+ *   push) changes nothing; one that wins over a local change still waiting for
+ *   the cloud replaces it, and the local version is logged;
+ * - a row arriving with `is_deleted` set is also marked deleted for phones.
+ * Phone and local writes are marked pending for the cloud; cloud writes are not.
  */
 export function upsertRow(
   ctx: ApplyContext,
@@ -104,10 +158,13 @@ export function upsertRow(
   const existing = cached(
     ctx.db,
     `SELECT ${table.columnNames.has("updated_at") ? "updated_at" : "NULL AS updated_at"},
-       local_server_deleted_at FROM ${ident(table.name)} WHERE id = ?`,
-  ).get(row.id) as Existing | undefined;
+       local_server_deleted_at, local_server_pending FROM ${ident(table.name)} WHERE id = ?`,
+  ).get(row.id) as (Existing & { local_server_pending: number }) | undefined;
+  const incomingDeleted = table.softDelete &&
+    isTruthy((raw as Record<string, unknown>).is_deleted);
   if (existing) {
     if (existing.local_server_deleted_at !== null) {
+      if (incomingDeleted) return "unchanged";
       logConflict(ctx, table.name, row.id, existing.updated_at, row.updatedAt, raw);
       return "conflicts";
     }
@@ -117,7 +174,33 @@ export function upsertRow(
       logConflict(ctx, table.name, row.id, existing.updated_at, row.updatedAt, raw);
       return "conflicts";
     }
-    if (ctx.source === "cloud" && sameValues(ctx.db, table, row)) return "unchanged";
+    if (ctx.source === "cloud") {
+      const cmp = compareStored(ctx.db, table, row);
+      if (cmp !== "different") {
+        if (cmp === "server-only") {
+          // Keep the cloud's bookkeeping without a new stamp: nothing for phones.
+          const set = row.columns.filter((c) => SERVER_COLUMNS.has(c));
+          cached(
+            ctx.db,
+            `UPDATE ${ident(table.name)} SET ${
+              set.map((c) => `${ident(c)} = ?`).join(", ")
+            } WHERE id = ?`,
+          ).run(...set.map((c) => row.values[row.columns.indexOf(c)]), row.id);
+        }
+        return "unchanged";
+      }
+      if (existing.local_server_pending === 1) {
+        const local = currentRow(ctx.db, table, row.id);
+        logConflict(
+          { ...ctx, source: "local" },
+          table.name,
+          row.id,
+          row.updatedAt,
+          existing.updated_at,
+          stripBookkeeping(local),
+        );
+      }
+    }
   }
   const pending = ctx.source === "cloud" ? 0 : 1;
   const cols = row.columns.map(ident);
@@ -126,12 +209,23 @@ export function upsertRow(
     VALUES (${cols.map(() => "?").join(", ")}, ?, ?, ${pending})
     ON CONFLICT (id) DO UPDATE SET ${
     cols.filter((c) => c !== '"id"').map((c) => `${c} = excluded.${c}`).join(", ")
-  }${
-    row.columns.length > 1 ? ", " : ""
-  }local_server_last_modified_at = excluded.local_server_last_modified_at,
-      local_server_pending = ${pending === 1 ? 1 : "local_server_pending"}`;
+  }${row.columns.length > 1 ? ", " : ""}local_server_last_modified_at = excluded.local_server_last_modified_at,
+      local_server_pending = ${pending}`;
   cached(ctx.db, sql).run(...row.values, ctx.stamp, ctx.stamp);
+  if (incomingDeleted) {
+    cached(
+      ctx.db,
+      `UPDATE ${ident(table.name)} SET local_server_deleted_at = ? WHERE id = ? AND local_server_deleted_at IS NULL`,
+    ).run(ctx.stamp, row.id);
+  }
   return "upserted";
+}
+
+/** A stored row without the hub's bookkeeping columns. */
+export function stripBookkeeping(row: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(row)) if (!k.startsWith("local_server_")) out[k] = v;
+  return out;
 }
 
 /**
@@ -141,12 +235,32 @@ export function upsertRow(
  */
 export function deleteRow(ctx: ApplyContext, table: TableDef, id: string): boolean {
   const pending = ctx.source === "cloud" ? 0 : 1;
+  if (ctx.source === "cloud") {
+    // A cloud deletion wins over a local change still waiting for the cloud:
+    // keep that local version in the conflict log rather than drop it silently.
+    const local = cached(
+      ctx.db,
+      `SELECT * FROM ${
+        ident(table.name)
+      } WHERE id = ? AND local_server_pending = 1 AND local_server_deleted_at IS NULL`,
+    ).get(id) as Record<string, unknown> | undefined;
+    if (local) {
+      logConflict(
+        { ...ctx, source: "local" },
+        table.name,
+        id,
+        null,
+        typeof local.updated_at === "number" ? local.updated_at : null,
+        stripBookkeeping(local),
+      );
+    }
+  }
   const set = [
     table.columnNames.has("is_deleted") ? "is_deleted = 1" : null,
     table.columnNames.has("deleted_at") ? "deleted_at = coalesce(deleted_at, ?)" : null,
     "local_server_deleted_at = ?",
     "local_server_last_modified_at = ?",
-    pending ? "local_server_pending = 1" : null,
+    `local_server_pending = ${pending}`,
   ].filter(Boolean).join(", ");
   const args: (number | string)[] = [];
   if (table.columnNames.has("deleted_at")) args.push(ctx.now);

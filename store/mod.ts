@@ -51,3 +51,13 @@ export {
   permissionRow,
   userIsLive,
 } from "./_people.ts";
+export {
+  clearPending,
+  CLOUD_WATERMARK_KEY,
+  type CloudChange,
+  mergeCloudBatch,
+  type PendingChunk,
+  type PendingCursor,
+  readPendingChunk,
+} from "./_relay.ts";
+export { stripBookkeeping } from "./_apply.ts";

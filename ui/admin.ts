@@ -121,6 +121,16 @@ const ROUTES: [string, RegExp, Handler][] = [
     await ctx.hub.stopServer();
     return ctx.hub.server.status();
   }],
+  ["POST", /^\/api\/cloud\/register$/, async ({ hub, req }) => {
+    const b = await body(req);
+    return await hub.registerCloud(b.url, b.apiKey, b.allowInsecure === true);
+  }],
+  ["POST", /^\/api\/cloud\/sync$/, ({ hub }) => hub.syncCloud()],
+  ["GET", /^\/api\/cloud\/health$/, ({ hub }) => {
+    const h = hub.cloudHealth();
+    if (!h) throw new HubError("locked", 423, "Unlock the hub first.");
+    return h;
+  }],
   ["GET", /^\/api\/devices$/, ({ hub }) => ({ devices: listDevices(hub.store.db) })],
   ["POST", /^\/api\/devices\/(?<id>[^/]+)\/revoke$/, ({ hub, params }) => {
     const id = decodeURIComponent(params.id);

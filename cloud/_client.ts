@@ -1,0 +1,206 @@
+/**
+ * The HTTP client of the cloud's hub API (SPEC §7). It knows URLs, headers,
+ * status codes and timeouts; it does not know the database.
+ */
+import { HubError } from "../core/mod.ts";
+
+/** Why a cloud call failed, in the terms the sync health shows. */
+export type CloudFailure = "auth" | "rate_limited" | "unreachable" | "server" | "protocol";
+
+/** A failed cloud call. */
+export class CloudError extends HubError {
+  /** The kind of failure. */
+  readonly kind: CloudFailure;
+  /** For 429: seconds the cloud asked us to wait. */
+  readonly retryAfterSeconds: number | null;
+
+  /** Creates the error. */
+  constructor(
+    kind: CloudFailure,
+    message: string,
+    options: { retryAfterSeconds?: number | null; cause?: unknown; status?: number } = {},
+  ) {
+    super(`cloud_${kind}`, options.status ?? 502, message, { cause: options.cause });
+    this.kind = kind;
+    this.retryAfterSeconds = options.retryAfterSeconds ?? null;
+  }
+}
+
+/** The hub's device row as the cloud's verify-key returns it. */
+export interface CloudDevice {
+  id: string;
+  name: string;
+  clinic_ids: string[];
+  [key: string]: unknown;
+}
+
+/** Timeouts of cloud calls. */
+export interface CloudTimeouts {
+  /** Until response headers arrive. */
+  connectMs: number;
+  /** For a whole pull or push body. */
+  transferMs: number;
+}
+
+/** Defaults: generous, since a clinic's uplink may be slow. */
+export const DEFAULT_TIMEOUTS: CloudTimeouts = { connectMs: 30_000, transferMs: 15 * 60_000 };
+
+/** Checks a cloud URL: https, or http only for loopback or with explicit opt-in. */
+export function checkCloudUrl(raw: string, allowInsecure = false): string {
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    throw new HubError("bad_url", 400, "The cloud address is not a valid URL.");
+  }
+  const loopback = url.hostname === "localhost" || url.hostname === "127.0.0.1" ||
+    url.hostname === "[::1]";
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && (loopback || allowInsecure))) {
+    throw new HubError(
+      "insecure_url",
+      400,
+      "The cloud address must start with https:// (plain http is allowed only for this computer, or when explicitly allowed).",
+    );
+  }
+  if (url.username || url.password) {
+    throw new HubError("bad_url", 400, "The cloud address must not contain a user name or password.");
+  }
+  return url.origin + url.pathname.replace(/\/+$/, "");
+}
+
+function retryAfter(res: Response): number | null {
+  const h = res.headers.get("retry-after");
+  if (!h) return null;
+  const n = Number(h);
+  if (Number.isFinite(n) && n >= 0) return Math.min(n, 3600);
+  const at = Date.parse(h);
+  return Number.isNaN(at) ? null : Math.max(0, Math.min((at - Date.now()) / 1000, 3600));
+}
+
+/** Client of one cloud server. */
+export class CloudClient {
+  readonly baseUrl: string;
+  #apiKey: string;
+  #timeouts: CloudTimeouts;
+
+  /** `baseUrl` must already be checked with {@link checkCloudUrl}. */
+  constructor(baseUrl: string, apiKey: string, timeouts: CloudTimeouts = DEFAULT_TIMEOUTS) {
+    this.baseUrl = baseUrl;
+    this.#apiKey = apiKey;
+    this.#timeouts = timeouts;
+  }
+
+  async #fetch(path: string, init: RequestInit, signal?: AbortSignal): Promise<Response> {
+    const ctl = new AbortController();
+    const timer = setTimeout(() => ctl.abort(new Error("timeout")), this.#timeouts.connectMs);
+    const onAbort = () => ctl.abort(signal?.reason);
+    signal?.addEventListener("abort", onAbort);
+    try {
+      return await fetch(this.baseUrl + path, { ...init, signal: ctl.signal });
+    } catch (err) {
+      throw new CloudError(
+        "unreachable",
+        `The cloud at ${this.baseUrl} could not be reached (${(err as Error).message}).`,
+        { cause: err },
+      );
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  async #failure(res: Response): Promise<CloudError> {
+    const body = await res.text().catch(() => "");
+    let detail = "";
+    try {
+      const j = JSON.parse(body);
+      if (j && typeof j.error === "string") detail = j.error;
+    } catch {
+      // not JSON
+    }
+    if (res.status === 401 || res.status === 403) {
+      return new CloudError(
+        "auth",
+        "The cloud refused the hub's API key (it was revoked or is wrong); re-register the hub.",
+        { status: 401 },
+      );
+    }
+    if (res.status === 429) {
+      const s = retryAfter(res);
+      return new CloudError("rate_limited", `The cloud asked us to slow down${s !== null ? ` for ${s} s` : ""}.`, {
+        retryAfterSeconds: s,
+        status: 429,
+      });
+    }
+    return new CloudError(
+      "server",
+      `The cloud answered ${res.status}${detail ? `: ${detail.slice(0, 200)}` : ""}.`,
+      { status: 502 },
+    );
+  }
+
+  /** POST /api/hub/verify-key → the hub's device row. */
+  async verifyKey(): Promise<CloudDevice> {
+    const res = await this.#fetch("/api/hub/verify-key", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ api_key: this.#apiKey }),
+    });
+    if (!res.ok) throw await this.#failure(res);
+    let j: Record<string, unknown>;
+    try {
+      j = await res.json();
+    } catch (err) {
+      throw new CloudError("protocol", "The cloud's verify-key answer is not JSON.", { cause: err });
+    }
+    const device = (j.device && typeof j.device === "object" ? j.device : j) as Record<string, unknown>;
+    if (typeof device.id !== "string") {
+      throw new CloudError("protocol", "The cloud's verify-key answer has no device id.");
+    }
+    return {
+      ...device,
+      id: device.id,
+      name: typeof device.name === "string" ? device.name : "Local Sync Hub",
+      clinic_ids: Array.isArray(device.clinic_ids) ? device.clinic_ids.map(String) : [],
+    };
+  }
+
+  /** GET /api/v2/sync: returns the response whose body the caller streams. */
+  async pull(lastPulledAt: number, signal?: AbortSignal): Promise<Response> {
+    const q = `lastPulledAt=${encodeURIComponent(String(lastPulledAt))}&peerType=sync_hub`;
+    const res = await this.#fetch(`/api/v2/sync?${q}`, {
+      method: "GET",
+      headers: { authorization: `Bearer ${this.#apiKey}`, accept: "application/json" },
+    }, signal);
+    if (!res.ok || !res.body) throw await this.#failure(res);
+    return res;
+  }
+
+  /** POST /api/v2/sync with a changes object. */
+  async push(changesJson: string, signal?: AbortSignal): Promise<void> {
+    const res = await this.#fetch("/api/v2/sync?peerType=sync_hub", {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${this.#apiKey}`,
+        "content-type": "application/json",
+      },
+      body: changesJson,
+    }, signal);
+    if (!res.ok) throw await this.#failure(res);
+    const text = await res.text();
+    try {
+      const j = JSON.parse(text);
+      if (j && j.success === false) {
+        throw new CloudError("server", `The cloud refused the push: ${String(j.error ?? "no reason")}`);
+      }
+    } catch (err) {
+      if (err instanceof CloudError) throw err;
+      throw new CloudError("protocol", "The cloud's push answer is not JSON.");
+    }
+  }
+
+  /** The transfer timeout (the relay applies it to a whole pull). */
+  get transferMs(): number {
+    return this.#timeouts.transferMs;
+  }
+}

@@ -1,0 +1,58 @@
+/** Linking the hub to a cloud: verify the API key, then keep the link in the vault. */
+import { HubError, log } from "../core/mod.ts";
+import type { CloudLink } from "../vault/mod.ts";
+import { checkCloudUrl, CloudClient, CloudError, type CloudTimeouts } from "./_client.ts";
+
+/** What registration returns to the operator. */
+export interface Registration {
+  link: CloudLink;
+  hubId: string;
+  hubName: string;
+}
+
+/** The shape of a hub API key. */
+export const API_KEY_PATTERN = /^hh_[0-9a-f]{64}$/i;
+
+/**
+ * Verifies `apiKey` against the cloud's verify-key endpoint. Wrong key,
+ * unreachable cloud and non-HTTPS URLs give clear errors; nothing is stored here.
+ */
+export async function verifyRegistration(
+  rawUrl: unknown,
+  apiKey: unknown,
+  options: { allowInsecure?: boolean; timeouts?: CloudTimeouts; now?: number } = {},
+): Promise<Registration> {
+  if (typeof rawUrl !== "string" || rawUrl.trim() === "") {
+    throw new HubError("bad_request", 400, "Enter the cloud server's address.");
+  }
+  if (typeof apiKey !== "string" || !API_KEY_PATTERN.test(apiKey.trim())) {
+    throw new HubError(
+      "bad_api_key",
+      400,
+      "The API key should look like hh_ followed by 64 hexadecimal characters.",
+    );
+  }
+  const url = checkCloudUrl(rawUrl, options.allowInsecure === true);
+  const client = new CloudClient(url, apiKey.trim(), options.timeouts);
+  let device;
+  try {
+    device = await client.verifyKey();
+  } catch (err) {
+    if (err instanceof CloudError && err.kind === "auth") {
+      throw new HubError("cloud_auth", 401, "The cloud refused this API key. Check it and try again.");
+    }
+    throw err;
+  }
+  log("info", "cloud.registered", { hubId: device.id, clinics: device.clinic_ids.length });
+  return {
+    hubId: device.id,
+    hubName: device.name,
+    link: {
+      url,
+      apiKey: apiKey.trim(),
+      clinicIds: device.clinic_ids,
+      registeredAt: options.now ?? Date.now(),
+      ...(options.allowInsecure ? { allowInsecure: true } : {}),
+    },
+  };
+}

@@ -1,0 +1,205 @@
+/**
+ * The store side of the cloud relay: merging batches of cloud rows, reading the
+ * local changes still waiting for the cloud, and marking them relayed.
+ *
+ * What is durable when: each merged batch is its own transaction with a fresh
+ * stamp (so phones receive cloud rows on their next pull); rows stay pending
+ * until the cloud confirmed the push that carried them; the watermark moves
+ * only after a whole cycle succeeded. A cycle cut anywhere is simply repeated:
+ * merges are idempotent (newer-wins upserts, equal rows unchanged) and the
+ * cloud's push is an idempotent upsert too.
+ */
+import type { ChangeClock } from "./_clock.ts";
+import type { Database } from "./_db.ts";
+import { type ApplyCounts, deleteRow, emptyCounts, upsertRow } from "./_apply.ts";
+import { ident, TABLES } from "./_schema.ts";
+
+/** Meta key of the cloud watermark (the cloud `timestamp` of the last good cycle). */
+export const CLOUD_WATERMARK_KEY = "cloud.watermark";
+
+/** One change from the cloud. */
+export interface CloudChange {
+  table: string;
+  kind: "created" | "updated" | "deleted";
+  value: unknown;
+}
+
+/** Merges a batch of cloud changes in one transaction; unknown tables are dropped. */
+export function mergeCloudBatch(
+  db: Database,
+  clock: ChangeClock,
+  batch: CloudChange[],
+  now = Date.now(),
+): { tables: Record<string, ApplyCounts>; dropped: number } {
+  const tables: Record<string, ApplyCounts> = {};
+  let dropped = 0;
+  db.transaction(() => {
+    const ctx = { db, stamp: clock.next(), now, source: "cloud" as const };
+    for (const c of batch) {
+      const t = TABLES.get(c.table);
+      if (!t) {
+        dropped++;
+        continue;
+      }
+      const counts = tables[c.table] ??= emptyCounts();
+      if (c.kind === "deleted") {
+        const id = typeof c.value === "string"
+          ? c.value
+          : (c.value && typeof c.value === "object")
+          ? (c.value as Record<string, unknown>).id
+          : undefined;
+        if (typeof id !== "string" || id === "") {
+          dropped++;
+          continue;
+        }
+        if (deleteRow(ctx, t, id)) counts.deleted++;
+        else counts.unchanged++;
+      } else {
+        counts[upsertRow(ctx, t, c.value)]++;
+      }
+    }
+  }).immediate();
+  return { tables, dropped };
+}
+
+/** A chunk of local changes for one cloud push. */
+export interface PendingChunk {
+  /** `{table: {created, updated, deleted}}` as JSON text. */
+  json: string;
+  rows: number;
+  perTable: Record<string, number>;
+  /** Resume point for the next chunk, or null when this was the last. */
+  next: PendingCursor | null;
+}
+
+/** Where the next chunk starts: table index, then (stamp, id) after which to continue. */
+export interface PendingCursor {
+  tableIndex: number;
+  stamp: number;
+  id: string;
+}
+
+const TABLE_NAMES = [...TABLES.keys()];
+
+/**
+ * Reads up to `maxRows` pending changes with stamps ≤ `upTo` (taken when the
+ * push began, so later writes wait for the next cycle). Deleted rows go as id
+ * strings (the cloud answers 500 to objects); rows the cloud never had go in
+ * `created`, the others in `updated`.
+ */
+export function readPendingChunk(
+  db: Database,
+  upTo: number,
+  maxRows: number,
+  from: PendingCursor | null,
+): PendingChunk {
+  const parts: string[] = [];
+  const perTable: Record<string, number> = {};
+  let rows = 0;
+  let next: PendingCursor | null = null;
+  db.transaction(() => {
+    let ti = from?.tableIndex ?? 0;
+    let after: { stamp: number; id: string } | null = from
+      ? { stamp: from.stamp, id: from.id }
+      : null;
+    for (; ti <= TABLE_NAMES.length; ti++) {
+      if (rows >= maxRows) {
+        next = { tableIndex: ti, stamp: -1, id: "" };
+        break;
+      }
+      const created: string[] = [];
+      const updated: string[] = [];
+      const deleted: string[] = [];
+      let name: string;
+      if (ti === TABLE_NAMES.length) {
+        name = "__tombstones";
+        const limit = maxRows - rows;
+        const tomb = db.prepare(
+          `SELECT table_name, row_id, deleted_stamp FROM tombstones
+           WHERE local_server_pending = 1 AND deleted_stamp <= ?
+             AND (deleted_stamp > ? OR (deleted_stamp = ? AND row_id > ?))
+           ORDER BY deleted_stamp, row_id LIMIT ?`,
+        ).raw(true).all(upTo, after?.stamp ?? -1, after?.stamp ?? -1, after?.id ?? "", limit) as [
+          string,
+          string,
+          number,
+        ][];
+        const byTable = new Map<string, string[]>();
+        for (const [t, id] of tomb) {
+          if (!byTable.has(t)) byTable.set(t, []);
+          byTable.get(t)!.push(JSON.stringify(id));
+        }
+        for (const [t, ids] of byTable) {
+          parts.push(`${JSON.stringify(t)}:{"created":[],"updated":[],"deleted":[${ids.join(",")}]}`);
+          perTable[t] = (perTable[t] ?? 0) + ids.length;
+        }
+        rows += tomb.length;
+        if (tomb.length === limit && limit > 0) {
+          const last = tomb[tomb.length - 1];
+          next = { tableIndex: ti, stamp: last[2], id: last[1] };
+        }
+        break;
+      }
+      name = TABLE_NAMES[ti];
+      const t = TABLES.get(name)!;
+      const cols = t.columns.map((c) => ident(c.name)).join(", ");
+      const limit = maxRows - rows;
+      const list = db.prepare(
+        `SELECT ${cols}, local_server_last_modified_at AS __s, local_server_deleted_at AS __d
+         FROM ${ident(name)}
+         WHERE local_server_pending = 1 AND local_server_last_modified_at <= ?
+           AND (local_server_last_modified_at > ? OR (local_server_last_modified_at = ? AND id > ?))
+         ORDER BY local_server_last_modified_at, id LIMIT ?`,
+      ).all(upTo, after?.stamp ?? -1, after?.stamp ?? -1, after?.id ?? "", limit) as Record<
+        string,
+        unknown
+      >[];
+      after = null;
+      let lastStamp = -1;
+      for (const r of list) {
+        const d = r.__d;
+        lastStamp = r.__s as number;
+        delete r.__s;
+        delete r.__d;
+        if (d !== null) deleted.push(JSON.stringify(r.id));
+        else if (r.server_created_at === null || r.server_created_at === undefined) {
+          created.push(JSON.stringify(r));
+        } else updated.push(JSON.stringify(r));
+      }
+      if (list.length > 0) {
+        parts.push(
+          `${JSON.stringify(name)}:{"created":[${created.join(",")}],"updated":[${
+            updated.join(",")
+          }],"deleted":[${deleted.join(",")}]}`,
+        );
+        perTable[name] = list.length;
+        rows += list.length;
+      }
+      if (list.length === limit) {
+        next = { tableIndex: ti, stamp: lastStamp, id: String(list[list.length - 1].id) };
+        break;
+      }
+    }
+  })();
+  return { json: `{${parts.join(",")}}`, rows, perTable, next };
+}
+
+/**
+ * Marks every change with a stamp ≤ `upTo` as relayed (after the cloud accepted
+ * them all). A row changed again after `upTo` has a higher stamp and stays pending.
+ */
+export function clearPending(db: Database, upTo: number): number {
+  let n = 0;
+  db.transaction(() => {
+    for (const name of TABLE_NAMES) {
+      n += db.prepare(
+        `UPDATE ${ident(name)} SET local_server_pending = 0
+         WHERE local_server_pending = 1 AND local_server_last_modified_at <= ?`,
+      ).run(upTo).changes;
+    }
+    n += db.prepare(
+      "UPDATE tombstones SET local_server_pending = 0 WHERE local_server_pending = 1 AND deleted_stamp <= ?",
+    ).run(upTo).changes;
+  }).immediate();
+  return n;
+}
