@@ -8,7 +8,8 @@ import { Hub } from "./hub/mod.ts";
 import { HELP, parseCli } from "./hub/cli.ts";
 import { startAdminServer } from "./ui/mod.ts";
 import { pairingPayload, pairingTerminal } from "./ui/mod.ts";
-import { VERSION } from "./version.ts";
+import { UPDATE_MANIFEST_URL, UPDATE_PUBLIC_KEY, VERSION } from "./version.ts";
+import { launchAndConfirm, recoverInterruptedSwap, rollback, Updater } from "./update/mod.ts";
 
 function fail(message: string, code: number): never {
   Deno.stderr.writeSync(new TextEncoder().encode(`error: ${message}\n`));
@@ -81,15 +82,35 @@ async function main(): Promise<void> {
   }
   const dataDir = cli.dataDir ?? defaultDataDir();
   await checkDataDir(dataDir);
+  const exePath = Deno.build.standalone ? Deno.execPath() : null;
+  if (exePath && await recoverInterruptedSwap(exePath)) {
+    log("warn", "update.recovered_interrupted_swap", {});
+  }
   const hub = new Hub({
     dataDir,
     version: VERSION,
     lan: { host: cli.host, port: cli.port, maxBodyBytes: cli.maxBodyMb * 1024 * 1024 },
   });
   await hub.init();
-  let admin;
+  let admin: Awaited<ReturnType<typeof startAdminServer>>;
+  const updater = new Updater({
+    currentVersion: VERSION,
+    manifestUrl: cli.updateUrl ?? UPDATE_MANIFEST_URL,
+    publicKey: UPDATE_PUBLIC_KEY,
+    exePath,
+    // Hand over to the new executable: release the database and ports, start it,
+    // and exit once it reports healthy; otherwise put the previous one back.
+    relaunch: async (exe) => {
+      await hub.shutdown();
+      await admin.close();
+      if (await launchAndConfirm(exe, Deno.args, 90_000)) Deno.exit(0);
+      log("error", "update.unhealthy_rolling_back", {});
+      await rollback(exe);
+      Deno.exit(await launchAndConfirm(exe, Deno.args, 90_000) ? 0 : 1);
+    },
+  });
   try {
-    admin = await startAdminServer(hub, { port: cli.adminPort });
+    admin = await startAdminServer(hub, { port: cli.adminPort, updater });
   } catch (err) {
     fail((err as Error).message, 1);
   }
@@ -113,6 +134,9 @@ async function main(): Promise<void> {
   }
   const ready = { event: "ready", admin: admin.url, token: admin.guard.token, lan };
   await Deno.stdout.write(new TextEncoder().encode(JSON.stringify(ready) + "\n"));
+  const healthFile = Deno.env.get("HUB_UPDATE_HEALTH_FILE");
+  if (healthFile) await Deno.writeTextFile(healthFile, "ok");
+  updater.start();
   log("info", "hub.ready", { admin: admin.url, lan, state: hub.state });
 
   if (cli.open) {

@@ -10,6 +10,7 @@ export interface CliOptions {
   open: boolean;
   passphraseFile: string | null;
   maxBodyMb: number;
+  updateUrl: string | null;
   help: boolean;
   version: boolean;
 }
@@ -29,6 +30,7 @@ Usage: deno task start [flags]      (or: local-sync-hub [flags])
   --passphrase-file FILE  headless: set up (first run) or unlock with the passphrase in
                           FILE, then start the LAN server
   --max-body-mb N         largest request a phone may send, in MiB (default 128)
+  --update-url URL        where to look for updates (default: fixed at build time)
   --help                  show this help
   --version               print the version
 
@@ -58,6 +60,7 @@ export function parseCli(args: string[]): CliOptions {
     open: true,
     passphraseFile: null,
     maxBodyMb: 128,
+    updateUrl: null,
     help: false,
     version: false,
   };
@@ -101,6 +104,12 @@ export function parseCli(args: string[]): CliOptions {
       case "--max-body-mb":
         o.maxBodyMb = intFlag(arg, value(), 1, 1024);
         break;
+      case "--update-url": {
+        const v = value();
+        if (!v || !/^https?:\/\/\S+$/.test(v)) bad("--update-url needs an http(s) URL");
+        o.updateUrl = v;
+        break;
+      }
       case "--help":
       case "-h":
         o.help = true;

@@ -1,0 +1,94 @@
+/**
+ * Swapping the executable. Every step is a rename inside the executable's folder
+ * (atomic on POSIX and NTFS) followed by an fsync of the folder:
+ *   1. current → `<exe>.previous` (Windows allows renaming a running executable,
+ *      never overwriting it);
+ *   2. verified download → `<exe>`.
+ * A crash between 1 and 2 leaves no `<exe>`; {@link recoverInterruptedSwap} puts
+ * the previous one back. {@link rollback} restores `<exe>.previous`.
+ */
+import { exists, syncDir } from "../core/mod.ts";
+import { dirname } from "../core/mod.ts";
+
+/** Paths used around an executable. */
+export function swapPaths(exe: string): { previous: string; download: string; failed: string } {
+  return { previous: `${exe}.previous`, download: `${exe}.download`, failed: `${exe}.failed` };
+}
+
+/** Moves `newFile` into place as `exe`, keeping the old one as `<exe>.previous`. */
+export async function swapExecutable(exe: string, newFile: string): Promise<void> {
+  const { previous } = swapPaths(exe);
+  if (Deno.build.os !== "windows") await Deno.chmod(newFile, 0o755);
+  await Deno.remove(previous).catch(() => {});
+  await Deno.rename(exe, previous);
+  try {
+    await Deno.rename(newFile, exe);
+  } catch (err) {
+    await Deno.rename(previous, exe);
+    throw err;
+  }
+  await syncDir(dirname(exe));
+}
+
+/** Puts `<exe>.previous` back as `exe`; the failed one is kept as `<exe>.failed`. */
+export async function rollback(exe: string): Promise<void> {
+  const { previous, failed } = swapPaths(exe);
+  if (!(await exists(previous))) throw new Error("no previous executable to roll back to");
+  await Deno.remove(failed).catch(() => {});
+  if (await exists(exe)) await Deno.rename(exe, failed);
+  await Deno.rename(previous, exe);
+  await syncDir(dirname(exe));
+}
+
+/** After a crash between the two renames: restores the previous executable if `exe` is missing. */
+export async function recoverInterruptedSwap(exe: string): Promise<boolean> {
+  const { previous } = swapPaths(exe);
+  if (await exists(exe) || !(await exists(previous))) return false;
+  await Deno.rename(previous, exe);
+  await syncDir(dirname(exe));
+  return true;
+}
+
+/**
+ * Starts `exe` with `args` and waits until it reports healthy by writing
+ * "ok" to the file named in `HUB_UPDATE_HEALTH_FILE` (main.ts does so once ready).
+ * Returns the child when healthy; kills it and returns null otherwise.
+ */
+export async function launchAndConfirm(
+  exe: string,
+  args: string[],
+  timeoutMs: number,
+): Promise<Deno.ChildProcess | null> {
+  const healthFile = `${exe}.health-${crypto.randomUUID()}`;
+  const child = new Deno.Command(exe, {
+    args,
+    env: { HUB_UPDATE_HEALTH_FILE: healthFile },
+    stdin: "null",
+    stdout: "inherit",
+    stderr: "inherit",
+  }).spawn();
+  let exited = false;
+  child.status.then(() => exited = true);
+  const deadline = Date.now() + timeoutMs;
+  try {
+    while (Date.now() < deadline && !exited) {
+      try {
+        if ((await Deno.readTextFile(healthFile)).trim() === "ok") return child;
+      } catch {
+        // not written yet
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    if (!exited) {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // already gone
+      }
+      await child.status;
+    }
+    return null;
+  } finally {
+    await Deno.remove(healthFile).catch(() => {});
+  }
+}
