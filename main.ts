@@ -65,6 +65,19 @@ async function openBrowser(dataDir: string, adminUrl: string, code: string): Pro
   }
 }
 
+/** The part of `Deno.BrowserWindow` (deno desktop only) the hub uses. */
+interface DesktopWindow {
+  bind(name: string, handler: (...args: unknown[]) => unknown): void;
+}
+
+/** Adopts the desktop window when running under `deno desktop`; undefined under `deno run`. */
+function desktopWindow(): DesktopWindow | undefined {
+  const ctor = (Deno as unknown as {
+    BrowserWindow?: new (options: Record<string, unknown>) => DesktopWindow;
+  }).BrowserWindow;
+  return ctor ? new ctor({ title: "Local Sync Hub", width: 1100, height: 760 }) : undefined;
+}
+
 async function main(): Promise<void> {
   let cli;
   try {
@@ -139,7 +152,12 @@ async function main(): Promise<void> {
   updater.start();
   log("info", "hub.ready", { admin: admin.url, lan, state: hub.state });
 
-  if (cli.open) {
+  const desktop = desktopWindow();
+  if (desktop) {
+    // deno desktop: the window already shows our first server's "/"; the page asks
+    // for a one-time launch code through a binding (no URL, no argv carries it).
+    desktop.bind("hubLaunchCode", () => admin.guard.newLaunchCode());
+  } else if (cli.open) {
     await openBrowser(dataDir, admin.url, admin.guard.newLaunchCode());
   } else if (hub.state === "unlocked" && hub.server.running) {
     const s = hub.vault.secrets;
