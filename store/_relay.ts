@@ -93,7 +93,14 @@ export function readPendingChunk(
   maxRows: number,
   from: PendingCursor | null,
 ): PendingChunk {
-  const parts: string[] = [];
+  // One entry per table: a table can have both pending rows and tombstones in a
+  // chunk, and a JSON object with a repeated key would silently drop one of them.
+  const out = new Map<string, { created: string[]; updated: string[]; deleted: string[] }>();
+  const entry = (t: string) => {
+    let e = out.get(t);
+    if (!e) out.set(t, e = { created: [], updated: [], deleted: [] });
+    return e;
+  };
   const perTable: Record<string, number> = {};
   let rows = 0;
   let next: PendingCursor | null = null;
@@ -110,9 +117,7 @@ export function readPendingChunk(
       const created: string[] = [];
       const updated: string[] = [];
       const deleted: string[] = [];
-      let name: string;
       if (ti === TABLE_NAMES.length) {
-        name = "__tombstones";
         const limit = maxRows - rows;
         const tomb = db.prepare(
           `SELECT table_name, row_id, deleted_stamp FROM tombstones
@@ -130,7 +135,7 @@ export function readPendingChunk(
           byTable.get(t)!.push(JSON.stringify(id));
         }
         for (const [t, ids] of byTable) {
-          parts.push(`${JSON.stringify(t)}:{"created":[],"updated":[],"deleted":[${ids.join(",")}]}`);
+          entry(t).deleted.push(...ids);
           perTable[t] = (perTable[t] ?? 0) + ids.length;
         }
         rows += tomb.length;
@@ -140,7 +145,7 @@ export function readPendingChunk(
         }
         break;
       }
-      name = TABLE_NAMES[ti];
+      const name = TABLE_NAMES[ti];
       const t = TABLES.get(name)!;
       const cols = t.columns.map((c) => ident(c.name)).join(", ");
       const limit = maxRows - rows;
@@ -167,11 +172,10 @@ export function readPendingChunk(
         } else updated.push(JSON.stringify(r));
       }
       if (list.length > 0) {
-        parts.push(
-          `${JSON.stringify(name)}:{"created":[${created.join(",")}],"updated":[${
-            updated.join(",")
-          }],"deleted":[${deleted.join(",")}]}`,
-        );
+        const e = entry(name);
+        e.created.push(...created);
+        e.updated.push(...updated);
+        e.deleted.push(...deleted);
         perTable[name] = list.length;
         rows += list.length;
       }
@@ -181,7 +185,12 @@ export function readPendingChunk(
       }
     }
   })();
-  return { json: `{${parts.join(",")}}`, rows, perTable, next };
+  const json = [...out].map(([t, e]) =>
+    `${JSON.stringify(t)}:{"created":[${e.created.join(",")}],"updated":[${
+      e.updated.join(",")
+    }],"deleted":[${e.deleted.join(",")}]}`
+  ).join(",");
+  return { json: `{${json}}`, rows, perTable, next };
 }
 
 /**
