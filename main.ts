@@ -27,7 +27,8 @@ function defaultDataDir(): string {
 
 async function checkDataDir(dir: string): Promise<void> {
   try {
-    await Deno.mkdir(dir, { recursive: true });
+    // Owner-only: the database is encrypted, but nobody else needs to copy it.
+    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
     const probe = join(dir, `.write-test-${crypto.randomUUID()}`);
     await Deno.writeFile(probe, new Uint8Array(1));
     await Deno.remove(probe);

@@ -117,7 +117,7 @@ export class Hub {
       if (this.state !== "new") {
         throw new HubError("already_set_up", 409, "This hub is already set up. Unlock it instead.");
       }
-      await Deno.mkdir(this.dataDir, { recursive: true });
+      await Deno.mkdir(this.dataDir, { recursive: true, mode: 0o700 });
       // A database without a vault can never be opened again (its key was in the
       // vault); move it aside rather than delete it, then start clean.
       for (const suffix of ["", "-wal", "-shm", "-journal"]) {

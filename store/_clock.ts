@@ -17,18 +17,16 @@ export class ChangeClock {
   #db: Database;
   #now: WallClock;
   #last: number;
-  #persisted: number;
+  #saved: () => number;
   #save: (value: string) => void;
 
   /** Loads the clock from `hub_meta` (and never below a stamp already in the data). */
   constructor(db: Database, now: WallClock = Date.now, highestStamp = 0) {
     this.#db = db;
     this.#now = now;
-    const row = db.prepare("SELECT value FROM hub_meta WHERE key = 'clock'").get() as
-      | { value: string }
-      | undefined;
-    this.#persisted = Math.max(row ? Number(row.value) : 0, highestStamp);
-    this.#last = this.#persisted;
+    const read = db.prepare("SELECT value FROM hub_meta WHERE key = 'clock'");
+    this.#saved = () => Number((read.get() as { value: string } | undefined)?.value ?? 0);
+    this.#last = Math.max(this.#saved(), highestStamp);
     const stmt = db.prepare(
       "INSERT INTO hub_meta (key, value) VALUES ('clock', ?) " +
         "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -50,7 +48,6 @@ export class ChangeClock {
     const stamp = Math.max(this.#now(), this.#last + 1);
     this.#last = stamp;
     this.#save(String(stamp));
-    this.#persisted = stamp;
     return stamp;
   }
 
@@ -59,10 +56,9 @@ export class ChangeClock {
    * sure it is on disk, so no later write can ever be stamped at or below it.
    */
   handOut(): number {
-    if (this.#persisted < this.#last) {
-      this.#save(String(this.#last));
-      this.#persisted = this.#last;
-    }
+    // Read what is on disk rather than trust memory: next() saved its stamp inside
+    // the writer's transaction, and a rollback took that save away with it.
+    if (this.#saved() < this.#last) this.#save(String(this.#last));
     return this.#last;
   }
 
@@ -72,7 +68,6 @@ export class ChangeClock {
     this.#db.transaction(() => {
       this.#last = stamp;
       this.#save(String(stamp));
-      this.#persisted = stamp;
     })();
   }
 }

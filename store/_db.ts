@@ -55,11 +55,18 @@ export function openDatabase(path: string, keyHex: string): Database {
  * Re-encrypts the whole database under a new raw key. WAL is checkpointed and
  * switched to a rollback journal first: the rekey then rewrites every page inside
  * one journaled transaction, so a crash leaves the file wholly under one key.
+ *
+ * The salt is kept (`x'<key><salt>'`), as SQLCipher's own rekey does. The library
+ * would otherwise draw a new one, and since the salt lives in page 1 and feeds the
+ * HMAC key, a crash after page 1 was rewritten but before the commit left a hot
+ * journal that neither key could roll back (found by tests/hub/crash_test.ts).
  */
 export function rekeyDatabase(db: Database, newKeyHex: string): void {
   if (!/^[0-9a-f]{64}$/.test(newKeyHex)) throw new Error("database key must be 64 hex characters");
+  const salt = String(db.pragma("cipher_salt", { simple: true })).toLowerCase();
+  if (!/^[0-9a-f]{32}$/.test(salt)) throw new Error("could not read the database's cipher salt");
   db.pragma("wal_checkpoint(TRUNCATE)");
   db.pragma("journal_mode = DELETE");
-  db.pragma(`rekey = "x'${newKeyHex}'"`);
+  db.pragma(`rekey = "x'${newKeyHex}${salt}'"`);
   db.pragma("journal_mode = WAL");
 }

@@ -9,6 +9,20 @@ import { type Database, openDatabase, rekeyDatabase } from "./_db.ts";
 import { migrate } from "./_migrations.ts";
 import { ident, TABLES } from "./_schema.ts";
 
+/**
+ * Makes hub.db readable by its owner only. SQLite gives the -wal, -shm and
+ * journal files the database file's mode, so setting it here covers them too.
+ */
+function restrictFileMode(path: string): void {
+  if (Deno.build.os === "windows") return;
+  try {
+    Deno.writeFileSync(path, new Uint8Array(0), { createNew: true, mode: 0o600 });
+  } catch (err) {
+    if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
+  }
+  Deno.chmodSync(path, 0o600);
+}
+
 /** Options for {@link Store.open}. */
 export interface StoreOptions {
   /** Wall clock for the change clock (tests step it back). */
@@ -36,6 +50,7 @@ export class Store {
 
   /** Opens `path` with the raw key, runs migrations and loads the clock. */
   static open(path: string, keyHex: string, options: StoreOptions = {}): Store {
+    restrictFileMode(path);
     const db = openDatabase(path, keyHex);
     try {
       migrate(db);
