@@ -8,7 +8,11 @@ import type { Hub } from "../hub/mod.ts";
 import { activitySince, listConflicts, listDevices, revokeDevice } from "../store/mod.ts";
 import { AdminGuard, SESSION_COOKIE } from "./_guard.ts";
 import { pairingPayload, pairingSvg } from "./_pairing.ts";
-import { ADMIN_PAGE } from "./_page.ts";
+import { STATIC_FILES } from "./_page.ts";
+import { EventLog, eventStream, HubWatcher } from "./_events.ts";
+import { AutoLock } from "./_autolock.ts";
+import { authorisedClinics } from "./_clinics.ts";
+import type { Updater } from "../update/mod.ts";
 
 /** Options for {@link startAdminServer}. */
 export interface AdminServerOptions {
@@ -16,6 +20,14 @@ export interface AdminServerOptions {
   port: number;
   /** Fixed token (tests); random otherwise. */
   token?: string;
+  /** The updater, when this build has one (GET /api/update answers 404 otherwise). */
+  updater?: Updater;
+  /** How often the event stream polls the hub while a page listens (default 2 s). */
+  eventsIntervalMs?: number;
+  /** How often the auto-lock checks idleness (default 15 s). */
+  autoLockCheckMs?: number;
+  /** Wall clock for auto-lock and events (tests). */
+  now?: () => number;
 }
 
 /** A running admin server. */
@@ -23,6 +35,10 @@ export interface AdminServer {
   url: string;
   port: number;
   guard: AdminGuard;
+  /** The event log behind `GET /api/events`. */
+  events: EventLog;
+  /** The idle auto-lock (tests call `check()`). */
+  autoLock: AutoLock;
   /** Handles one request (in-process tests). */
   handle(req: Request): Promise<Response>;
   close(): Promise<void>;
@@ -34,8 +50,18 @@ interface Ctx {
   params: Record<string, string>;
   url: URL;
   csrf?: string;
+  watcher: HubWatcher;
+  autoLock: AutoLock;
+  /** Aborted when the server shuts down (ends event streams). */
+  closing: AbortSignal;
   /** Set when the operator stopped the LAN server on purpose (no auto-start on unlock). */
   state: { serverStoppedByOperator: boolean };
+  updater?: Updater;
+}
+
+function updaterOf(ctx: Ctx): Updater {
+  if (!ctx.updater) throw new HubError("not_found", 404, "Not found.");
+  return ctx.updater;
 }
 
 type Handler = (ctx: Ctx) => Promise<unknown> | unknown;
@@ -131,6 +157,9 @@ const ROUTES: [string, RegExp, Handler][] = [
     if (!h) throw new HubError("locked", 423, "Unlock the hub first.");
     return h;
   }],
+  ["GET", /^\/api\/update$/, (ctx) => updaterOf(ctx).status()],
+  ["POST", /^\/api\/update\/check$/, (ctx) => updaterOf(ctx).check()],
+  ["POST", /^\/api\/update\/install$/, (ctx) => updaterOf(ctx).install()],
   ["GET", /^\/api\/devices$/, ({ hub }) => ({ devices: listDevices(hub.store.db) })],
   ["POST", /^\/api\/devices\/(?<id>[^/]+)\/revoke$/, ({ hub, params }) => {
     const id = decodeURIComponent(params.id);
@@ -164,26 +193,98 @@ const ROUTES: [string, RegExp, Handler][] = [
     const payload = pairingPayload(lanUrl, access.hubId, access.hubPublicKey);
     return { payload, svg: await pairingSvg(payload), url: lanUrl, urls: server.urls };
   }],
+  ["GET", /^\/api\/events$/, eventsRoute],
+  ["GET", /^\/api\/clinics$/, ({ hub }) => authorisedClinics(hub)],
+  ["GET", /^\/api\/auto-lock$/, ({ hub, autoLock }) => {
+    if (hub.state !== "unlocked") throw new HubError("locked", 423, "Unlock the hub first.");
+    return autoLock.state();
+  }],
+  ["POST", /^\/api\/auto-lock$/, async ({ hub, req, autoLock }) => {
+    const b = await body(req);
+    if (hub.state !== "unlocked") throw new HubError("locked", 423, "Unlock the hub first.");
+    return autoLock.set(b.minutes ?? null);
+  }],
+  ["POST", /^\/api\/touch$/, () => ({ ok: true })],
 ];
+
+/** Longest wait of a long-polling `GET /api/events` (seconds). */
+const MAX_EVENTS_WAIT_S = 55;
+
+/** `GET /api/events`: Server-Sent Events, or JSON long-poll for scripts (docs/admin-api.md). */
+async function eventsRoute(ctx: Ctx): Promise<unknown> {
+  const { req, url, watcher } = ctx;
+  const raw = url.searchParams.get("since") ?? req.headers.get("last-event-id");
+  const since = raw === null || raw.trim() === "" ? null : Number(raw);
+  if (since !== null && !Number.isInteger(since)) {
+    throw new HubError("bad_request", 400, "since must be an event id (a whole number).");
+  }
+  if ((req.headers.get("accept") ?? "").includes("text/event-stream")) {
+    return new Response(eventStream(watcher, since, { signal: ctx.closing }), {
+      headers: {
+        "content-type": "text/event-stream; charset=utf-8",
+        "cache-control": "no-store",
+        "x-accel-buffering": "no",
+      },
+    });
+  }
+  const wait = Math.min(
+    Math.max(Number(url.searchParams.get("wait") ?? "25") || 0, 0),
+    MAX_EVENTS_WAIT_S,
+  );
+  const release = watcher.subscribe();
+  try {
+    await watcher.poll();
+    let got = watcher.events.since(since ?? -1);
+    if (!got.reset && got.events.length === 0 && wait > 0) {
+      await watcher.events.wait(wait * 1000, ctx.closing);
+      got = watcher.events.since(since ?? -1);
+    }
+    return got;
+  } finally {
+    release();
+  }
+}
 
 /** Starts the admin server on 127.0.0.1 (before the LAN server; see ENGINEERING.md). */
 export function startAdminServer(hub: Hub, options: AdminServerOptions): Promise<AdminServer> {
   const guard = new AdminGuard(options.token);
   const state = { serverStoppedByOperator: false };
+  const closing = new AbortController();
+  const events = new EventLog(undefined, options.now);
+  const updater = options.updater;
+  const watcher = new HubWatcher(hub, events, {
+    intervalMs: options.eventsIntervalMs,
+    now: options.now,
+    // Download progress and new versions reach the page as `update` events.
+    sources: updater ? { update: () => updater.status() } : {},
+  });
+  const autoLock = new AutoLock(hub, {
+    now: options.now,
+    checkMs: options.autoLockCheckMs,
+    onLocked: (minutes) => {
+      events.append("autolock", { minutes });
+      watcher.nudge();
+    },
+  });
 
   async function handle(req: Request): Promise<Response> {
     const url = new URL(req.url);
     if (!guard.hostAllowed(req.headers.get("host"))) {
       return json(403, { error: "Forbidden: the admin API answers only on this computer." });
     }
-    if (url.pathname === "/" && req.method === "GET") {
-      return new Response(ADMIN_PAGE, {
+    const file = req.method === "GET" ? STATIC_FILES[url.pathname] : undefined;
+    if (file) {
+      // The page and its code carry no secrets, so they answer without a session
+      // (the desktop runtime polls `/` before anyone has logged in).
+      return new Response(file.body, {
         headers: {
-          "content-type": "text/html; charset=utf-8",
+          "content-type": file.type,
           "cache-control": "no-store",
           "content-security-policy":
-            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
           "x-frame-options": "DENY",
+          "x-content-type-options": "nosniff",
+          "referrer-policy": "no-referrer",
         },
       });
     }
@@ -206,6 +307,9 @@ export function startAdminServer(hub: Hub, options: AdminServerOptions): Promise
       const m = re.exec(url.pathname);
       if (!m) continue;
       if (method !== req.method) continue;
+      const write = method !== "GET";
+      // Any write is the operator at work (resets the idle auto-lock).
+      if (write) autoLock.touch();
       try {
         const result = await handler({
           hub,
@@ -214,7 +318,12 @@ export function startAdminServer(hub: Hub, options: AdminServerOptions): Promise
           params: m.groups ?? {},
           csrf: auth.ok ? auth.csrf : undefined,
           state,
+          updater: options.updater,
+          watcher,
+          autoLock,
+          closing: closing.signal,
         });
+        if (result instanceof Response) return result;
         return json(200, result ?? {});
       } catch (err) {
         if (err instanceof HubError) {
@@ -225,6 +334,9 @@ export function startAdminServer(hub: Hub, options: AdminServerOptions): Promise
         }
         log("error", "admin.unexpected", { path: url.pathname, error: err });
         return json(500, { error: "Internal error; see the hub's log." });
+      } finally {
+        // Let listening pages see the effect of a write (or a failed unlock) at once.
+        if (write) watcher.nudge();
       }
     }
     return json(404, { error: "Not found." });
@@ -243,12 +355,21 @@ export function startAdminServer(hub: Hub, options: AdminServerOptions): Promise
             url: `http://127.0.0.1:${port}`,
             port,
             guard,
+            events,
+            autoLock,
             handle,
-            close: () => server.shutdown(),
+            close: async () => {
+              closing.abort();
+              watcher.close();
+              autoLock.close();
+              await server.shutdown();
+            },
           });
         },
       }, handle);
     } catch (err) {
+      watcher.close();
+      autoLock.close();
       if (err instanceof Deno.errors.AddrInUse) {
         reject(
           new HubError(

@@ -1,0 +1,145 @@
+/**
+ * Browser-test helpers: Debian Chromium driven by playwright-core (no browser
+ * download), a hub with a cheap KDF and its admin server, a browser session
+ * through a one-time launch code, and screenshots into tests/screenshots/.
+ */
+import { type BrowserContext, chromium, type Page } from "playwright-core";
+import { setLogSink } from "../../core/mod.ts";
+import { Hub, type HubOptions } from "../../hub/mod.ts";
+import { type AdminServer, type AdminServerOptions, startAdminServer } from "../../ui/mod.ts";
+
+/** Where Debian puts Chromium. */
+export const CHROMIUM = "/usr/bin/chromium";
+/** Screen size the operator's page must be readable at. */
+export const VIEWPORT = { width: 1024, height: 600 };
+/** Where screenshots go (ignored by git). */
+export const SCREENSHOTS = new URL("../screenshots/", import.meta.url).pathname;
+
+/** True when Chromium is installed (CI installs it; elsewhere the tests are skipped without it). */
+export const HAS_CHROMIUM = (() => {
+  try {
+    return Deno.statSync(CHROMIUM).isFile;
+  } catch {
+    return false;
+  }
+})();
+
+/** `deno test` options every browser test uses. */
+export const BROWSER_TEST = {
+  sanitizeOps: false,
+  sanitizeResources: false,
+  ignore: !HAS_CHROMIUM && !Deno.env.get("CI"),
+} as const;
+
+/** Log lines of the hub while the tests run (kept off stderr). */
+export const logLines: string[] = [];
+setLogSink((line) => {
+  logLines.push(line);
+  if (logLines.length > 5000) logLines.splice(0, 2500);
+});
+
+/** A headless Chromium with a fresh profile. */
+export interface Browser extends AsyncDisposable {
+  context: BrowserContext;
+  page: Page;
+  /** Problems the page reported (console errors, uncaught exceptions, CSP violations). */
+  pageErrors: string[];
+  close(): Promise<void>;
+}
+
+/** Launches Chromium headless with the project's flags and a fresh user-data dir. */
+export async function launchBrowser(): Promise<Browser> {
+  const profile = await Deno.makeTempDir({ prefix: "hub-chromium-" });
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: VIEWPORT,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+  // Fail a missing element in 10 s rather than playwright's 30 s.
+  context.setDefaultTimeout(10_000);
+  const page = context.pages()[0] ?? await context.newPage();
+  const pageErrors: string[] = [];
+  page.on("pageerror", (err) => pageErrors.push(`pageerror: ${err.message}`));
+  page.on("console", (msg) => {
+    if (msg.type() === "error") pageErrors.push(`console: ${msg.text()}`);
+  });
+  const close = async () => {
+    await context.close().catch(() => {});
+    await Deno.remove(profile, { recursive: true }).catch(() => {});
+  };
+  return { context, page, pageErrors, close, [Symbol.asyncDispose]: close };
+}
+
+/** A hub (not set up) with its admin server. */
+export interface UiHub extends AsyncDisposable {
+  hub: Hub;
+  admin: AdminServer;
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+/** Builds a hub on a fresh folder with a cheap KDF, LAN on 127.0.0.1, and starts its admin server. */
+export async function startUiHub(
+  options: { hub?: Partial<HubOptions>; admin?: Partial<AdminServerOptions> } = {},
+): Promise<UiHub> {
+  const dataDir = await Deno.makeTempDir({ prefix: "hub-ui-" });
+  const hub = new Hub({
+    dataDir,
+    version: "test",
+    lan: { host: "127.0.0.1", port: 0 },
+    vault: { iterations: 1000, allowWeakKdfForTests: true },
+    ...options.hub,
+  });
+  await hub.init();
+  const admin = await startAdminServer(hub, { port: 0, eventsIntervalMs: 200, ...options.admin });
+  const close = async () => {
+    await admin.close().catch(() => {});
+    await hub.shutdown().catch(() => {});
+    await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+  };
+  return { hub, admin, dataDir, close, [Symbol.asyncDispose]: close };
+}
+
+/** Opens the admin page with a fresh launch code (as main.ts's private file does). */
+export async function openAdmin(page: Page, admin: AdminServer): Promise<void> {
+  await page.goto(`${admin.url}/launch?code=${admin.guard.newLaunchCode()}`);
+}
+
+/** Writes a screenshot of the whole page to tests/screenshots/<name>.png; returns the path. */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  await Deno.mkdir(SCREENSHOTS, { recursive: true });
+  const path = `${SCREENSHOTS}${name}.png`;
+  // Let transitions and pending renders settle so the picture shows a steady state.
+  await page.waitForTimeout(150);
+  await page.screenshot({ path, fullPage: true, animations: "disabled" });
+  return path;
+}
+
+/** Polls `fn` until it returns a truthy value (or throws after `timeoutMs`). */
+export async function until<T>(
+  fn: () => T | Promise<T>,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<NonNullable<T>> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < end) {
+    try {
+      const v = await fn();
+      if (v) return v as NonNullable<T>;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${last}` : ""}`);
+}

@@ -1,0 +1,126 @@
+/// <reference lib="dom" />
+/**
+ * The page's only way to the hub: the documented admin API (docs/admin-api.md).
+ * Same-origin fetches with the session cookie; writes carry the CSRF token from
+ * `GET /api/session` (the browser adds `Origin` itself).
+ */
+import type {
+  ActivityBucket,
+  AutoLockState,
+  Clinic,
+  Conflict,
+  Device,
+  HubStatus,
+  UpdateStatus,
+} from "./types.ts";
+
+/** A failed admin API call, with the server's message and details. */
+export class ApiError extends Error {
+  /** HTTP status (0 when the hub did not answer). */
+  readonly status: number;
+  /** The server's error code (`wrong_passphrase`, `changes_pending`...). */
+  readonly code: string | null;
+  /** The whole error body. */
+  readonly body: Record<string, unknown>;
+
+  /** Wraps one error reply. */
+  constructor(status: number, message: string, body: Record<string, unknown> = {}) {
+    super(message);
+    this.status = status;
+    this.code = typeof body.code === "string" ? body.code : null;
+    this.body = body;
+  }
+
+  /** Seconds to wait before retrying (429 and wrong-passphrase replies), or null. */
+  get retryAfterSeconds(): number | null {
+    const v = this.body.retryAfterSeconds;
+    return typeof v === "number" ? v : null;
+  }
+}
+
+let csrf: string | null = null;
+
+/** Fetches the CSRF token of this browser session; false when there is no session. */
+export async function openSession(): Promise<boolean> {
+  try {
+    const s = await call<{ csrf: string | null }>("GET", "/api/session");
+    csrf = s.csrf;
+    return true;
+  } catch (err) {
+    if (err instanceof ApiError && (err.status === 401 || err.status === 403)) return false;
+    throw err;
+  }
+}
+
+/** Calls the admin API; throws {@link ApiError} on any non-2xx reply or network failure. */
+export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { accept: "application/json" };
+  if (method !== "GET") {
+    headers["content-type"] = "application/json";
+    if (csrf) headers["x-csrf-token"] = csrf;
+  }
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: "same-origin",
+      cache: "no-store",
+    });
+  } catch {
+    throw new ApiError(0, "");
+  }
+  const data = await res.json().catch(() => ({}));
+  if (!res.ok) {
+    const msg = typeof data?.error === "string" ? data.error : `HTTP ${res.status}`;
+    throw new ApiError(res.status, msg, data ?? {});
+  }
+  return data as T;
+}
+
+/** The typed endpoints the page uses. */
+export const api = {
+  status: () => call<HubStatus>("GET", "/api/status"),
+  setup: (passphrase: string) => call<HubStatus>("POST", "/api/setup", { passphrase }),
+  unlock: (passphrase: string) => call<HubStatus>("POST", "/api/unlock", { passphrase }),
+  lock: () => call<HubStatus>("POST", "/api/lock"),
+  reset: (confirm: string) => call<HubStatus>("POST", "/api/reset", { confirm }),
+  changePassphrase: (current: string, next: string) =>
+    call<{ ok: true }>("POST", "/api/passphrase", { current, next }),
+  rotateKey: () => call<{ durationMs: number }>("POST", "/api/rotate-key"),
+  clear: (passphrase: string, force: boolean) =>
+    call<{ deleted: Record<string, number> }>("POST", "/api/clear", { passphrase, force }),
+  startServer: () => call<HubStatus["server"]>("POST", "/api/server/start"),
+  stopServer: () => call<HubStatus["server"]>("POST", "/api/server/stop"),
+  devices: () => call<{ devices: Device[] }>("GET", "/api/devices"),
+  revoke: (clientId: string) =>
+    call<{ ok: true }>("POST", `/api/devices/${encodeURIComponent(clientId)}/revoke`),
+  conflicts: () => call<{ conflicts: Conflict[] }>("GET", "/api/conflicts?limit=100"),
+  activity: () => call<{ buckets: ActivityBucket[] }>("GET", "/api/activity"),
+  pairing: (url?: string) =>
+    call<{ payload: string; svg: string; url: string; urls: string[] }>(
+      "GET",
+      url ? `/api/pairing?url=${encodeURIComponent(url)}` : "/api/pairing",
+    ),
+  registerCloud: (url: string, apiKey: string, allowInsecure: boolean) =>
+    call<{ hubId: string; hubName: string; clinicIds: string[] }>(
+      "POST",
+      "/api/cloud/register",
+      { url, apiKey, allowInsecure },
+    ),
+  syncCloud: () =>
+    call<{
+      pulled: Record<string, number>;
+      pushed: Record<string, number>;
+      durationMs: number;
+    }>("POST", "/api/cloud/sync"),
+  clinics: () => call<{ registered: boolean; clinics: Clinic[] }>("GET", "/api/clinics"),
+  autoLock: () => call<AutoLockState>("GET", "/api/auto-lock"),
+  setAutoLock: (minutes: number | null) =>
+    call<AutoLockState>("POST", "/api/auto-lock", { minutes }),
+  touch: () => call<{ ok: true }>("POST", "/api/touch"),
+  update: () => call<UpdateStatus>("GET", "/api/update"),
+  checkUpdate: () => call<UpdateStatus>("POST", "/api/update/check"),
+  installUpdate: () => call<UpdateStatus>("POST", "/api/update/install"),
+};

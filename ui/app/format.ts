@@ -1,0 +1,48 @@
+/**
+ * Turning numbers into words for people: ages, deadlines, clock times. The
+ * words themselves come from the strings module.
+ */
+import { S } from "./strings.ts";
+
+/** "5 minutes ago", "just now"... for an epoch-ms time before `now`. */
+export function ago(at: number | null, now: number): string {
+  if (at === null) return S.never;
+  const s = Math.max(0, Math.round((now - at) / 1000));
+  if (s < 10) return S.justNow;
+  if (s < 60) return S.secondsAgo(s);
+  const m = Math.floor(s / 60);
+  if (m < 60) return S.minutesAgo(m);
+  const h = Math.floor(m / 60);
+  if (h < 48) return S.hoursAgo(h);
+  return S.daysAgo(Math.floor(h / 24));
+}
+
+/** "in 3 minutes"... for an epoch-ms time after `now`. */
+export function inFuture(at: number, now: number): string {
+  const s = Math.max(0, Math.round((at - now) / 1000));
+  if (s < 60) return S.inSeconds(s);
+  const m = Math.round(s / 60);
+  if (m < 60) return S.inMinutes(m);
+  return S.inHours(Math.round(m / 60));
+}
+
+/** A local date and time, short ("21 Nov, 14:05"). */
+export function dateTime(at: number | null): string {
+  if (at === null) return S.never;
+  return new Date(at).toLocaleString(S.lang, {
+    day: "numeric",
+    month: "short",
+    hour: "2-digit",
+    minute: "2-digit",
+  });
+}
+
+/** An hour of the day ("14:00"). */
+export function hourLabel(at: number): string {
+  return new Date(at).toLocaleTimeString(S.lang, { hour: "2-digit", minute: "2-digit" });
+}
+
+/** Sum of a record's values. */
+export function total(o: Record<string, number> | undefined | null): number {
+  return Object.values(o ?? {}).reduce((a, b) => a + b, 0);
+}
