@@ -10,6 +10,16 @@ interface Migration {
   version: number;
   description: string;
   statements: () => string[];
+  /** Steps that must look at the database first (run before `statements`, same transaction). */
+  prepare?: (db: Database) => void;
+}
+
+/** The live-row condition the search indexes are partial on (queries must repeat it verbatim). */
+export const LIVE_ROW_SQL = "coalesce(is_deleted, 0) = 0 AND local_server_deleted_at IS NULL";
+
+function hasColumn(db: Database, table: string, column: string): boolean {
+  const cols = db.prepare(`SELECT name FROM pragma_table_info(?)`).pluck().all(table) as string[];
+  return cols.includes(column);
 }
 
 const MIGRATIONS: Migration[] = [
@@ -64,6 +74,33 @@ const MIGRATIONS: Migration[] = [
       `CREATE INDEX activity_at ON activity (at)`,
     ],
   },
+  {
+    version: 2,
+    description: "visits.check_in_timestamp; indexes for the clinical procedures (issue 4)",
+    // Databases made by version 1 lack the column the reference and the phone have;
+    // fresh ones get it from the table list in version 1.
+    prepare: (db) => {
+      if (!hasColumn(db, "visits", "check_in_timestamp")) {
+        db.exec("ALTER TABLE visits ADD COLUMN check_in_timestamp INTEGER");
+      }
+    },
+    statements: () => [
+      // search_patients / get_patients: one ordered scan of live rows that never
+      // touches the table. Names (what the phone searches, and plain listing) have
+      // an index a quarter the size of the one with every filter column; both are in
+      // answer order (updated_at DESC, id). See bench/RESULTS.md.
+      `CREATE INDEX patients_names ON patients (updated_at DESC, id, given_name, surname,
+        primary_clinic_id) WHERE ${LIVE_ROW_SQL}`,
+      `CREATE INDEX patients_search ON patients (updated_at DESC, id, given_name, surname,
+        date_of_birth, citizenship, hometown, phone, sex, camp, government_id,
+        external_patient_id, primary_clinic_id) WHERE ${LIVE_ROW_SQL}`,
+      "CREATE INDEX patients_government_id ON patients (government_id)",
+      `CREATE INDEX patient_additional_attributes_search ON patient_additional_attributes
+        (attribute_id, patient_id, string_value, number_value) WHERE ${LIVE_ROW_SQL}`,
+      "CREATE INDEX clinic_inventory_clinic_id ON clinic_inventory (clinic_id)",
+      "CREATE INDEX prescriptions_prescribed_at ON prescriptions (prescribed_at)",
+    ],
+  },
 ];
 
 /** The schema version this build writes. */
@@ -80,6 +117,7 @@ export function migrate(db: Database): number {
   for (const m of MIGRATIONS) {
     if (m.version <= current) continue;
     db.transaction(() => {
+      m.prepare?.(db);
       for (const sql of m.statements()) db.exec(sql);
       db.pragma(`user_version = ${m.version}`);
     })();

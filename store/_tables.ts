@@ -16,7 +16,7 @@ export const TABLE_COLUMNS: Record<string, string> = {
   event_forms:
     "id TEXT pk, name TEXT, description TEXT, language TEXT nn, is_editable INTEGER =0, is_snapshot_form INTEGER =0, form_fields TEXT nn, metadata TEXT nn, is_deleted INTEGER =0, deleted_at INTEGER, created_at INTEGER, updated_at INTEGER, clinic_ids TEXT, translations TEXT, last_modified INTEGER, server_created_at INTEGER",
   visits:
-    "id TEXT pk, patient_id TEXT, clinic_id TEXT, provider_id TEXT, provider_name TEXT, metadata TEXT nn, is_deleted INTEGER =0, deleted_at INTEGER, created_at INTEGER, updated_at INTEGER, last_modified INTEGER, server_created_at INTEGER",
+    "id TEXT pk, patient_id TEXT, clinic_id TEXT, provider_id TEXT, provider_name TEXT, check_in_timestamp INTEGER, metadata TEXT nn, is_deleted INTEGER =0, deleted_at INTEGER, created_at INTEGER, updated_at INTEGER, last_modified INTEGER, server_created_at INTEGER",
   registration_forms:
     "id TEXT pk, clinic_id TEXT, name TEXT nn, fields TEXT nn, metadata TEXT nn, is_deleted INTEGER =0, deleted_at INTEGER, created_at INTEGER, updated_at INTEGER, last_modified INTEGER, server_created_at INTEGER",
   patient_additional_attributes:

@@ -52,6 +52,7 @@ export {
   userIsLive,
 } from "./_people.ts";
 export {
+  beginFullPull,
   clearPending,
   CLOUD_WATERMARK_KEY,
   type CloudChange,
@@ -59,5 +60,69 @@ export {
   type PendingChunk,
   type PendingCursor,
   readPendingChunk,
+  sweepAfterFullPull,
 } from "./_relay.ts";
 export { stripBookkeeping } from "./_apply.ts";
+export { type LocalWriteMeta, LocalWriter, notFound, writeLocal } from "./_local.ts";
+export { contains, type Paged, phoneShape, type Row, startsWith } from "./_read.ts";
+export {
+  changeRecords,
+  deleteRecord,
+  getRecord,
+  listRecords,
+  type ListSpec,
+  patchRecord,
+  pick,
+  putRecord,
+  requireRecord,
+  withId,
+} from "./_clinical_records.ts";
+export {
+  governmentIdExists,
+  latestRegistrationForm,
+  levenshtein,
+  listPatients,
+  PATIENT_FILTER_COLUMNS,
+  patientClinic,
+  patientRecord,
+  type PatientSearch,
+  searchPatients,
+  similarPatients,
+  viewableClinics,
+} from "./_clinical_patients.ts";
+export {
+  deletePatient,
+  type PatientRegistration,
+  registerPatient,
+} from "./_clinical_patient_writes.ts";
+export {
+  APPOINTMENT_COLUMNS,
+  CLINIC_COLUMNS,
+  DEPARTMENT_COLUMNS,
+  DISPENSING_COLUMNS,
+  DRUG_COLUMNS,
+  EVENT_COLUMNS,
+  EVENT_FORM_COLUMNS,
+  INVENTORY_COLUMNS,
+  PRESCRIPTION_COLUMNS,
+  PRESCRIPTION_ITEM_COLUMNS,
+  REGISTRATION_FORM_COLUMNS,
+  VISIT_COLUMNS,
+} from "./_clinical_shapes.ts";
+export {
+  clinicInventory,
+  drugAvailability,
+  listAppointments,
+  searchAppointments,
+  searchDrugs,
+  searchPrescriptions,
+} from "./_clinical_search.ts";
+export {
+  allRegistrationForms,
+  eventForm,
+  eventForms,
+  listClinics,
+  listDepartments,
+  registrationForm,
+} from "./_clinical_forms.ts";
+export { dispensePrescriptionItem, type DispenseRequest } from "./_clinical_pharmacy.ts";

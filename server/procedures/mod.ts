@@ -1,7 +1,16 @@
 /** Every procedure the LAN server serves, in one registry. */
+import { APPOINTMENT_PROCEDURES } from "./appointments.ts";
 import { heartbeatQuery, loginCommand, pingCommand, pingQuery } from "./core.ts";
+import { EVENT_PROCEDURES } from "./events.ts";
+import { FORM_PROCEDURES } from "./forms.ts";
+import { PATIENT_PROCEDURES } from "./patients.ts";
+import { PHARMACY_PROCEDURES } from "./pharmacy.ts";
+import { PRESCRIPTION_PROCEDURES } from "./prescriptions.ts";
+import { PROBLEM_PROCEDURES } from "./problems.ts";
 import { Registry } from "./registry.ts";
 import { syncPull, syncPush } from "./sync.ts";
+import { VISIT_PROCEDURES } from "./visits.ts";
+import { VITALS_PROCEDURES } from "./vitals.ts";
 
 export {
   type CallContext,
@@ -23,5 +32,15 @@ export function buildRegistry(): Registry {
     loginCommand,
     syncPull,
     syncPush,
+    // The clinical procedures of SPEC §6.
+    ...PATIENT_PROCEDURES,
+    ...VISIT_PROCEDURES,
+    ...EVENT_PROCEDURES,
+    ...VITALS_PROCEDURES,
+    ...PROBLEM_PROCEDURES,
+    ...APPOINTMENT_PROCEDURES,
+    ...PRESCRIPTION_PROCEDURES,
+    ...PHARMACY_PROCEDURES,
+    ...FORM_PROCEDURES,
   );
 }

@@ -54,6 +54,8 @@ export interface Procedure<P = unknown> {
   handler: (params: P, ctx: CallContext) => unknown | Promise<unknown>;
   /** Whether the reference hub had it (for docs/procedures.md). */
   inReference?: boolean;
+  /** A permission rule the handler applies beyond `permission` (for docs/procedures.md). */
+  note?: string;
 }
 
 /** Helper to get params typing right when declaring a record. */
@@ -134,7 +136,11 @@ export class Registry {
         );
       }
       const result = await proc.handler(parsed.data, { ...base, auth });
-      const json = result instanceof RawJson ? result.json : JSON.stringify(result ?? {});
+      const json = result instanceof RawJson
+        ? result.json
+        : result === undefined
+        ? "{}"
+        : JSON.stringify(result);
       return { ok: true, json };
     } catch (err) {
       if (err instanceof HubError) return { ok: false, error: err.message, code: err.code };

@@ -1,0 +1,98 @@
+/** Form and clinic procedures (all in the reference): registration and event forms, clinics, departments. */
+import { z } from "zod";
+import {
+  allRegistrationForms,
+  eventForm,
+  eventForms,
+  listClinics,
+  listDepartments,
+  registrationForm,
+} from "../../store/mod.ts";
+import { clinical, id, storeOf } from "./_params.ts";
+
+const optString = z.string().max(200).nullish();
+const none = z.object({});
+
+/** `get_patient_registration_form {}` → the newest registration form. */
+export const getRegistrationFormQuery = clinical({
+  name: "get_patient_registration_form",
+  kind: "query",
+  inReference: true,
+  params: none,
+  handler: (_p, ctx) => registrationForm(storeOf(ctx).db),
+});
+
+/** `get_all_registration_forms {}` → `{data}`, deleted ones included. */
+export const getAllRegistrationFormsQuery = clinical({
+  name: "get_all_registration_forms",
+  kind: "query",
+  inReference: true,
+  params: none,
+  handler: (_p, ctx) => allRegistrationForms(storeOf(ctx).db),
+});
+
+/** `registration_form.get {language?}` → the newest form naming that language, else the newest. */
+export const registrationFormGetQuery = clinical({
+  name: "registration_form.get",
+  kind: "query",
+  inReference: true,
+  params: z.object({ language: optString }),
+  handler: (p, ctx) => registrationForm(storeOf(ctx).db, p.language),
+});
+
+/** `get_event_forms {}` → `{data}` by name. */
+export const getEventFormsQuery = clinical({
+  name: "get_event_forms",
+  kind: "query",
+  inReference: true,
+  params: none,
+  handler: (_p, ctx) => eventForms(storeOf(ctx).db),
+});
+
+/** `event_forms.list {language?, clinic_id?}` → `{data}` by name. */
+export const listEventFormsQuery = clinical({
+  name: "event_forms.list",
+  kind: "query",
+  inReference: true,
+  params: z.object({ language: optString, clinic_id: optString }),
+  handler: (p, ctx) => eventForms(storeOf(ctx).db, { ...p, translations: true }),
+});
+
+/** `get_event_form {form_id}` → the form. */
+export const getEventFormQuery = clinical({
+  name: "get_event_form",
+  kind: "query",
+  inReference: true,
+  params: z.object({ form_id: id }),
+  handler: (p, ctx) => eventForm(storeOf(ctx).db, p.form_id),
+});
+
+/** `clinics.list {}` → `{data}`: live, unarchived clinics by name. */
+export const listClinicsQuery = clinical({
+  name: "clinics.list",
+  kind: "query",
+  inReference: true,
+  params: none,
+  handler: (_p, ctx) => listClinics(storeOf(ctx).db),
+});
+
+/** `clinic_departments.list {clinic_id}` → `{data}` by name. */
+export const listDepartmentsQuery = clinical({
+  name: "clinic_departments.list",
+  kind: "query",
+  inReference: true,
+  params: z.object({ clinic_id: id }),
+  handler: (p, ctx) => listDepartments(storeOf(ctx).db, p.clinic_id),
+});
+
+/** Every form and clinic procedure. */
+export const FORM_PROCEDURES = [
+  getRegistrationFormQuery,
+  getAllRegistrationFormsQuery,
+  registrationFormGetQuery,
+  getEventFormsQuery,
+  listEventFormsQuery,
+  getEventFormQuery,
+  listClinicsQuery,
+  listDepartmentsQuery,
+];

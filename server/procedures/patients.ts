@@ -1,0 +1,224 @@
+/**
+ * Patient procedures: registration (create or update), cascading delete, the
+ * registration-form view of one patient, search, listing, duplicate checks.
+ * Reads are scoped like the reference: patients of clinics where the caller has
+ * `can_view_history`, and patients without a clinic.
+ */
+import { z } from "zod";
+import {
+  deletePatient,
+  governmentIdExists,
+  listPatients,
+  notFound,
+  patientClinic,
+  patientRecord,
+  registerPatient,
+  searchPatients,
+  similarPatients,
+  viewableClinics,
+} from "../../store/mod.ts";
+import {
+  clinical,
+  count,
+  flag,
+  id,
+  json,
+  limit,
+  metaOf,
+  num,
+  offset,
+  optId,
+  requireAt,
+  storeOf,
+  text,
+  timestamp,
+  userOf,
+} from "./_params.ts";
+import type { CallContext } from "./registry.ts";
+
+const patientFields = z.object({
+  id: optId,
+  given_name: text,
+  surname: text,
+  date_of_birth: text,
+  citizenship: text,
+  hometown: text,
+  phone: text,
+  sex: text,
+  camp: text,
+  additional_data: json.nullish(),
+  metadata: json.nullish(),
+  photo_url: text,
+  image_timestamp: timestamp.nullish(),
+  government_id: text,
+  external_patient_id: text,
+  primary_clinic_id: z.string().max(200).nullish(),
+  created_at: timestamp.nullish(),
+  updated_at: timestamp.nullish(),
+});
+
+const attribute = z.object({
+  id: optId,
+  attribute_id: id,
+  attribute: z.string().max(1000).nullish().transform((v) => v ?? ""),
+  number_value: num.nullish(),
+  string_value: text,
+  date_value: timestamp.nullish(),
+  boolean_value: flag.nullish(),
+  metadata: json.nullish(),
+  is_deleted: flag.nullish(),
+  created_at: timestamp.nullish(),
+  updated_at: timestamp.nullish(),
+});
+
+/** Search and list page sizes. */
+const PAGE = { def: 20, max: 200 } as const;
+
+function scopeOf(ctx: CallContext): string[] {
+  return viewableClinics(storeOf(ctx).db, userOf(ctx));
+}
+
+/** `register_patient {patient, additional_attributes}` → `{patient_id, attributes_count}`. */
+export const registerPatientCommand = clinical({
+  name: "register_patient",
+  kind: "command",
+  inReference: true,
+  note: "can_register_patients for a new patient, can_edit_records for an existing one, " +
+    "at the patient's clinic",
+  params: z.object({
+    patient: patientFields,
+    additional_attributes: z.array(attribute).max(1000).nullish().transform((v) => v ?? []),
+  }),
+  handler: (p, ctx) => {
+    const store = storeOf(ctx);
+    const existing = p.patient.id ? patientClinic(store.db, p.patient.id) : undefined;
+    if (existing) {
+      requireAt(ctx, "can_edit_records", existing.clinicId);
+      if (p.patient.primary_clinic_id && p.patient.primary_clinic_id !== existing.clinicId) {
+        requireAt(ctx, "can_edit_records", p.patient.primary_clinic_id);
+      }
+    } else {
+      // Like the phone's own registration: a new patient belongs to the caller's clinic.
+      p.patient.primary_clinic_id ||= ctx.auth!.clinicId || null;
+      requireAt(ctx, "can_register_patients", p.patient.primary_clinic_id);
+    }
+    return registerPatient(store, metaOf(ctx), {
+      patient: p.patient,
+      additional_attributes: p.additional_attributes,
+      userId: userOf(ctx),
+    });
+  },
+});
+
+/** `delete_patient {patient_id}` → `{deleted, patient_id}`; soft, cascading. */
+export const deletePatientCommand = clinical({
+  name: "delete_patient",
+  kind: "command",
+  permission: "can_delete_patient_records",
+  inReference: true,
+  note: "checked at the patient's clinic too",
+  params: z.object({ patient_id: id }),
+  handler: (p, ctx) => {
+    const store = storeOf(ctx);
+    const found = patientClinic(store.db, p.patient_id);
+    if (!found) throw notFound("patients", p.patient_id);
+    requireAt(ctx, "can_delete_patient_records", found.clinicId);
+    return deletePatient(store, metaOf(ctx), p.patient_id);
+  },
+});
+
+/** `get_patient {patient_id}` → `{fields, values}` by the registration form. */
+export const getPatientQuery = clinical({
+  name: "get_patient",
+  kind: "query",
+  inReference: true,
+  note: "can_view_history at the patient's clinic, when it has one",
+  params: z.object({ patient_id: id }),
+  handler: (p, ctx) => {
+    const store = storeOf(ctx);
+    const found = patientClinic(store.db, p.patient_id);
+    if (!found) throw notFound("patients", p.patient_id);
+    if (found.clinicId) requireAt(ctx, "can_view_history", found.clinicId);
+    return patientRecord(store.db, p.patient_id);
+  },
+});
+
+/** `search_patients {filters, limit?, offset?}` → `{data, total, limit, offset}`. */
+export const searchPatientsQuery = clinical({
+  name: "search_patients",
+  kind: "query",
+  inReference: true,
+  note: "answers patients of clinics with can_view_history, and those without a clinic",
+  params: z.object({
+    filters: z.record(
+      z.string().min(1).max(200),
+      z.union([z.string().max(200), z.number(), z.boolean()], {
+        error: "expected text, a number or a boolean",
+      }).transform(String),
+    ).refine((f) => Object.keys(f).length <= 20, { error: "at most 20 filters" })
+      .nullish().transform((v) => v ?? {}),
+    limit: limit(PAGE.def, PAGE.max),
+    offset,
+  }),
+  handler: (p, ctx) =>
+    searchPatients(storeOf(ctx).db, {
+      filters: p.filters,
+      limit: p.limit,
+      offset: p.offset,
+      clinicIds: scopeOf(ctx),
+    }),
+});
+
+/** `get_patients {limit?, offset?}` → `{data, total, limit, offset}`, newest first. */
+export const getPatientsQuery = clinical({
+  name: "get_patients",
+  kind: "query",
+  inReference: true,
+  note: "answers patients of clinics with can_view_history, and those without a clinic",
+  params: z.object({ limit: limit(PAGE.def, PAGE.max), offset }),
+  handler: (p, ctx) =>
+    listPatients(storeOf(ctx).db, { limit: p.limit, offset: p.offset, clinicIds: scopeOf(ctx) }),
+});
+
+/** `check_government_id {government_id}` → `{exists}`. */
+export const checkGovernmentIdQuery = clinical({
+  name: "check_government_id",
+  kind: "query",
+  inReference: true,
+  params: z.object({ government_id: z.string().max(200) }),
+  handler: (p, ctx) => ({
+    exists: p.government_id.trim() !== "" &&
+      governmentIdExists(storeOf(ctx).db, p.government_id.trim()),
+  }),
+});
+
+/** `patients.similar {given_name, surname, limit?}` → `{data}`, closest names first. */
+export const similarPatientsQuery = clinical({
+  name: "patients.similar",
+  kind: "query",
+  inReference: true,
+  note: "answers patients of clinics with can_view_history, and those without a clinic",
+  params: z.object({
+    given_name: z.string().max(200).nullish().transform((v) => v ?? ""),
+    surname: z.string().max(200).nullish().transform((v) => v ?? ""),
+    limit: count.min(1).max(50).nullish().transform((v) => v ?? 10),
+  }),
+  handler: (p, ctx) =>
+    similarPatients(storeOf(ctx).db, {
+      given_name: p.given_name,
+      surname: p.surname,
+      limit: p.limit,
+      clinicIds: scopeOf(ctx),
+    }),
+});
+
+/** Every patient procedure. */
+export const PATIENT_PROCEDURES = [
+  registerPatientCommand,
+  deletePatientCommand,
+  getPatientQuery,
+  searchPatientsQuery,
+  getPatientsQuery,
+  checkGovernmentIdQuery,
+  similarPatientsQuery,
+];

@@ -1,0 +1,159 @@
+/** Prescription procedures (all in the reference): create, update, status, pickup, reads. */
+import { z } from "zod";
+import {
+  listRecords,
+  patchRecord,
+  pick,
+  PRESCRIPTION_COLUMNS,
+  putRecord,
+  requireRecord,
+  searchPrescriptions,
+} from "../../store/mod.ts";
+import {
+  clinical,
+  given,
+  id,
+  json,
+  limit,
+  metaOf,
+  offset,
+  optId,
+  storeOf,
+  stringList,
+  text,
+  timestamp,
+  userOf,
+} from "./_params.ts";
+
+const optString = z.string().max(200).nullish();
+
+/** The columns a prescription update may change. */
+const CHANGEABLE = {
+  filled_by: optString,
+  pickup_clinic_id: optString,
+  priority: optString,
+  expiration_date: timestamp.nullish(),
+  filled_at: timestamp.nullish(),
+  status: optString,
+  items: json.nullish(),
+  notes: text,
+  metadata: json.nullish(),
+};
+
+/** `prescriptions.create` → `{prescription_id}`; upsert by id. */
+export const createPrescriptionCommand = clinical({
+  name: "prescriptions.create",
+  kind: "command",
+  permission: "can_prescribe_medications",
+  inReference: true,
+  params: z.object({
+    id: optId,
+    patient_id: id,
+    provider_id: optString,
+    visit_id: optString,
+    prescribed_at: timestamp.nullish(),
+    ...CHANGEABLE,
+    created_at: timestamp.nullish(),
+    updated_at: timestamp.nullish(),
+  }),
+  handler: (p, ctx) => {
+    const store = storeOf(ctx);
+    requireRecord(store.db, "patients", p.patient_id);
+    const row = putRecord(store, metaOf(ctx), "prescriptions", {
+      ...p,
+      provider_id: p.provider_id || userOf(ctx),
+      prescribed_at: p.prescribed_at ?? ctx.now,
+      status: p.status || "pending",
+      items: p.items ?? "[]",
+      notes: p.notes ?? "",
+      metadata: p.metadata ?? "{}",
+    });
+    return { prescription_id: row.id };
+  },
+});
+
+/** `prescriptions.update {id, ...}` → the whole prescription; only the fields given change. */
+export const updatePrescriptionCommand = clinical({
+  name: "prescriptions.update",
+  kind: "command",
+  permission: "can_prescribe_medications",
+  inReference: true,
+  params: z.object({ id, ...CHANGEABLE, updated_at: timestamp.nullish() }),
+  handler: (p, ctx) => {
+    const { id: rxId, ...changes } = p;
+    const row = patchRecord(storeOf(ctx), metaOf(ctx), "prescriptions", rxId, given(changes));
+    return pick(row, PRESCRIPTION_COLUMNS);
+  },
+});
+
+/** `prescriptions.update_status {id, status}` → `{ok}`. */
+export const updatePrescriptionStatusCommand = clinical({
+  name: "prescriptions.update_status",
+  kind: "command",
+  permission: "can_prescribe_medications",
+  inReference: true,
+  params: z.object({ id, status: z.string().min(1).max(200) }),
+  handler: (p, ctx) => {
+    patchRecord(storeOf(ctx), metaOf(ctx), "prescriptions", p.id, { status: p.status });
+    return { ok: true };
+  },
+});
+
+/** `prescriptions.pickup {id, provider_id}` → `{ok}`; status `picked-up`, filled by and at. */
+export const pickupPrescriptionCommand = clinical({
+  name: "prescriptions.pickup",
+  kind: "command",
+  permission: "can_dispense_medications",
+  inReference: true,
+  params: z.object({ id, provider_id: optString }),
+  handler: (p, ctx) => {
+    patchRecord(storeOf(ctx), metaOf(ctx), "prescriptions", p.id, {
+      status: "picked-up",
+      filled_by: p.provider_id || userOf(ctx),
+      filled_at: ctx.now,
+    });
+    return { ok: true };
+  },
+});
+
+/** `prescriptions.search {search_query?, clinic_id?, status?, date?}` → a page, latest first. */
+export const searchPrescriptionsQuery = clinical({
+  name: "prescriptions.search",
+  kind: "query",
+  inReference: true,
+  params: z.object({
+    search_query: z.string().max(200).nullish(),
+    clinic_id: optString,
+    status: stringList,
+    date: timestamp.nullish(),
+    limit: limit(20, 200),
+    offset,
+  }),
+  handler: (p, ctx) => searchPrescriptions(storeOf(ctx).db, p),
+});
+
+/** `prescriptions.by_patient_visit {patient_id, visit_id}` → `{data}`, latest first. */
+export const prescriptionsByPatientVisitQuery = clinical({
+  name: "prescriptions.by_patient_visit",
+  kind: "query",
+  inReference: true,
+  params: z.object({ patient_id: id, visit_id: id, limit: limit(1000, 5000) }),
+  handler: (p, ctx) => ({
+    data: listRecords(storeOf(ctx).db, "prescriptions", {
+      columns: PRESCRIPTION_COLUMNS,
+      where: { patient_id: p.patient_id, visit_id: p.visit_id },
+      orderBy: "prescribed_at DESC, id",
+      limit: p.limit,
+    }),
+  }),
+});
+
+/** Every prescription procedure. */
+export const PRESCRIPTION_PROCEDURES = [
+  createPrescriptionCommand,
+  updatePrescriptionCommand,
+  updatePrescriptionStatusCommand,
+  pickupPrescriptionCommand,
+  searchPrescriptionsQuery,
+  prescriptionsByPatientVisitQuery,
+];

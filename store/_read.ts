@@ -1,0 +1,131 @@
+/**
+ * Small helpers the clinical queries share: cached prepared statements, the
+ * live-row condition, LIKE patterns with the user's wildcards escaped, bounded
+ * paging, and decoding stored rows into the JSON shapes procedures answer with.
+ *
+ * Every value reaches SQL as a bound parameter; only names from the schema or
+ * from fixed allow-lists are ever spliced into SQL text.
+ */
+import type { Statement } from "better-sqlite3-multiple-ciphers";
+import type { Database } from "./_db.ts";
+import { LIVE_ROW_SQL } from "./_migrations.ts";
+
+/** A row as read from the database (column name → value). */
+export type Row = Record<string, unknown>;
+
+// deno-lint-ignore no-explicit-any
+type Stmt = Statement<any[]>;
+const statements = new WeakMap<Database, Map<string, Stmt>>();
+
+/** A prepared statement for `sql`, prepared once per connection. */
+export function stmt(db: Database, sql: string): Stmt {
+  let m = statements.get(db);
+  if (!m) statements.set(db, m = new Map());
+  let s = m.get(sql);
+  if (!s) {
+    s = db.prepare(sql) as Stmt;
+    if (m.size > 500) m.clear();
+    m.set(sql, s);
+  }
+  return s;
+}
+
+/** All rows of a query. */
+export function all(db: Database, sql: string, ...args: unknown[]): Row[] {
+  return stmt(db, sql).all(...args) as Row[];
+}
+
+/** The first row of a query, if any. */
+export function one(db: Database, sql: string, ...args: unknown[]): Row | undefined {
+  return stmt(db, sql).get(...args) as Row | undefined;
+}
+
+/** Runs reads in one transaction (each read transaction decrypts page 1 again). */
+export function reading<T>(db: Database, fn: () => T): T {
+  return db.transaction(fn)();
+}
+
+/** The live-row condition, optionally for a table alias (`p` → `coalesce(p.is_deleted...`). */
+export function live(alias?: string): string {
+  if (!alias) return LIVE_ROW_SQL;
+  return LIVE_ROW_SQL.replace("is_deleted", `${alias}.is_deleted`).replace(
+    "local_server_deleted_at",
+    `${alias}.local_server_deleted_at`,
+  );
+}
+
+/** The ESCAPE clause that goes with {@link contains} and {@link startsWith}. */
+export const ESCAPE = "ESCAPE '\\'";
+
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/** A LIKE pattern matching `text` anywhere; `%` and `_` in it match only themselves. */
+export function contains(text: string): string {
+  return `%${escapeLike(text)}%`;
+}
+
+/** A LIKE pattern matching values that start with `text`. */
+export function startsWith(text: string): string {
+  return `${escapeLike(text)}%`;
+}
+
+/** `?, ?, ?` for n parameters. */
+export function placeholders(n: number): string {
+  return Array.from({ length: n }, () => "?").join(", ");
+}
+
+/** A paginated answer (SPEC §6, the reference's shape). */
+export interface Paged<T = Row> {
+  data: T[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+/** Columns holding JSON text, decoded in the phone-shaped answers of the newer procedures. */
+const JSON_COLUMNS = new Set([
+  "metadata",
+  "form_data",
+  "additional_data",
+  "items",
+  "departments",
+  "attributes",
+  "fields",
+  "form_fields",
+  "clinic_ids",
+  "translations",
+]);
+
+/** Columns holding 0/1 flags, answered as booleans in the phone-shaped answers. */
+const FLAG_COLUMNS = new Set(["is_deleted", "is_walk_in", "is_editable", "is_snapshot_form"]);
+
+/**
+ * A row as the phone's data provider reads it (its `*FromServer` transformers):
+ * JSON text as objects, flags as booleans. Text that is not valid JSON is kept.
+ */
+export function phoneShape(row: Row): Row {
+  const out: Row = {};
+  for (const [k, v] of Object.entries(row)) {
+    if (JSON_COLUMNS.has(k) && typeof v === "string") {
+      try {
+        out[k] = JSON.parse(v);
+      } catch {
+        out[k] = v;
+      }
+    } else if (FLAG_COLUMNS.has(k) && typeof v === "number") {
+      out[k] = v !== 0;
+    } else {
+      out[k] = v;
+    }
+  }
+  return out;
+}
+
+/** Answers flags as booleans (the reference documents booleans for form flags). */
+export function withFlags(row: Row, flags: readonly string[]): Row {
+  const out = { ...row };
+  for (const f of flags) if (typeof out[f] === "number") out[f] = out[f] !== 0;
+  return out;
+}
