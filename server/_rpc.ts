@@ -72,11 +72,17 @@ export async function handshake(req: Request, deps: RpcDeps): Promise<Response> 
     throw err;
   }
   const now = deps.now();
-  if (!rememberClientKey(store.db, await sha256Hex(clientPublic), now)) {
+  const digest = await sha256Hex(clientPublic);
+  // One transaction (one durable commit, which blocks the event loop) for both writes.
+  const fresh = store.transaction(() => {
+    if (!rememberClientKey(store.db, digest, now)) return false;
+    touchDevice(store.db, clientId, typeof deviceName === "string" ? deviceName : null, now);
+    return true;
+  });
+  if (!fresh) {
     log("warn", "handshake.replayed_key", { device: clientId });
     return text(400, "This client public key was already used; make a fresh key pair and retry.");
   }
-  touchDevice(store.db, clientId, typeof deviceName === "string" ? deviceName : null, now);
   deps.sessions.set(clientId, key);
   log("info", "handshake.ok", { device: clientId });
   return jsonText(JSON.stringify({
@@ -116,6 +122,12 @@ export async function envelope(
     plain = await open(session.key, parts.nonce, parts.ct, kind);
   } catch (err) {
     return text(400, (err as ProtocolError).message);
+  }
+  // Check again after the await: a copy sent at the same moment may have been
+  // opened meanwhile. Check and mark run with no await between them.
+  if (deps.sessions.seen(session, nonceHex)) {
+    log("warn", "rpc.replay", { device: clientId });
+    return text(400, "Replayed request refused.");
   }
   // Only an authentic request burns its nonce, so a forger cannot block one.
   if (!deps.sessions.use(session, nonceHex)) {

@@ -71,6 +71,8 @@ export class LanServer {
   #options: Required<Omit<LanServerOptions, "now">> & { now: () => number };
   #deps: RpcDeps;
   #server: Deno.HttpServer | null = null;
+  #abort: AbortController | null = null;
+  #inFlight = 0;
   #port: number;
   #error: string | null = null;
 
@@ -129,9 +131,12 @@ export class LanServer {
     const { host, port } = this.#options;
     return new Promise((resolve, reject) => {
       try {
+        const abort = new AbortController();
+        this.#abort = abort;
         this.#server = Deno.serve({
           hostname: host,
           port,
+          signal: abort.signal,
           onListen: (addr) => {
             this.#port = (addr as Deno.NetAddr).port;
             this.#error = null;
@@ -139,7 +144,14 @@ export class LanServer {
             resolve();
           },
           onError: (err) => transportError(err),
-        }, (req) => this.handle(req));
+        }, async (req) => {
+          this.#inFlight++;
+          try {
+            return await this.handle(req);
+          } finally {
+            this.#inFlight--;
+          }
+        });
       } catch (err) {
         this.#server = null;
         if (err instanceof Deno.errors.AddrInUse) {
@@ -154,13 +166,23 @@ export class LanServer {
     });
   }
 
-  /** Stops listening (sessions are dropped). */
+  /**
+   * Stops listening (sessions are dropped). Requests being handled get up to 5 s
+   * to finish, then every connection is closed: a graceful `shutdown()` would wait
+   * forever for a client that never finishes sending its body.
+   */
   async stop(): Promise<void> {
     const s = this.#server;
     if (!s) return;
     this.#server = null;
     this.sessions.clear();
-    await s.shutdown();
+    const deadline = Date.now() + 5_000;
+    while (this.#inFlight > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    this.#abort?.abort();
+    this.#abort = null;
+    await s.finished;
     log("info", "lan.stopped", {});
   }
 

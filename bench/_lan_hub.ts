@@ -1,0 +1,38 @@
+/**
+ * The hub under benchmark, as its own process: what `main.ts --no-open
+ * --passphrase-file F` does on the LAN side (unlock, start the LAN server, print
+ * the ready line, stop on SIGTERM), without the loopback admin server, so the
+ * benchmark does not depend on the admin UI's build and measures the LAN side.
+ *
+ * `deno run -A bench/_lan_hub.ts --data-dir DIR --passphrase-file F --port N [--host H]
+ * [--page-rows N]`
+ */
+import { Hub } from "../hub/mod.ts";
+
+function arg(name: string, fallback?: string): string {
+  const i = Deno.args.indexOf(name);
+  const v = i >= 0 ? Deno.args[i + 1] : fallback;
+  if (v === undefined) throw new Error(`${name} is required`);
+  return v;
+}
+
+const host = arg("--host", "127.0.0.1");
+const hub = new Hub({
+  dataDir: arg("--data-dir"),
+  version: "bench",
+  lan: {
+    host,
+    port: Number(arg("--port")),
+    // Experiments only; the benchmark runs with the hub's default page size.
+    ...(Deno.args.includes("--page-rows") ? { pullPageRows: Number(arg("--page-rows")) } : {}),
+  },
+});
+await hub.init();
+await hub.unlock((await Deno.readTextFile(arg("--passphrase-file"))).replace(/\r?\n$/, ""));
+await hub.startServer();
+const ready = { event: "ready", lan: `http://${host}:${hub.server.port}` };
+await Deno.stdout.write(new TextEncoder().encode(JSON.stringify(ready) + "\n"));
+Deno.addSignalListener("SIGTERM", async () => {
+  await hub.shutdown();
+  Deno.exit(0);
+});
