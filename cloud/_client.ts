@@ -63,7 +63,11 @@ export function checkCloudUrl(raw: string, allowInsecure = false): string {
     );
   }
   if (url.username || url.password) {
-    throw new HubError("bad_url", 400, "The cloud address must not contain a user name or password.");
+    throw new HubError(
+      "bad_url",
+      400,
+      "The cloud address must not contain a user name or password.",
+    );
   }
   return url.origin + url.pathname.replace(/\/+$/, "");
 }
@@ -90,13 +94,24 @@ export class CloudClient {
     this.#timeouts = timeouts;
   }
 
-  async #fetch(path: string, init: RequestInit, signal?: AbortSignal): Promise<Response> {
+  /**
+   * Fetches with a limit on the time until the response headers arrive. The
+   * caller's `signal` stays attached to the response: it must still be able to
+   * abort reading the body (a transfer timeout, or the relay stopping).
+   */
+  async #fetch(
+    path: string,
+    init: RequestInit,
+    signal?: AbortSignal,
+    headersMs = this.#timeouts.connectMs,
+  ): Promise<Response> {
     const ctl = new AbortController();
-    const timer = setTimeout(() => ctl.abort(new Error("timeout")), this.#timeouts.connectMs);
-    const onAbort = () => ctl.abort(signal?.reason);
-    signal?.addEventListener("abort", onAbort);
+    const timer = setTimeout(() => ctl.abort(new Error("timeout")), headersMs);
     try {
-      return await fetch(this.baseUrl + path, { ...init, signal: ctl.signal });
+      return await fetch(this.baseUrl + path, {
+        ...init,
+        signal: signal ? AbortSignal.any([ctl.signal, signal]) : ctl.signal,
+      });
     } catch (err) {
       throw new CloudError(
         "unreachable",
@@ -105,7 +120,6 @@ export class CloudClient {
       );
     } finally {
       clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
     }
   }
 
@@ -127,10 +141,14 @@ export class CloudClient {
     }
     if (res.status === 429) {
       const s = retryAfter(res);
-      return new CloudError("rate_limited", `The cloud asked us to slow down${s !== null ? ` for ${s} s` : ""}.`, {
-        retryAfterSeconds: s,
-        status: 429,
-      });
+      return new CloudError(
+        "rate_limited",
+        `The cloud asked us to slow down${s !== null ? ` for ${s} s` : ""}.`,
+        {
+          retryAfterSeconds: s,
+          status: 429,
+        },
+      );
     }
     return new CloudError(
       "server",
@@ -151,9 +169,14 @@ export class CloudClient {
     try {
       j = await res.json();
     } catch (err) {
-      throw new CloudError("protocol", "The cloud's verify-key answer is not JSON.", { cause: err });
+      throw new CloudError("protocol", "The cloud's verify-key answer is not JSON.", {
+        cause: err,
+      });
     }
-    const device = (j.device && typeof j.device === "object" ? j.device : j) as Record<string, unknown>;
+    const device = (j.device && typeof j.device === "object" ? j.device : j) as Record<
+      string,
+      unknown
+    >;
     if (typeof device.id !== "string") {
       throw new CloudError("protocol", "The cloud's verify-key answer has no device id.");
     }
@@ -176,22 +199,45 @@ export class CloudClient {
     return res;
   }
 
-  /** POST /api/v2/sync with a changes object. */
+  /**
+   * POST /api/v2/sync with a changes object. The whole exchange is bounded by the
+   * transfer timeout, headers included: they come only after the upload and the
+   * cloud's writes, which for a full chunk on a slow uplink outlast `connectMs`.
+   */
   async push(changesJson: string, signal?: AbortSignal): Promise<void> {
-    const res = await this.#fetch("/api/v2/sync?peerType=sync_hub", {
-      method: "POST",
-      headers: {
-        authorization: `Bearer ${this.#apiKey}`,
-        "content-type": "application/json",
+    const limit = AbortSignal.timeout(this.#timeouts.transferMs);
+    const all = signal ? AbortSignal.any([signal, limit]) : limit;
+    const res = await this.#fetch(
+      "/api/v2/sync?peerType=sync_hub",
+      {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${this.#apiKey}`,
+          "content-type": "application/json",
+        },
+        body: changesJson,
       },
-      body: changesJson,
-    }, signal);
+      all,
+      this.#timeouts.transferMs,
+    );
     if (!res.ok) throw await this.#failure(res);
-    const text = await res.text();
+    let text: string;
+    try {
+      text = await res.text();
+    } catch (err) {
+      throw new CloudError(
+        "unreachable",
+        `The connection to the cloud broke during the push (${(err as Error).message}).`,
+        { cause: err },
+      );
+    }
     try {
       const j = JSON.parse(text);
       if (j && j.success === false) {
-        throw new CloudError("server", `The cloud refused the push: ${String(j.error ?? "no reason")}`);
+        throw new CloudError(
+          "server",
+          `The cloud refused the push: ${String(j.error ?? "no reason")}`,
+        );
       }
     } catch (err) {
       if (err instanceof CloudError) throw err;

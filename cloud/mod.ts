@@ -16,4 +16,4 @@ export {
   type CloudTimeouts,
   DEFAULT_TIMEOUTS,
 } from "./_client.ts";
-export { type StreamedChange, streamChanges } from "./_changes_stream.ts";
+export { streamChanges, type StreamedChange } from "./_changes_stream.ts";

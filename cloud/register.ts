@@ -39,7 +39,11 @@ export async function verifyRegistration(
     device = await client.verifyKey();
   } catch (err) {
     if (err instanceof CloudError && err.kind === "auth") {
-      throw new HubError("cloud_auth", 401, "The cloud refused this API key. Check it and try again.");
+      throw new HubError(
+        "cloud_auth",
+        401,
+        "The cloud refused this API key. Check it and try again.",
+      );
     }
     throw err;
   }

@@ -5,16 +5,19 @@
  * 429 waits at least its Retry-After. Nothing runs while locked (the Hub stops
  * the relay before closing the store).
  */
-import { HubError, log } from "../core/mod.ts";
+import { HubError, lockedError, log } from "../core/mod.ts";
 import {
-  CLOUD_WATERMARK_KEY,
+  beginFullPull,
   clearPending,
+  CLOUD_WATERMARK_KEY,
   type CloudChange,
   mergeCloudBatch,
   openConflictCount,
   type PendingCursor,
   readPendingChunk,
   type Store,
+  sweepAfterFullPull,
+  TABLES,
 } from "../store/mod.ts";
 import type { CloudLink } from "../vault/mod.ts";
 import { ChangesFormatError, streamChanges } from "./_changes_stream.ts";
@@ -136,7 +139,10 @@ export class Relay {
 
   /** Runs a cycle now (after any running one) and returns what it did; throws on failure. */
   async syncNow(): Promise<CycleResult> {
-    if (this.#running) await this.#running.catch(() => {});
+    // A loop, not an `if`: callers waiting on the same cycle must not all start
+    // one when it ends (one cycle at a time); the first to wake up goes next.
+    while (this.#running) await this.#running.catch(() => {});
+    if (this.#stopped) throw lockedError();
     return await this.#cycle();
   }
 
@@ -246,6 +252,10 @@ export class Relay {
     };
     try {
       const watermark = Number(store.getMeta(CLOUD_WATERMARK_KEY) ?? "0");
+      // Until a first cycle succeeded, deletions can only be found by what a
+      // complete full pull lacks (see beginFullPull).
+      const firstSync = watermark === 0 && store.getMeta(LAST_SUCCESS_KEY) === undefined;
+      if (firstSync) beginFullPull(store.db);
       // 1. Pull and merge in bounded batches.
       const transfer = AbortSignal.any([signal, AbortSignal.timeout(client.transferMs)]);
       const res = await client.pull(watermark, transfer);
@@ -253,7 +263,7 @@ export class Relay {
       const flush = () => {
         if (batch.length === 0) return;
         if (store.closed) throw new HubError("locked", 423, "The hub was locked during sync.");
-        const merged = mergeCloudBatch(store.db, store.clock, batch, this.#now());
+        const merged = mergeCloudBatch(store.db, store.clock, batch, this.#now(), firstSync);
         result.droppedRows += merged.dropped;
         for (const c of Object.values(merged.tables)) {
           result.merged.upserted += c.upserted;
@@ -287,9 +297,17 @@ export class Relay {
       }
       flush();
       if (summary.success !== true || typeof summary.timestamp !== "number") {
-        throw new CloudError("protocol", "The cloud's pull reply has no success flag or timestamp.");
+        throw new CloudError(
+          "protocol",
+          "The cloud's pull reply has no success flag or timestamp.",
+        );
       }
       result.cloudTimestamp = summary.timestamp;
+      if (firstSync) {
+        if (store.closed) throw new HubError("locked", 423, "The hub was locked during sync.");
+        const kept = Object.keys(result.pulled).filter((t) => TABLES.has(t));
+        result.merged.deleted += sweepAfterFullPull(store.db, store.clock, kept, this.#now());
+      }
       // 2. Push what waits for the cloud, up to a stamp taken now.
       if (signal.aborted) throw new HubError("aborted", 503, "Sync stopped.");
       const upTo = store.clock.handOut();

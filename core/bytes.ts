@@ -1,5 +1,7 @@
 /** Encoding helpers shared by the vault, the LAN envelope and the cloud client. */
 
+const B64U = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
 /** base64url without padding, as the phone's protocol uses. */
 export function toB64u(bytes: Uint8Array): string {
   return bytes.toBase64({ alphabet: "base64url", omitPadding: true });
@@ -10,13 +12,19 @@ export function toB64u(bytes: Uint8Array): string {
  * the other alphabet, and on non-canonical trailing bits.
  */
 export function fromB64u(text: string): Uint8Array<ArrayBuffer> {
-  if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) {
+  const rest = text.length % 4;
+  if (!/^[A-Za-z0-9_-]*$/.test(text) || rest === 1) {
     throw new TypeError("not base64url without padding");
   }
-  const bytes = Uint8Array.fromBase64(text, { alphabet: "base64url" });
-  // "loose" decoding ignores non-zero trailing bits; re-encoding catches them.
-  if (toB64u(bytes) !== text) throw new TypeError("not canonical base64url");
-  return bytes;
+  // Canonical form: the unused low bits of the last character must be zero
+  // (checked on that character alone; re-encoding a large payload costs too much).
+  if (rest !== 0) {
+    const v = B64U.indexOf(text[text.length - 1]);
+    if ((rest === 2 && (v & 0x0f) !== 0) || (rest === 3 && (v & 0x03) !== 0)) {
+      throw new TypeError("not canonical base64url");
+    }
+  }
+  return Uint8Array.fromBase64(text, { alphabet: "base64url" });
 }
 
 /** Standard base64 with padding. */

@@ -32,7 +32,17 @@ export type LogSink = (line: string) => void;
 let sink: LogSink = (line) => {
   Deno.stderr.writeSync(new TextEncoder().encode(line + "\n"));
 };
-let threshold: LogLevel = (Deno.env.get("HUB_LOG_LEVEL") as LogLevel | undefined) ?? "info";
+let threshold: LogLevel = initialLevel();
+
+function initialLevel(): LogLevel {
+  try {
+    const v = Deno.env.get("HUB_LOG_LEVEL");
+    if (v === "debug" || v === "info" || v === "warn" || v === "error") return v;
+  } catch {
+    // Without --allow-env the default applies.
+  }
+  return "info";
+}
 
 /** Replaces the output of the logger (returns the previous sink). */
 export function setLogSink(next: LogSink): LogSink {

@@ -203,22 +203,39 @@ export function upsertRow(
     }
   }
   const pending = ctx.source === "cloud" ? 0 : 1;
-  const cols = row.columns.map(ident);
-  const sql = `INSERT INTO ${ident(table.name)} (${cols.join(", ")},
-      local_server_created_at, local_server_last_modified_at, local_server_pending)
-    VALUES (${cols.map(() => "?").join(", ")}, ?, ?, ${pending})
-    ON CONFLICT (id) DO UPDATE SET ${
-    cols.filter((c) => c !== '"id"').map((c) => `${c} = excluded.${c}`).join(", ")
-  }${row.columns.length > 1 ? ", " : ""}local_server_last_modified_at = excluded.local_server_last_modified_at,
-      local_server_pending = ${pending}`;
+  const sql = upsertSql(table.name, row.columns, pending);
   cached(ctx.db, sql).run(...row.values, ctx.stamp, ctx.stamp);
   if (incomingDeleted) {
     cached(
       ctx.db,
-      `UPDATE ${ident(table.name)} SET local_server_deleted_at = ? WHERE id = ? AND local_server_deleted_at IS NULL`,
+      `UPDATE ${
+        ident(table.name)
+      } SET local_server_deleted_at = ? WHERE id = ? AND local_server_deleted_at IS NULL`,
     ).run(ctx.stamp, row.id);
   }
   return "upserted";
+}
+
+const upsertSqlCache = new Map<string, string>();
+
+/** The upsert statement for a set of columns (built once per table and column set). */
+function upsertSql(table: string, columns: string[], pending: 0 | 1): string {
+  const key = `${table}|${pending}|${columns.join(",")}`;
+  let sql = upsertSqlCache.get(key);
+  if (sql) return sql;
+  const cols = columns.map(ident);
+  const set = cols.filter((c) => c !== '"id"').map((c) => `${c} = excluded.${c}`);
+  set.push(
+    "local_server_last_modified_at = excluded.local_server_last_modified_at",
+    `local_server_pending = ${pending}`,
+  );
+  sql = `INSERT INTO ${ident(table)} (${cols.join(", ")},
+      local_server_created_at, local_server_last_modified_at, local_server_pending)
+    VALUES (${cols.map(() => "?").join(", ")}, ?, ?, ${pending})
+    ON CONFLICT (id) DO UPDATE SET ${set.join(", ")}`;
+  if (upsertSqlCache.size > 2000) upsertSqlCache.clear();
+  upsertSqlCache.set(key, sql);
+  return sql;
 }
 
 /** A stored row without the hub's bookkeeping columns. */

@@ -24,22 +24,79 @@ export interface CloudChange {
   value: unknown;
 }
 
-/** Merges a batch of cloud changes in one transaction; unknown tables are dropped. */
+/**
+ * Starts a full pull (watermark 0) whose ids are recorded, so that
+ * {@link sweepAfterFullPull} can find the rows the cloud no longer has.
+ *
+ * Why: at watermark 0 the cloud lists no deletions. When a first sync is cut
+ * part-way, the rows it merged stay on the hub while the watermark stays 0; a
+ * row the cloud deletes before the first complete cycle would then never be
+ * deleted here. The recorded ids live in a TEMP table (memory, this connection).
+ */
+export function beginFullPull(db: Database): void {
+  db.exec(
+    `CREATE TEMP TABLE IF NOT EXISTS cloud_seen (table_name TEXT NOT NULL, row_id TEXT NOT NULL,
+       PRIMARY KEY (table_name, row_id)) WITHOUT ROWID`,
+  );
+  db.exec("DELETE FROM temp.cloud_seen");
+}
+
+/**
+ * After a complete full pull: soft-deletes (as cloud deletions, so phones get
+ * them and nothing is pushed back) the rows of `tables` that came from the cloud,
+ * are not waiting for the cloud, and were not in the pull. Returns how many.
+ */
+export function sweepAfterFullPull(
+  db: Database,
+  clock: ChangeClock,
+  tables: Iterable<string>,
+  now = Date.now(),
+): number {
+  let n = 0;
+  db.transaction(() => {
+    const ctx = { db, stamp: clock.next(), now, source: "cloud" as const };
+    for (const name of tables) {
+      const t = TABLES.get(name);
+      if (!t) continue;
+      const gone = db.prepare(
+        `SELECT id FROM ${ident(name)} WHERE local_server_pending = 0
+           AND local_server_deleted_at IS NULL
+           AND id NOT IN (SELECT row_id FROM temp.cloud_seen WHERE table_name = ?)`,
+      ).raw(true).all(name) as [string][];
+      for (const [id] of gone) if (deleteRow(ctx, t, id)) n++;
+    }
+    db.exec("DELETE FROM temp.cloud_seen");
+  }).immediate();
+  return n;
+}
+
+/**
+ * Merges a batch of cloud changes in one transaction; unknown tables are dropped.
+ * With `recordSeen` (a full pull, see {@link beginFullPull}) the ids are recorded.
+ */
 export function mergeCloudBatch(
   db: Database,
   clock: ChangeClock,
   batch: CloudChange[],
   now = Date.now(),
+  recordSeen = false,
 ): { tables: Record<string, ApplyCounts>; dropped: number } {
   const tables: Record<string, ApplyCounts> = {};
   let dropped = 0;
   db.transaction(() => {
     const ctx = { db, stamp: clock.next(), now, source: "cloud" as const };
+    const seen = recordSeen
+      ? db.prepare("INSERT OR IGNORE INTO temp.cloud_seen (table_name, row_id) VALUES (?, ?)")
+      : null;
     for (const c of batch) {
       const t = TABLES.get(c.table);
       if (!t) {
         dropped++;
         continue;
+      }
+      if (seen && c.kind !== "deleted" && c.value && typeof c.value === "object") {
+        const id = (c.value as Record<string, unknown>).id;
+        if (typeof id === "string") seen.run(c.table, id);
       }
       const counts = tables[c.table] ??= emptyCounts();
       if (c.kind === "deleted") {

@@ -29,6 +29,8 @@ import {
   TABLES,
 } from "./_schema.ts";
 
+const PHONE_TABLE_SET: ReadonlySet<string> = new Set(PHONE_TABLES);
+
 /** Default bound on rows in one pull reply. */
 export const DEFAULT_PULL_PAGE_ROWS = 20_000;
 
@@ -217,7 +219,8 @@ export function pushChanges(
     let written = 0;
     for (const [name, set] of Object.entries(changes as Record<string, unknown>)) {
       const t = TABLES.get(name);
-      if (!t || PHONE_READ_ONLY_TABLES.has(name)) {
+      // Only tables the phone's schema has; the read-only ones are the cloud's to change.
+      if (!t || !PHONE_TABLE_SET.has(name) || PHONE_READ_ONLY_TABLES.has(name)) {
         result.ignoredTables.push(name);
         continue;
       }

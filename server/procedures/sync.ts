@@ -16,8 +16,12 @@ export const syncPull = procedure({
   handler: (p, ctx) => {
     const store = ctx.hub!.store;
     const from = p.lastPulledAt ?? p.last_pulled_at ?? 0;
-    const result = pullChanges(store.db, store.clock, from, ctx.services.pullPageRows);
-    recordSync(store.db, ctx.clientId, "pull", result.rows, ctx.now, ctx.auth!.userId);
+    // One transaction for the pull and the device's statistics: one commit, one disk sync.
+    const result = store.transaction(() => {
+      const r = pullChanges(store.db, store.clock, from, ctx.services.pullPageRows);
+      recordSync(store.db, ctx.clientId, "pull", r.rows, ctx.now, ctx.auth!.userId);
+      return r;
+    });
     log("info", "sync.pull", {
       device: ctx.clientId,
       rows: result.rows,
@@ -41,12 +45,16 @@ export const syncPush = procedure({
   }).passthrough(),
   handler: (p, ctx) => {
     const store = ctx.hub!.store;
-    const result = pushChanges(store.db, store.clock, p.changes, {
-      deviceId: ctx.clientId,
-      now: ctx.now,
+    // The push and the device's statistics commit together (all or nothing, one disk sync).
+    const result = store.transaction(() => {
+      const r = pushChanges(store.db, store.clock, p.changes, {
+        deviceId: ctx.clientId,
+        now: ctx.now,
+      });
+      const rows = r.total.upserted + r.total.deleted;
+      recordSync(store.db, ctx.clientId, "push", rows, ctx.now, ctx.auth!.userId);
+      return r;
     });
-    const rows = result.total.upserted + result.total.deleted;
-    recordSync(store.db, ctx.clientId, "push", rows, ctx.now, ctx.auth!.userId);
     log("info", "sync.push", {
       device: ctx.clientId,
       upserted: result.total.upserted,
