@@ -51,7 +51,10 @@ function root(): string {
   return new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 }
 
-async function run(args: string[], env?: Record<string, string>): Promise<{ code: number; out: string }> {
+async function run(
+  args: string[],
+  env?: Record<string, string>,
+): Promise<{ code: number; out: string }> {
   const r = await new Deno.Command(Deno.execPath(), {
     args,
     cwd: root(),
@@ -99,7 +102,10 @@ async function stampVersion(version: string): Promise<() => Promise<void>> {
   await Deno.writeTextFile(
     path,
     original
-      .replace(/export const VERSION: string = ".*";/, `export const VERSION: string = ${JSON.stringify(version)};`)
+      .replace(
+        /export const VERSION: string = ".*";/,
+        `export const VERSION: string = ${JSON.stringify(version)};`,
+      )
       .replace(
         /export const UPDATE_MANIFEST_URL: string \| null = .*;/,
         `export const UPDATE_MANIFEST_URL: string | null = ${JSON.stringify(url)};`,
@@ -124,11 +130,15 @@ async function main() {
     else if (args[i] === "--out") out = args[++i];
     else if (args[i] !== "--desktop") fail(`unknown argument ${args[i]}`);
   }
-  for (const t of targets) if (!TARGETS[t]) fail(`unknown target ${t}; known: ${Object.keys(TARGETS).join(", ")}`);
+  for (const t of targets) {
+    if (!TARGETS[t]) fail(`unknown target ${t}; known: ${Object.keys(TARGETS).join(", ")}`);
+  }
   if (!/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(version)) fail(`not a version: ${version}`);
   const chosen = targets.length ? targets : Object.keys(TARGETS);
   if (Deno.env.get("DENORT_BIN") && chosen.length > 1) {
-    fail("DENORT_BIN is one target's runtime: pass the matching --target (or use a pre-seeded DENO_DIR for all five).");
+    fail(
+      "DENORT_BIN is one target's runtime: pass the matching --target (or use a pre-seeded DENO_DIR for all five).",
+    );
   }
   await Deno.mkdir(`${root()}/${out}`, { recursive: true });
   const bundle = `${root()}/scripts/bundle_ui.ts`;
@@ -144,12 +154,16 @@ async function main() {
   try {
     for (const target of chosen) {
       const t = TARGETS[target];
-      const output = `${out}/local-sync-hub-${version}-${target}${desktop ? "-desktop" : ""}${t.exe}`;
+      const output = `${out}/local-sync-hub-${version}-${target}${
+        desktop ? "-desktop" : ""
+      }${t.exe}`;
       const excludes: string[] = [];
       if (pkg) {
         excludes.push(`${pkg}/deps`, `${pkg}/src`, `${pkg}/binding.gyp`);
         for (const other of Object.values(TARGETS)) {
-          if (other.prebuild !== t.prebuild) excludes.push(`${pkg}/prebuilds/${other.prebuild}.node`);
+          if (other.prebuild !== t.prebuild) {
+            excludes.push(`${pkg}/prebuilds/${other.prebuild}.node`);
+          }
         }
         for (const musl of ["linuxmusl-x64", "linuxmusl-arm64", "win32-arm64"]) {
           excludes.push(`${pkg}/prebuilds/${musl}.node`);

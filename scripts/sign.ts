@@ -92,6 +92,8 @@ if (import.meta.main) {
     });
     await Deno.writeTextFile(manifestPath, JSON.stringify(manifest, null, 2) + "\n");
   } else {
-    fail("usage: sign.ts keygen --out PREFIX | sign --key K --version V --base-url U --file P=PATH --manifest M");
+    fail(
+      "usage: sign.ts keygen --out PREFIX | sign --key K --version V --base-url U --file P=PATH --manifest M",
+    );
   }
 }

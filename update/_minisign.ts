@@ -31,9 +31,10 @@ function refused(reason: string): HubError {
 
 /** Parses a public key given as the base64 line or a whole `.pub` file. */
 export function parsePublicKey(text: string): MinisignPublicKey {
-  const line = text.split(/\r?\n/).map((l) => l.trim()).filter((l) =>
-    l && !l.startsWith("untrusted comment:")
-  )[0] ?? "";
+  const line =
+    text.split(/\r?\n/).map((l) => l.trim()).filter((l) =>
+      l && !l.startsWith("untrusted comment:")
+    )[0] ?? "";
   let raw: Uint8Array;
   try {
     raw = fromB64(line);
@@ -214,9 +215,10 @@ function concat(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
 
 /** Reads an unencrypted minisign secret key file (encrypted keys: decrypt with `minisign -C` first). */
 export function parseSecretKey(text: string): MinisignSecretKey {
-  const line = text.split(/\r?\n/).map((l) => l.trim()).filter((l) =>
-    l && !l.startsWith("untrusted comment:")
-  )[0] ?? "";
+  const line =
+    text.split(/\r?\n/).map((l) => l.trim()).filter((l) =>
+      l && !l.startsWith("untrusted comment:")
+    )[0] ?? "";
   const raw = fromB64(line);
   if (raw.length !== 158 || raw[0] !== 0x45 || raw[1] !== 0x64) {
     throw new Error("not a minisign secret key");
@@ -244,7 +246,9 @@ export async function signFile(
   trustedComment: string,
 ): Promise<string> {
   const k = await signingKey(key.seed);
-  const sig = new Uint8Array(await crypto.subtle.sign({ name: "Ed25519" }, k, await blake2bFile(path)));
+  const sig = new Uint8Array(
+    await crypto.subtle.sign({ name: "Ed25519" }, k, await blake2bFile(path)),
+  );
   const comment = new TextEncoder().encode(trustedComment);
   const global = new Uint8Array(
     await crypto.subtle.sign({ name: "Ed25519" }, k, concat(sig, comment)),

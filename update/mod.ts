@@ -1,5 +1,5 @@
 /** Updates by signed binary swap: manifest, minisign verification, swap and rollback. */
-export { type UpdateState, type UpdateStatus, Updater, type UpdaterOptions } from "./updater.ts";
+export { Updater, type UpdaterOptions, type UpdateState, type UpdateStatus } from "./updater.ts";
 export { compareVersions, type Manifest, parseManifest, platformKey } from "./_manifest.ts";
 export {
   generateKeyPair,

@@ -6,7 +6,7 @@
  * it does not come up healthy. Offline is a retryable error, nothing more.
  */
 import { fromB64, HubError, log } from "../core/mod.ts";
-import { compareVersions, parseManifest, platformKey, type PlatformEntry } from "./_manifest.ts";
+import { compareVersions, parseManifest, type PlatformEntry, platformKey } from "./_manifest.ts";
 import { parsePublicKey, verifyFile } from "./_minisign.ts";
 import { swapExecutable, swapPaths } from "./_swap.ts";
 
@@ -103,7 +103,11 @@ export class Updater {
     this.#s.error = message;
     this.#s.retryable = retryable;
     this.#s.progress = null;
-    throw new HubError(retryable ? "update_unreachable" : "update_refused", retryable ? 503 : 400, message);
+    throw new HubError(
+      retryable ? "update_unreachable" : "update_refused",
+      retryable ? 503 : 400,
+      message,
+    );
   }
 
   /** Fetches the manifest and compares versions. */
@@ -222,7 +226,12 @@ export class Updater {
     if (!res.ok || !res.body) this.#fail(`The update download answered ${res.status}.`, true);
     const total = Number(res.headers.get("content-length"));
     this.#s.progress.total = Number.isFinite(total) && total > 0 ? total : null;
-    const file = await Deno.open(target, { write: true, create: true, truncate: true, mode: 0o700 });
+    const file = await Deno.open(target, {
+      write: true,
+      create: true,
+      truncate: true,
+      mode: 0o700,
+    });
     try {
       for await (const chunk of res.body) {
         let off = 0;
