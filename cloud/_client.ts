@@ -42,6 +42,9 @@ export interface CloudTimeouts {
   transferMs: number;
 }
 
+/** Longest wait for a pull reply's headers (a large first sync is computed before they are sent). */
+const PULL_HEADERS_MS = 5 * 60_000;
+
 /** Defaults: generous, since a clinic's uplink may be slow. */
 export const DEFAULT_TIMEOUTS: CloudTimeouts = { connectMs: 30_000, transferMs: 15 * 60_000 };
 
@@ -188,13 +191,21 @@ export class CloudClient {
     };
   }
 
-  /** GET /api/v2/sync: returns the response whose body the caller streams. */
+  /**
+   * GET /api/v2/sync: returns the response whose body the caller streams. The
+   * cloud may build a whole first-sync reply before its headers go out, so the
+   * wait for them is longer than `connectMs`: up to 5 minutes, within `transferMs`.
+   */
   async pull(lastPulledAt: number, signal?: AbortSignal): Promise<Response> {
     const q = `lastPulledAt=${encodeURIComponent(String(lastPulledAt))}&peerType=sync_hub`;
+    const headersMs = Math.max(
+      this.#timeouts.connectMs,
+      Math.min(this.#timeouts.transferMs, PULL_HEADERS_MS),
+    );
     const res = await this.#fetch(`/api/v2/sync?${q}`, {
       method: "GET",
       headers: { authorization: `Bearer ${this.#apiKey}`, accept: "application/json" },
-    }, signal);
+    }, signal, headersMs);
     if (!res.ok || !res.body) throw await this.#failure(res);
     return res;
   }
