@@ -28,10 +28,16 @@ export interface RpcDeps {
   services: ProcedureServices;
   maxBodyBytes: number;
   bodyTimeoutMs: number;
+  /** Bytes of request bodies being received now, and the most allowed at once. */
+  bodyBudget: { inFlight: number; max: number };
   now: () => number;
 }
 
 const MAX_ID = 200;
+/** Largest /rpc/query body (query params are small). */
+export const MAX_QUERY_BYTES = 1024 * 1024;
+/** Largest body sent without Content-Length. */
+export const MAX_UNDECLARED_BYTES = 1024 * 1024;
 
 /** POST /rpc/handshake */
 export async function handshake(req: Request, deps: RpcDeps): Promise<Response> {
@@ -99,7 +105,33 @@ export async function envelope(
   deps: RpcDeps,
   kind: "command" | "query",
 ): Promise<Response> {
-  const body = parseJsonObject(await readBody(req, deps.maxBodyBytes, deps.bodyTimeoutMs));
+  // Queries carry small params; only commands (sync_push) need the large limit.
+  let limit = kind === "query" ? Math.min(deps.maxBodyBytes, MAX_QUERY_BYTES) : deps.maxBodyBytes;
+  const declared = Number(req.headers.get("content-length") ?? NaN);
+  // Without Content-Length the size is unknown until read: keep such bodies small.
+  if (!Number.isFinite(declared)) limit = Math.min(limit, MAX_UNDECLARED_BYTES);
+  else if (declared > limit) return text(413, `Request body is larger than ${limit} bytes.`);
+  // All bodies being read at once share one budget, so many large requests
+  // (from anyone on the LAN, before any session check) cannot exhaust memory.
+  const reserve = Number.isFinite(declared) ? declared : limit;
+  if (deps.bodyBudget.inFlight + reserve > deps.bodyBudget.max) {
+    return text(503, "The hub is busy receiving other requests; try again shortly.");
+  }
+  deps.bodyBudget.inFlight += reserve;
+  try {
+    return await envelopeWithin(req, deps, kind, limit);
+  } finally {
+    deps.bodyBudget.inFlight -= reserve;
+  }
+}
+
+async function envelopeWithin(
+  req: Request,
+  deps: RpcDeps,
+  kind: "command" | "query",
+  limit: number,
+): Promise<Response> {
+  const body = parseJsonObject(await readBody(req, limit, deps.bodyTimeoutMs));
   const clientId = body.client_id;
   if (typeof clientId !== "string" || clientId.length === 0 || clientId.length > MAX_ID) {
     return text(400, "client_id must be a non-empty string");

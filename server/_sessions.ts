@@ -2,8 +2,9 @@
  * Sessions: `client_id` → session key, held in memory only (the phone handshakes
  * again before every use). Security limits decided here:
  * - a session expires after `idleMs` without use (default 30 min);
- * - at most `maxSessions` live at once; the least recently used is evicted;
- * - each nonce is accepted once per session; after `maxNoncesPerSession`
+ * - at most `maxSessions` live at once (256: a clinic has tens of devices); the
+ *   least recently used is evicted;
+ * - each nonce is accepted once per session; after `maxNoncesPerSession` (10,000; the phone handshakes before every use)
  *   requests the client must handshake again.
  */
 
@@ -26,8 +27,8 @@ export interface SessionLimits {
 /** Defaults used by the CLI. */
 export const DEFAULT_SESSION_LIMITS: SessionLimits = {
   idleMs: 30 * 60_000,
-  maxSessions: 1000,
-  maxNoncesPerSession: 100_000,
+  maxSessions: 256,
+  maxNoncesPerSession: 10_000,
 };
 
 /** The bounded, expiring session table. */

@@ -99,6 +99,7 @@ export class LanServer {
       },
       maxBodyBytes: this.#options.maxBodyBytes,
       bodyTimeoutMs: this.#options.bodyTimeoutMs,
+      bodyBudget: { inFlight: 0, max: 2 * this.#options.maxBodyBytes },
       now: this.#options.now,
     };
   }

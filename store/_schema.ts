@@ -93,6 +93,14 @@ export const PHONE_READ_ONLY_TABLES: ReadonlySet<string> = new Set([
   "users",
   "registration_forms",
   "event_forms",
+  // Beyond SPEC §5's three: the tables that decide who may do what, and the
+  // clinic set-up, belong to the cloud's administrators. A phone pushing a
+  // permission row could otherwise grant itself every permission.
+  "user_clinic_permissions",
+  "app_config",
+  "clinics",
+  "clinic_departments",
+  "drug_catalogue",
 ]);
 
 /** Columns never sent to any client besides the bookkeeping ones. */

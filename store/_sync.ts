@@ -79,27 +79,42 @@ function prepared(db: Database, sql: string): Stmt {
   return s;
 }
 
-/** Finds the page boundary: the stamp of the `maxRows`-th oldest change after `cursor`. */
+/**
+ * Finds the page boundary. A change's key is when the phone must first hear of
+ * the row: its first-received stamp if that is after the cursor (the row goes
+ * as `created`, in its current state), else its last-modified stamp (`updated` or
+ * `deleted`). The page holds every change with a key in (cursor, Tp], so the
+ * count used to pick Tp is exactly what the page carries (plus the rest of the
+ * last transaction).
+ */
 function pageBoundary(db: Database, cursor: number, upTo: number, maxRows: number): number {
-  const stamps: number[] = [];
+  const keys: number[] = [];
   for (const name of PHONE_TABLES) {
-    const rows = prepared(
+    const created = prepared(
+      db,
+      `SELECT local_server_created_at FROM ${ident(name)}
+       WHERE local_server_created_at > ? AND local_server_created_at <= ?
+       ORDER BY local_server_created_at LIMIT ?`,
+    ).pluck(true).all(cursor, upTo, maxRows + 1) as number[];
+    for (const k of created) keys.push(k);
+    const changed = prepared(
       db,
       `SELECT local_server_last_modified_at FROM ${ident(name)}
        WHERE local_server_last_modified_at > ? AND local_server_last_modified_at <= ?
+         AND local_server_created_at <= ?
        ORDER BY local_server_last_modified_at LIMIT ?`,
-    ).pluck(true).all(cursor, upTo, maxRows + 1) as number[];
-    for (const r of rows) stamps.push(r);
+    ).pluck(true).all(cursor, upTo, cursor, maxRows + 1) as number[];
+    for (const k of changed) keys.push(k);
   }
   const tomb = prepared(
     db,
     `SELECT deleted_stamp FROM tombstones WHERE deleted_stamp > ? AND deleted_stamp <= ?
      ORDER BY deleted_stamp LIMIT ?`,
   ).pluck(true).all(cursor, upTo, maxRows + 1) as number[];
-  for (const r of tomb) stamps.push(r);
-  if (stamps.length <= maxRows) return upTo;
-  stamps.sort((a, b) => a - b);
-  return stamps[maxRows - 1];
+  for (const k of tomb) keys.push(k);
+  if (keys.length <= maxRows) return upTo;
+  keys.sort((a, b) => a - b);
+  return keys[maxRows - 1];
 }
 
 /**
@@ -127,32 +142,30 @@ export function pullChanges(
       const created: string[] = [];
       const updated: string[] = [];
       const deleted: string[] = [];
-      const inPage = prepared(
+      // Rows first received in (cursor, Tp]: `created`, in their current state
+      // (one deleted since was never on this phone and is left out).
+      const firstSeen = prepared(
         db,
-        `SELECT ${json}, local_server_created_at, local_server_deleted_at, id
-         FROM ${ident(name)}
-         WHERE local_server_last_modified_at > ? AND local_server_last_modified_at <= ?`,
+        `SELECT ${json}, local_server_deleted_at FROM ${ident(name)}
+         WHERE local_server_created_at > ? AND local_server_created_at <= ?`,
+      ).raw(true);
+      for (const [row, d] of firstSeen.iterate(cursor, tp) as Iterable<[string, number | null]>) {
+        if (d === null) created.push(row);
+      }
+      // Rows the phone already had, changed in (cursor, Tp]: `updated` or `deleted`.
+      const changed = prepared(
+        db,
+        `SELECT ${json}, local_server_deleted_at, id FROM ${ident(name)}
+         WHERE local_server_last_modified_at > ? AND local_server_last_modified_at <= ?
+           AND local_server_created_at <= ?`,
       ).raw(true);
       for (
-        const [row, c, d, id] of inPage.iterate(cursor, tp) as Iterable<
-          [string, number, number | null, string]
+        const [row, d, id] of changed.iterate(cursor, tp, cursor) as Iterable<
+          [string, number | null, string]
         >
       ) {
-        if (d !== null) {
-          if (c <= cursor) deleted.push(JSON.stringify(id));
-        } else if (c > cursor) created.push(row);
+        if (d !== null) deleted.push(JSON.stringify(id));
         else updated.push(row);
-      }
-      if (tp < upTo) {
-        const createdInPageChangedLater = prepared(
-          db,
-          `SELECT ${json} FROM ${ident(name)}
-           WHERE local_server_created_at > ? AND local_server_created_at <= ?
-             AND local_server_last_modified_at > ? AND local_server_deleted_at IS NULL`,
-        ).pluck(true);
-        for (const row of createdInPageChangedLater.iterate(cursor, tp, tp) as Iterable<string>) {
-          created.push(row);
-        }
       }
       const tombs = prepared(
         db,

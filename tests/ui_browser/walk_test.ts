@@ -247,7 +247,11 @@ Deno.test({
       });
       const row = page.locator(`[data-testid="devices"] tr[data-client-id="${phone.clientId}"]`);
       await row.getByText("Nurse tablet").waitFor();
-      assert.deepEqual(await row.getByTestId("device-last-sync").innerText(), "just now");
+      // The row can appear (handshake) before the event carrying its last sync arrives.
+      await until(
+        async () => (await row.getByTestId("device-last-sync").innerText()) === "just now",
+        "the device's last sync to show",
+      );
       await until(
         async () =>
           Number(await page.getByTestId("activity-chart").getAttribute("data-total")) >= 3,
