@@ -9,6 +9,7 @@ import { HubError } from "../core/mod.ts";
 import {
   clinicName,
   findLoginUsers,
+  getDevice,
   type PermissionRow,
   permissionRow,
   type Store,
@@ -47,11 +48,12 @@ function unauthorised(message: string): HubError {
 /** Signs a 24-hour session token. */
 export async function signToken(
   jwtKey: Uint8Array,
-  claims: { sub: string; clinic_id: string; role: string },
+  claims: { sub: string; clinic_id: string; role: string; cid?: string },
   nowMs = Date.now(),
 ): Promise<string> {
   const iat = Math.floor(nowMs / 1000);
-  return await new SignJWT({ clinic_id: claims.clinic_id, role: claims.role })
+  const extra = claims.cid === undefined ? {} : { cid: claims.cid };
+  return await new SignJWT({ clinic_id: claims.clinic_id, role: claims.role, ...extra })
     .setProtectedHeader({ alg: "HS256", typ: "JWT" })
     .setSubject(claims.sub)
     .setIssuedAt(iat)
@@ -68,6 +70,7 @@ export async function authenticate(
   jwtKey: Uint8Array,
   token: unknown,
   nowMs = Date.now(),
+  clientId?: string,
 ): Promise<AuthInfo> {
   if (typeof token !== "string" || token.length === 0) {
     throw unauthorised("Unauthorized: this call needs a token. Log in first.");
@@ -89,6 +92,16 @@ export async function authenticate(
   const role = payload.role;
   if (typeof userId !== "string" || typeof clinicId !== "string" || typeof role !== "string") {
     throw unauthorised("Unauthorized: the token is not valid. Log in again.");
+  }
+  // Tokens are bound to the device that logged in (`cid`), so revoking a device
+  // also ends its tokens, and a token copied to another client id is useless.
+  if (clientId !== undefined && payload.cid !== undefined) {
+    if (payload.cid !== clientId) {
+      throw unauthorised("Unauthorized: this token belongs to another device. Log in again.");
+    }
+    if (getDevice(store.db, clientId)?.revokedAt) {
+      throw unauthorised("Unauthorized: this device has been revoked on this hub.");
+    }
   }
   if (!userIsLive(store.db, userId)) {
     throw unauthorised("Unauthorized: this user no longer exists.");
@@ -118,6 +131,7 @@ export function requirePermission(auth: AuthInfo, flag: PermissionFlag): void {
  */
 export class LoginLimiter {
   #failures = new Map<string, { count: number; until: number; last: number }>();
+  #inFlight = new Set<string>();
   #now: () => number;
 
   /** `now` is injectable for tests. */
@@ -145,15 +159,48 @@ export class LoginLimiter {
     }
   }
 
+  /**
+   * Starts an attempt: checks the delays and allows one attempt in flight per
+   * key, so parallel guesses cannot all pass the check before the first fails.
+   * Always pair with {@link end}.
+   */
+  begin(keys: string[]): void {
+    this.check(keys);
+    if (keys.some((k) => this.#inFlight.has(k))) {
+      throw new HubError(
+        "too_many_attempts",
+        429,
+        "A sign-in for this account or device is already being checked. Try again in a moment.",
+      );
+    }
+    for (const k of keys) this.#inFlight.add(k);
+  }
+
+  /** Ends an attempt started with {@link begin}: success, wrong credentials, or neither (null). */
+  end(keys: string[], ok: boolean | null): void {
+    for (const k of keys) this.#inFlight.delete(k);
+    if (ok === true) this.succeed(keys);
+    else if (ok === false) this.fail(keys);
+  }
+
   /** Records a failure against every key. */
   fail(keys: string[]): void {
     const now = this.#now();
-    if (this.#failures.size > 50_000) this.#failures.clear();
+    // Bounded memory: forget the oldest entries (not all of them, which would
+    // let an attacker reset every delay by filling the table).
+    if (this.#failures.size > 50_000) {
+      let drop = 10_000;
+      for (const k of this.#failures.keys()) {
+        if (drop-- <= 0) break;
+        this.#failures.delete(k);
+      }
+    }
     for (const k of keys) {
       const f = this.#failures.get(k) ?? { count: 0, until: 0, last: now };
       f.count++;
       f.last = now;
       f.until = f.count > 3 ? now + Math.min(1000 * 2 ** (f.count - 4), 15 * 60_000) : 0;
+      this.#failures.delete(k); // re-insert: Map order is then least recently failed first
       this.#failures.set(k, f);
     }
   }
@@ -185,6 +232,7 @@ export async function login(
   email: string,
   password: string,
   nowMs = Date.now(),
+  clientId?: string,
 ): Promise<LoginResult> {
   const candidates = findLoginUsers(store.db, email.trim());
   let user = undefined;
@@ -202,7 +250,7 @@ export async function login(
   const clinicId = user.clinic_id ?? "";
   const token = await signToken(
     jwtKey,
-    { sub: user.id, clinic_id: clinicId, role: user.role },
+    { sub: user.id, clinic_id: clinicId, role: user.role, cid: clientId },
     nowMs,
   );
   return {

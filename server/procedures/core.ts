@@ -43,16 +43,25 @@ export const loginCommand = procedure({
   }),
   handler: async (p, ctx) => {
     const keys = [`email:${p.email.trim().toLowerCase()}`, `client:${ctx.clientId}`];
-    ctx.services.loginLimiter.check(keys);
+    ctx.services.loginLimiter.begin(keys);
+    let ok: boolean | null = null;
     try {
-      const result = await login(ctx.hub!.store, ctx.hub!.jwtKey, p.email, p.password, ctx.now);
-      ctx.services.loginLimiter.succeed(keys);
+      const result = await login(
+        ctx.hub!.store,
+        ctx.hub!.jwtKey,
+        p.email,
+        p.password,
+        ctx.now,
+        ctx.clientId,
+      );
+      ok = true;
       return result;
     } catch (err) {
-      if (err instanceof HubError && err.code === "invalid_credentials") {
-        ctx.services.loginLimiter.fail(keys);
-      }
+      // Only wrong credentials count against the account and device.
+      if (err instanceof HubError && err.code === "invalid_credentials") ok = false;
       throw err;
+    } finally {
+      ctx.services.loginLimiter.end(keys, ok);
     }
   },
 });

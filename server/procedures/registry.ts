@@ -118,7 +118,13 @@ export class Registry {
       }
       let auth: AuthInfo | null = null;
       if (proc.auth === "token") {
-        auth = await authenticate(base.hub!.store, base.hub!.jwtKey, token, base.now);
+        auth = await authenticate(
+          base.hub!.store,
+          base.hub!.jwtKey,
+          token,
+          base.now,
+          base.clientId,
+        );
         if (proc.permission && auth.permissions[proc.permission] !== 1) {
           throw new HubError(
             "forbidden",

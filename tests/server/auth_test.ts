@@ -181,7 +181,8 @@ Deno.test("tokens: survive a hub restart", async () => {
   await first.close();
   const second = await startHub({ dataDir: first.dataDir });
   try {
-    const again = new PhoneClient(second.url);
+    // The same phone (its client id is stored on the phone) after the restart.
+    const again = new PhoneClient(second.url, { clientId: phone.clientId });
     await again.handshake();
     again.token = token;
     assert.equal((await tryPull(again)).success, true);
