@@ -432,6 +432,9 @@ export class Hub {
         timeouts: this.#options.cloudTimeouts,
       });
       const previous = vault.secrets.cloud;
+      // No cycle may run across the switch: it would push pending changes to the
+      // old cloud (and mark them relayed) or write the old cloud's watermark.
+      await this.#relay?.stop();
       await vault.update((v) => {
         v.cloud = reg.link;
         v.hubId = reg.hubId;

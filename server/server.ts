@@ -11,6 +11,32 @@ import { DEFAULT_SESSION_LIMITS, type SessionLimits, SessionTable } from "./_ses
 import { buildRegistry, type Registry } from "./procedures/mod.ts";
 import { DEFAULT_PULL_PAGE_ROWS } from "../store/mod.ts";
 
+/**
+ * Handshakes per source address: a burst of 60, then 2 a second. Each handshake
+ * costs an X25519 operation and a disk write (used key, device row), and needs no
+ * credentials, so one LAN host must not be able to flood them. Loopback is not
+ * limited (phones never come from it; local tests and benchmarks do).
+ */
+class HandshakeLimiter {
+  #buckets = new Map<string, { tokens: number; at: number }>();
+
+  /** Takes one token for `addr`; false when its bucket is empty. */
+  take(addr: string, now = Date.now()): boolean {
+    if (addr === "127.0.0.1" || addr === "::1" || addr.startsWith("::ffff:127.")) return true;
+    const b = this.#buckets.get(addr) ?? { tokens: 60, at: now };
+    b.tokens = Math.min(60, b.tokens + ((now - b.at) / 1000) * 2);
+    b.at = now;
+    this.#buckets.delete(addr);
+    if (this.#buckets.size >= 10_000) {
+      this.#buckets.delete(this.#buckets.keys().next().value as string);
+    }
+    this.#buckets.set(addr, b);
+    if (b.tokens < 1) return false;
+    b.tokens -= 1;
+    return true;
+  }
+}
+
 /** Options of the LAN server. */
 export interface LanServerOptions {
   host: string;
@@ -75,6 +101,7 @@ export class LanServer {
   #inFlight = 0;
   #port: number;
   #error: string | null = null;
+  #handshakes = new HandshakeLimiter();
 
   /** Creates a stopped server. */
   constructor(options: LanServerOptions, access: AccessProvider) {
@@ -115,10 +142,13 @@ export class LanServer {
   }
 
   /** Handles one request (exposed for in-process tests). */
-  async handle(req: Request): Promise<Response> {
+  async handle(req: Request, remote?: string): Promise<Response> {
     const url = new URL(req.url);
     const route = ROUTES[`${req.method} ${url.pathname}`];
     if (!route) return text(404, "Not found");
+    if (url.pathname === "/rpc/handshake" && remote && !this.#handshakes.take(remote)) {
+      return text(429, "Too many handshakes from this address; wait a moment and retry.");
+    }
     try {
       return await route(req, this.#deps);
     } catch (err) {
@@ -145,10 +175,10 @@ export class LanServer {
             resolve();
           },
           onError: (err) => transportError(err),
-        }, async (req) => {
+        }, async (req, info) => {
           this.#inFlight++;
           try {
-            return await this.handle(req);
+            return await this.handle(req, (info.remoteAddr as Deno.NetAddr).hostname);
           } finally {
             this.#inFlight--;
           }

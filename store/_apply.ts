@@ -154,7 +154,7 @@ export function upsertRow(
   raw: unknown,
   skipColumns?: ReadonlySet<string>,
 ): "upserted" | "conflicts" | "unchanged" {
-  const row = prepareRow(table, raw, ctx.now, { fillMissing: true, skip: skipColumns });
+  let row = prepareRow(table, raw, ctx.now, { fillMissing: false, skip: skipColumns });
   const existing = cached(
     ctx.db,
     `SELECT ${table.columnNames.has("updated_at") ? "updated_at" : "NULL AS updated_at"},
@@ -202,6 +202,9 @@ export function upsertRow(
       }
     }
   }
+  // Only a new row gets values for NOT NULL columns the sender left out; an
+  // update leaves the columns it does not carry as they are.
+  if (!existing) row = prepareRow(table, raw, ctx.now, { fillMissing: true, skip: skipColumns });
   const pending = ctx.source === "cloud" ? 0 : 1;
   const sql = upsertSql(table.name, row.columns, pending);
   cached(ctx.db, sql).run(...row.values, ctx.stamp, ctx.stamp);

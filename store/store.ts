@@ -141,7 +141,7 @@ export class Store {
   }
 
   /**
-   * Deletes every synced row, tombstone, conflict and the cloud watermark, so the
+   * Deletes every synced row, tombstone and the cloud watermark (the conflict log stays), so the
    * next relay cycle pulls everything again. Devices and the clock are kept (phones'
    * cursors stay valid: the clock never goes back). Returns the rows deleted per table.
    */
@@ -152,7 +152,7 @@ export class Store {
         deleted[t.name] = this.db.prepare(`DELETE FROM ${ident(t.name)}`).run().changes;
       }
       deleted.tombstones = this.db.prepare("DELETE FROM tombstones").run().changes;
-      deleted.conflicts = this.db.prepare("DELETE FROM conflicts").run().changes;
+      // The conflict log is kept: it holds the only copies of versions that lost.
       this.db.prepare("DELETE FROM hub_meta WHERE key LIKE 'cloud.%'").run();
       this.clock.next();
     });

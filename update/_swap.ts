@@ -1,11 +1,10 @@
 /**
- * Swapping the executable. Every step is a rename inside the executable's folder
- * (atomic on POSIX and NTFS) followed by an fsync of the folder:
- *   1. current → `<exe>.previous` (Windows allows renaming a running executable,
- *      never overwriting it);
- *   2. verified download → `<exe>`.
- * A crash between 1 and 2 leaves no `<exe>`; {@link recoverInterruptedSwap} puts
- * the previous one back. {@link rollback} restores `<exe>.previous`.
+ * Swapping the executable, inside its folder, followed by an fsync of the folder.
+ * POSIX: hard-link the current file as `<exe>.previous`, then rename the verified
+ * download over `<exe>` (atomic). Windows (a running executable can be renamed,
+ * never overwritten): rename current → `<exe>.previous`, then download → `<exe>`;
+ * a crash between the two leaves no `<exe>`, which {@link recoverInterruptedSwap}
+ * repairs. {@link rollback} restores `<exe>.previous`.
  */
 import { exists, syncDir } from "../core/mod.ts";
 import { dirname } from "../core/mod.ts";
@@ -18,14 +17,23 @@ export function swapPaths(exe: string): { previous: string; download: string; fa
 /** Moves `newFile` into place as `exe`, keeping the old one as `<exe>.previous`. */
 export async function swapExecutable(exe: string, newFile: string): Promise<void> {
   const { previous } = swapPaths(exe);
-  if (Deno.build.os !== "windows") await Deno.chmod(newFile, 0o755);
   await Deno.remove(previous).catch(() => {});
-  await Deno.rename(exe, previous);
-  try {
+  if (Deno.build.os !== "windows") {
+    // POSIX: keep the old file under a second name (hard link), then replace `exe`
+    // in one rename. At no moment is there no executable at `exe`.
+    await Deno.chmod(newFile, 0o755);
+    await Deno.link(exe, previous);
     await Deno.rename(newFile, exe);
-  } catch (err) {
-    await Deno.rename(previous, exe);
-    throw err;
+  } else {
+    // Windows cannot replace a running executable, only rename it away first;
+    // recoverInterruptedSwap repairs a crash between the two renames.
+    await Deno.rename(exe, previous);
+    try {
+      await Deno.rename(newFile, exe);
+    } catch (err) {
+      await Deno.rename(previous, exe);
+      throw err;
+    }
   }
   await syncDir(dirname(exe));
 }
@@ -35,7 +43,12 @@ export async function rollback(exe: string): Promise<void> {
   const { previous, failed } = swapPaths(exe);
   if (!(await exists(previous))) throw new Error("no previous executable to roll back to");
   await Deno.remove(failed).catch(() => {});
-  if (await exists(exe)) await Deno.rename(exe, failed);
+  if (Deno.build.os !== "windows" && await exists(exe)) {
+    // Keep the failed file aside, then replace `exe` in one rename (no gap).
+    await Deno.link(exe, failed);
+  } else if (await exists(exe)) {
+    await Deno.rename(exe, failed);
+  }
   await Deno.rename(previous, exe);
   await syncDir(dirname(exe));
 }
