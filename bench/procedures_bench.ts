@@ -16,7 +16,7 @@ import { setLogSink } from "../core/mod.ts";
 import { Hub } from "../hub/mod.ts";
 import { searchPatients, tableDef, upsertRow, viewableClinics } from "../store/mod.ts";
 import { PhoneClient } from "../tests/phone_client.ts";
-import { formatMarkdown } from "../scripts/_markdown.ts";
+import { writeResultsSection } from "./_results.ts";
 
 setLogSink(() => {});
 
@@ -289,59 +289,51 @@ async function main(): Promise<void> {
 
     if (WRITE) {
       const cmd = `deno run -A bench/procedures_bench.ts ${args.join(" ")}`.trim();
-      await writeSection([
+      await writeResultsSection(
         SECTION,
-        "",
-        `- Date: ${new Date().toISOString().slice(0, 10)}`,
-        `- Machine: ${await machine()}`,
-        `- Command: \`${cmd}\``,
-        `- Data: ${PATIENTS.toLocaleString("en-US")} patients (~700 bytes each; a third without ` +
-        "a clinic, the rest spread over three clinics; 2% deleted; 30% with a `village` " +
-        `attribute), seeded in ${(seedMs / 1000).toFixed(1)} s through \`upsertRow\`. The ` +
-        "caller may view two of the three clinics, so every search also applies the clinic scope.",
-        `- Method: ${SAMPLES} calls per search after one warm-up round; "Phone" is measured at ` +
-        "a simulated phone on loopback (seal, HTTP, token and permission check, query, JSON, " +
-        'open); "In-process" is `searchPatients` alone. Limit 20.',
-        "- Indexes (migration 2): `patients_names` (names and the clinic) and `patients_search` " +
-        "(every filter column), both partial on live rows and ordered by `updated_at DESC, id`. " +
-        "A search scans one of them once, never touching the table: that one pass gives the " +
-        "total and the rowids of the matches, of which the page is a slice. An attribute filter " +
-        "drives the query from the matching attribute rows instead.",
-        `- Load: the 1-minute load average was ${load0.toFixed(2)} before and ` +
-        `${Deno.loadavg()[0].toFixed(2)} after the run (other work shares this machine; ` +
-        "wall-clock percentiles rise with it).",
-        "",
-        ...table,
-        "",
-        `Target: search_patients p99 < 50 ms: **${overall.p99.toFixed(1)} ms** over all searches ` +
-        "at the phone. A column search costs one scan of its index whatever it matches; the " +
-        "wide index (filters beyond the names) is about four times the size of the names one, " +
-        "and a one-letter term pays for listing ~56,000 rowids. Wall-clock times here roughly " +
-        "double when the machine's other work takes a core (a run at load average 4 measured " +
-        "p99 78.7 ms, with the earlier single wide index).",
-        "",
-      ].join("\n"));
+        [
+          SECTION,
+          "",
+          `- Date: ${new Date().toISOString().slice(0, 10)}`,
+          `- Machine: ${await machine()}`,
+          `- Command: \`${cmd}\``,
+          `- Data: ${
+            PATIENTS.toLocaleString("en-US")
+          } patients (~700 bytes each; a third without ` +
+          "a clinic, the rest spread over three clinics; 2% deleted; 30% with a `village` " +
+          `attribute), seeded in ${(seedMs / 1000).toFixed(1)} s through \`upsertRow\`. The ` +
+          "caller may view two of the three clinics, so every search also applies the clinic scope.",
+          `- Method: ${SAMPLES} calls per search after one warm-up round; "Phone" is measured at ` +
+          "a simulated phone on loopback (seal, HTTP, token and permission check, query, JSON, " +
+          'open); "In-process" is `searchPatients` alone. Limit 20.',
+          "- Indexes (migration 2): `patients_names` (names and the clinic) and `patients_search` " +
+          "(every filter column), both partial on live rows and ordered by `updated_at DESC, id`. " +
+          "A search scans one of them once, never touching the table: that one pass gives the " +
+          "total and the rowids of the matches, of which the page is a slice. An attribute filter " +
+          "drives the query from the matching attribute rows instead.",
+          `- Load: the 1-minute load average was ${load0.toFixed(2)} before and ` +
+          `${Deno.loadavg()[0].toFixed(2)} after the run (other work shares this machine; ` +
+          "wall-clock percentiles rise with it).",
+          "",
+          ...table,
+          "",
+          `Target: search_patients p99 < 50 ms: **${
+            overall.p99.toFixed(1)
+          } ms** over all searches ` +
+          "at the phone. A column search costs one scan of its index whatever it matches; the " +
+          "wide index (filters beyond the names) is about four times the size of the names one, " +
+          "and a one-letter term pays for listing ~56,000 rowids. Wall-clock times here roughly " +
+          "double when the machine's other work takes a core (a run at load average 4 measured " +
+          "p99 78.7 ms, with the earlier single wide index).",
+          "",
+        ].join("\n"),
+      );
       out("bench/RESULTS.md updated");
     }
   } finally {
     await hub.shutdown();
     await Deno.remove(dataDir, { recursive: true });
   }
-}
-
-/** Replaces (or appends) this benchmark's section, leaving other sections alone. */
-async function writeSection(raw: string): Promise<void> {
-  const section = (await formatMarkdown(raw)).trimEnd() + "\n";
-  const path = new URL("./RESULTS.md", import.meta.url);
-  let text = await Deno.readTextFile(path).catch(() => "# Benchmark results\n");
-  const start = text.indexOf(SECTION);
-  if (start >= 0) {
-    const next = text.indexOf("\n## ", start + 1);
-    text = text.slice(0, start) + section + (next >= 0 ? "\n" + text.slice(next + 1) : "");
-  } else {
-    text = text.trimEnd() + "\n\n" + section;
-  }
-  await Deno.writeTextFile(path, text.trimEnd() + "\n");
 }
 
 if (import.meta.main) await main();

@@ -30,6 +30,7 @@ import {
 } from "../tests/cloud/_fixtures.ts";
 import { PhoneClient } from "../tests/phone_client.ts";
 import { CLINIC } from "../tests/cloud/_fixtures.ts";
+import { writeResultsSection } from "./_results.ts";
 
 const args = Deno.args;
 const QUICK = args.includes("--quick");
@@ -381,7 +382,7 @@ async function main(): Promise<void> {
     ];
     for (const l of lines) out(l);
     if (WRITE) {
-      await writeSection(lines.join("\n"));
+      await writeResultsSection("## Cloud relay (issue 5)", lines.join("\n"));
       out("bench/RESULTS.md updated");
     }
   } finally {
@@ -394,37 +395,6 @@ async function main(): Promise<void> {
     await cloud.close();
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
-}
-
-/** Formats markdown with `deno fmt` (so the file stays fmt-clean) through a temp file. */
-async function fmtMarkdown(text: string): Promise<string> {
-  const tmp = await Deno.makeTempFile({ suffix: ".md" });
-  try {
-    await Deno.writeTextFile(tmp, text);
-    const r = await new Deno.Command(Deno.execPath(), {
-      args: ["fmt", "--line-width", "100", tmp],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    return r.success ? await Deno.readTextFile(tmp) : text;
-  } finally {
-    await Deno.remove(tmp);
-  }
-}
-
-/** Replaces (or appends) this benchmark's section, re-reading the file just before. */
-async function writeSection(raw: string): Promise<void> {
-  const section = (await fmtMarkdown(raw)).trimEnd() + "\n";
-  const path = new URL("./RESULTS.md", import.meta.url);
-  let text = await Deno.readTextFile(path).catch(() => "# Benchmark results\n");
-  const start = text.indexOf("## Cloud relay (issue 5)");
-  if (start >= 0) {
-    const next = text.indexOf("\n## ", start + 1);
-    text = text.slice(0, start) + section + (next >= 0 ? "\n" + text.slice(next + 1) : "");
-  } else {
-    text = text.trimEnd() + "\n\n" + section;
-  }
-  await Deno.writeTextFile(path, text.trimEnd() + "\n");
 }
 
 if (import.meta.main) await main();

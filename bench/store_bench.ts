@@ -22,6 +22,7 @@ const PAGE_SIZE = 4096;
 /** SQLite's default page cache (`cache_size = -2000`), for the untuned comparison. */
 const SQLITE_DEFAULT_CACHE_KIB = 2000;
 import { patientRow } from "../tests/_helpers.ts";
+import { writeResultsSection } from "./_results.ts";
 
 setLogSink(() => {});
 
@@ -303,43 +304,12 @@ async function main() {
         "2-core machine is about ±0.15 on the upsert ratio.",
         "",
       ].join("\n");
-      await writeSection(section);
+      await writeResultsSection("## Store (issue 2)", section);
       out("bench/RESULTS.md updated");
     }
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
-}
-
-/** Formats markdown with `deno fmt` (so the file stays fmt-clean) through a temp file. */
-async function fmtMarkdown(text: string): Promise<string> {
-  const tmp = await Deno.makeTempFile({ suffix: ".md" });
-  try {
-    await Deno.writeTextFile(tmp, text);
-    const r = await new Deno.Command(Deno.execPath(), {
-      args: ["fmt", "--line-width", "100", tmp],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    return r.success ? await Deno.readTextFile(tmp) : text;
-  } finally {
-    await Deno.remove(tmp);
-  }
-}
-
-/** Replaces (or appends) this benchmark's section, leaving other sections alone. */
-async function writeSection(raw: string): Promise<void> {
-  const section = (await fmtMarkdown(raw)).trimEnd() + "\n";
-  const path = new URL("./RESULTS.md", import.meta.url);
-  let text = await Deno.readTextFile(path).catch(() => "# Benchmark results\n");
-  const start = text.indexOf("## Store (issue 2)");
-  if (start >= 0) {
-    const next = text.indexOf("\n## ", start + 1);
-    text = text.slice(0, start) + section + (next >= 0 ? "\n" + text.slice(next + 1) : "");
-  } else {
-    text = text.trimEnd() + "\n\n" + section;
-  }
-  await Deno.writeTextFile(path, text.trimEnd() + "\n");
 }
 
 if (import.meta.main) await main();

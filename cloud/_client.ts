@@ -202,10 +202,15 @@ export class CloudClient {
       this.#timeouts.connectMs,
       Math.min(this.#timeouts.transferMs, PULL_HEADERS_MS),
     );
-    const res = await this.#fetch(`/api/v2/sync?${q}`, {
-      method: "GET",
-      headers: { authorization: `Bearer ${this.#apiKey}`, accept: "application/json" },
-    }, signal, headersMs);
+    const res = await this.#fetch(
+      `/api/v2/sync?${q}`,
+      {
+        method: "GET",
+        headers: { authorization: `Bearer ${this.#apiKey}`, accept: "application/json" },
+      },
+      signal,
+      headersMs,
+    );
     if (!res.ok || !res.body) throw await this.#failure(res);
     return res;
   }

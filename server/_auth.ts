@@ -131,7 +131,8 @@ export function requirePermission(auth: AuthInfo, flag: PermissionFlag): void {
  */
 export class LoginLimiter {
   #failures = new Map<string, { count: number; until: number; last: number }>();
-  #inFlight = new Set<string>();
+  #inFlight = new Map<string, Promise<void>>();
+  #release = new Map<Promise<void>, () => void>();
   #now: () => number;
 
   /** `now` is injectable for tests. */
@@ -160,27 +161,37 @@ export class LoginLimiter {
   }
 
   /**
-   * Starts an attempt: checks the delays and allows one attempt in flight per
-   * key, so parallel guesses cannot all pass the check before the first fails.
-   * Always pair with {@link end}.
+   * Starts an attempt: waits for any attempt in flight on the same e-mail or
+   * client (so parallel guesses are checked one after another, each seeing the
+   * failures before it), then checks the delays. Always pair with {@link end}.
    */
-  begin(keys: string[]): void {
-    this.check(keys);
-    if (keys.some((k) => this.#inFlight.has(k))) {
-      throw new HubError(
-        "too_many_attempts",
-        429,
-        "A sign-in for this account or device is already being checked. Try again in a moment.",
-      );
+  async begin(keys: string[]): Promise<void> {
+    const deadline = this.#now() + 30_000;
+    while (true) {
+      const busy = keys.map((k) => this.#inFlight.get(k)).filter((p) => p !== undefined);
+      if (busy.length === 0) break;
+      if (this.#now() > deadline) {
+        throw new HubError("too_many_attempts", 429, "Too many sign-ins at once. Try again.");
+      }
+      await Promise.all(busy);
     }
-    for (const k of keys) this.#inFlight.add(k);
+    this.check(keys);
+    let release!: () => void;
+    const done = new Promise<void>((r) => release = r);
+    this.#release.set(done, release);
+    for (const k of keys) this.#inFlight.set(k, done);
   }
 
   /** Ends an attempt started with {@link begin}: success, wrong credentials, or neither (null). */
   end(keys: string[], ok: boolean | null): void {
+    const done = this.#inFlight.get(keys[0]);
     for (const k of keys) this.#inFlight.delete(k);
     if (ok === true) this.succeed(keys);
     else if (ok === false) this.fail(keys);
+    if (done) {
+      this.#release.get(done)?.();
+      this.#release.delete(done);
+    }
   }
 
   /** Records a failure against every key. */

@@ -5,7 +5,7 @@
  * pass the stamp of that transaction.
  */
 import type { Database } from "./_db.ts";
-import type { Statement as BetterSqlite3Statement } from "better-sqlite3-multiple-ciphers";
+import { stmt as cached } from "./_read.ts";
 import { type PreparedRow, prepareRow } from "./_rows.ts";
 import { ident, type TableDef } from "./_schema.ts";
 
@@ -37,22 +37,6 @@ export function emptyCounts(): ApplyCounts {
 interface Existing {
   updated_at: number | null;
   local_server_deleted_at: number | null;
-}
-
-// deno-lint-ignore no-explicit-any
-type Stmt = BetterSqlite3Statement<any[]>;
-const stmtCache = new WeakMap<Database, Map<string, Stmt>>();
-
-function cached(db: Database, sql: string): Stmt {
-  let m = stmtCache.get(db);
-  if (!m) stmtCache.set(db, m = new Map());
-  let s = m.get(sql);
-  if (!s) {
-    s = db.prepare(sql) as Stmt;
-    if (m.size > 500) m.clear();
-    m.set(sql, s);
-  }
-  return s;
 }
 
 /** Records the losing version of a row. */

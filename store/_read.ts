@@ -17,15 +17,23 @@ export type Row = Record<string, unknown>;
 type Stmt = Statement<any[]>;
 const statements = new WeakMap<Database, Map<string, Stmt>>();
 
-/** A prepared statement for `sql`, prepared once per connection. */
+/**
+ * A prepared statement for `sql`, prepared once per connection and shared by all
+ * of `store/`. Its row mode is reset on every hand-out (callers that want
+ * `.raw(true)` or `.pluck(true)` ask for it each time), so one caller's mode never
+ * leaks into another's.
+ */
 export function stmt(db: Database, sql: string): Stmt {
   let m = statements.get(db);
   if (!m) statements.set(db, m = new Map());
   let s = m.get(sql);
   if (!s) {
     s = db.prepare(sql) as Stmt;
-    if (m.size > 500) m.clear();
+    if (m.size > 1000) m.clear();
     m.set(sql, s);
+  } else if (s.reader) {
+    s.raw(false);
+    s.pluck(false);
   }
   return s;
 }

@@ -12,7 +12,7 @@
 import { HubError } from "../core/mod.ts";
 import type { ChangeClock } from "./_clock.ts";
 import type { Database } from "./_db.ts";
-import type { Statement as BetterSqlite3Statement } from "better-sqlite3-multiple-ciphers";
+import { stmt as prepared } from "./_read.ts";
 import {
   type ApplyContext,
   type ApplyCounts,
@@ -66,19 +66,6 @@ function rowJson(t: TableDef): string {
   })`;
 }
 
-// deno-lint-ignore no-explicit-any
-type Stmt = BetterSqlite3Statement<any[]>;
-const statements = new WeakMap<Database, Map<string, Stmt>>();
-
-/** Prepares once per connection: a pull runs ~60 statements, a phone pulls often. */
-function prepared(db: Database, sql: string): Stmt {
-  let m = statements.get(db);
-  if (!m) statements.set(db, m = new Map());
-  let s = m.get(sql);
-  if (!s) m.set(sql, s = db.prepare(sql) as Stmt);
-  return s;
-}
-
 /**
  * Finds the page boundary. A change's key is when the phone must first hear of
  * the row: its first-received stamp if that is after the cursor (the row goes
@@ -88,6 +75,14 @@ function prepared(db: Database, sql: string): Stmt {
  * last transaction).
  */
 function pageBoundary(db: Database, cursor: number, upTo: number, maxRows: number): number {
+  const nth = (keys: number[]) => {
+    keys.sort((a, b) => a - b);
+    return keys.length > maxRows ? keys[maxRows - 1] : upTo;
+  };
+  // First the rows first received after the cursor (the lsc index gives them in
+  // order). Their n-th key bounds where the page can end, so the scan of
+  // changed rows below only reads up to there (on a first sync, one page's
+  // worth, not the whole database once per page).
   const keys: number[] = [];
   for (const name of PHONE_TABLES) {
     const created = prepared(
@@ -97,14 +92,6 @@ function pageBoundary(db: Database, cursor: number, upTo: number, maxRows: numbe
        ORDER BY local_server_created_at LIMIT ?`,
     ).pluck(true).all(cursor, upTo, maxRows + 1) as number[];
     for (const k of created) keys.push(k);
-    const changed = prepared(
-      db,
-      `SELECT local_server_last_modified_at FROM ${ident(name)}
-       WHERE local_server_last_modified_at > ? AND local_server_last_modified_at <= ?
-         AND local_server_created_at <= ?
-       ORDER BY local_server_last_modified_at LIMIT ?`,
-    ).pluck(true).all(cursor, upTo, cursor, maxRows + 1) as number[];
-    for (const k of changed) keys.push(k);
   }
   const tomb = prepared(
     db,
@@ -112,9 +99,18 @@ function pageBoundary(db: Database, cursor: number, upTo: number, maxRows: numbe
      ORDER BY deleted_stamp LIMIT ?`,
   ).pluck(true).all(cursor, upTo, maxRows + 1) as number[];
   for (const k of tomb) keys.push(k);
-  if (keys.length <= maxRows) return upTo;
-  keys.sort((a, b) => a - b);
-  return keys[maxRows - 1];
+  const bound = nth(keys);
+  for (const name of PHONE_TABLES) {
+    const changed = prepared(
+      db,
+      `SELECT local_server_last_modified_at FROM ${ident(name)}
+       WHERE local_server_last_modified_at > ? AND local_server_last_modified_at <= ?
+         AND local_server_created_at <= ?
+       ORDER BY local_server_last_modified_at LIMIT ?`,
+    ).pluck(true).all(cursor, bound, cursor, maxRows + 1) as number[];
+    for (const k of changed) keys.push(k);
+  }
+  return nth(keys);
 }
 
 /**

@@ -43,7 +43,7 @@ export const loginCommand = procedure({
   }),
   handler: async (p, ctx) => {
     const keys = [`email:${p.email.trim().toLowerCase()}`, `client:${ctx.clientId}`];
-    ctx.services.loginLimiter.begin(keys);
+    await ctx.services.loginLimiter.begin(keys);
     let ok: boolean | null = null;
     try {
       const result = await login(
