@@ -6,7 +6,7 @@
  */
 import type { Database } from "./_db.ts";
 import { stmt as cached } from "./_read.ts";
-import { type PreparedRow, prepareRow } from "./_rows.ts";
+import { addMissing, type PreparedRow, prepareRow } from "./_rows.ts";
 import { ident, type TableDef } from "./_schema.ts";
 
 /** Where a change came from; decides whether it still has to reach the cloud. */
@@ -138,7 +138,7 @@ export function upsertRow(
   raw: unknown,
   skipColumns?: ReadonlySet<string>,
 ): "upserted" | "conflicts" | "unchanged" {
-  let row = prepareRow(table, raw, ctx.now, { fillMissing: false, skip: skipColumns });
+  const row = prepareRow(table, raw, ctx.now, { fillMissing: false, skip: skipColumns });
   const existing = cached(
     ctx.db,
     `SELECT ${table.columnNames.has("updated_at") ? "updated_at" : "NULL AS updated_at"},
@@ -188,7 +188,7 @@ export function upsertRow(
   }
   // Only a new row gets values for NOT NULL columns the sender left out; an
   // update leaves the columns it does not carry as they are.
-  if (!existing) row = prepareRow(table, raw, ctx.now, { fillMissing: true, skip: skipColumns });
+  if (!existing) addMissing(table, row, ctx.now, skipColumns);
   const pending = ctx.source === "cloud" ? 0 : 1;
   const sql = upsertSql(table.name, row.columns, pending);
   cached(ctx.db, sql).run(...row.values, ctx.stamp, ctx.stamp);

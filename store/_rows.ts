@@ -153,3 +153,22 @@ export function prepareRow(
   }
   return { id, columns, values, updatedAt };
 }
+
+/**
+ * Adds values for the NOT NULL columns (without a default) that a prepared row
+ * lacks, so an insert cannot fail on them. Used for new rows only: an update
+ * leaves the columns it does not carry as they are.
+ */
+export function addMissing(
+  table: TableDef,
+  row: PreparedRow,
+  now: number,
+  skip?: ReadonlySet<string>,
+): void {
+  for (const col of table.columns) {
+    if (!col.notNull || col.defaultSql !== undefined || skip?.has(col.name)) continue;
+    if (row.columns.includes(col.name)) continue;
+    row.columns.push(col.name);
+    row.values.push(fillValue(col, now));
+  }
+}
