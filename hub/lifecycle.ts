@@ -227,6 +227,7 @@ export class Hub {
   async #opened(vault: OpenVault, store: Store): Promise<void> {
     this.#vault = vault;
     this.#store = store;
+    store.prune((this.#options.now ?? Date.now)());
     await this.#refreshAccess();
     this.#relay = new Relay({
       store,

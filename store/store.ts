@@ -141,6 +141,22 @@ export class Store {
   }
 
   /**
+   * Forgets bookkeeping that only grows: sync activity older than 30 days (the
+   * dashboard shows 24 hours) and used client-key digests older than 30 days. A
+   * replay of a handshake older than that yields a session whose key the replayer
+   * does not have; the phone itself handshakes again before every use. Returns
+   * the rows removed.
+   */
+  prune(now = Date.now()): { activity: number; usedClientKeys: number } {
+    const cutoff = now - 30 * 24 * 3_600_000;
+    return this.transaction(() => ({
+      activity: this.db.prepare("DELETE FROM activity WHERE at < ?").run(cutoff).changes,
+      usedClientKeys: this.db.prepare("DELETE FROM used_client_keys WHERE seen_at < ?").run(cutoff)
+        .changes,
+    }));
+  }
+
+  /**
    * Deletes every synced row, tombstone and the cloud watermark (the conflict log stays), so the
    * next relay cycle pulls everything again. Devices and the clock are kept (phones'
    * cursors stay valid: the clock never goes back). Returns the rows deleted per table.
