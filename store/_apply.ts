@@ -139,13 +139,16 @@ export function upsertRow(
   skipColumns?: ReadonlySet<string>,
 ): "upserted" | "conflicts" | "unchanged" {
   const row = prepareRow(table, raw, ctx.now, { fillMissing: false, skip: skipColumns });
+  const incomingDeleted = table.softDelete &&
+    isTruthy((raw as Record<string, unknown>).is_deleted);
+  if (ctx.source !== "cloud") {
+    return upsertLocal(ctx, table, row, raw, incomingDeleted, skipColumns);
+  }
   const existing = cached(
     ctx.db,
     `SELECT ${table.columnNames.has("updated_at") ? "updated_at" : "NULL AS updated_at"},
        local_server_deleted_at, local_server_pending FROM ${ident(table.name)} WHERE id = ?`,
   ).get(row.id) as (Existing & { local_server_pending: number }) | undefined;
-  const incomingDeleted = table.softDelete &&
-    isTruthy((raw as Record<string, unknown>).is_deleted);
   if (existing) {
     if (existing.local_server_deleted_at !== null) {
       if (incomingDeleted) return "unchanged";
@@ -201,6 +204,80 @@ export function upsertRow(
     ).run(ctx.stamp, row.id);
   }
   return "upserted";
+}
+
+/**
+ * A phone's or a procedure's write, in one statement on the common path: the
+ * insert carries every NOT NULL value (filled where the sender left one out),
+ * while the update sets only the columns the sender carried, and only when the
+ * stored row is not deleted and not newer. When the stored row wins, the
+ * incoming version goes to the conflict log.
+ */
+function upsertLocal(
+  ctx: ApplyContext,
+  table: TableDef,
+  row: PreparedRow,
+  raw: unknown,
+  incomingDeleted: boolean,
+  skipColumns?: ReadonlySet<string>,
+): "upserted" | "conflicts" | "unchanged" {
+  const carried = row.columns.length;
+  const carriesUpdatedAt = table.columnNames.has("updated_at") &&
+    row.columns.includes("updated_at");
+  addMissing(table, row, ctx.now, skipColumns);
+  const sql = guardedUpsertSql(table.name, row.columns, carried, carriesUpdatedAt);
+  const res = cached(ctx.db, sql).run(...row.values, ctx.stamp, ctx.stamp);
+  if (res.changes === 0) {
+    const existing = cached(
+      ctx.db,
+      `SELECT ${table.columnNames.has("updated_at") ? "updated_at" : "NULL AS updated_at"},
+         local_server_deleted_at FROM ${ident(table.name)} WHERE id = ?`,
+    ).get(row.id) as Existing | undefined;
+    if (existing?.local_server_deleted_at != null && incomingDeleted) return "unchanged";
+    logConflict(ctx, table.name, row.id, existing?.updated_at ?? null, row.updatedAt, raw);
+    return "conflicts";
+  }
+  if (incomingDeleted) {
+    cached(
+      ctx.db,
+      `UPDATE ${
+        ident(table.name)
+      } SET local_server_deleted_at = ? WHERE id = ? AND local_server_deleted_at IS NULL`,
+    ).run(ctx.stamp, row.id);
+  }
+  return "upserted";
+}
+
+const guardedSqlCache = new Map<string, string>();
+
+/** INSERT of `columns`; on conflict, update of the first `carried` ones if the stored row loses. */
+function guardedUpsertSql(
+  table: string,
+  columns: string[],
+  carried: number,
+  carriesUpdatedAt: boolean,
+): string {
+  const key = `${table}|${carried}|${carriesUpdatedAt ? 1 : 0}|${columns.join(",")}`;
+  let sql = guardedSqlCache.get(key);
+  if (sql) return sql;
+  const t = ident(table);
+  const cols = columns.map(ident);
+  const set = cols.slice(0, carried).filter((c) => c !== '"id"').map((c) => `${c} = excluded.${c}`);
+  set.push(
+    "local_server_last_modified_at = excluded.local_server_last_modified_at",
+    "local_server_pending = 1",
+  );
+  const newerOrEqual = carriesUpdatedAt
+    ? ` AND (${t}.updated_at IS NULL OR excluded.updated_at IS NULL OR excluded.updated_at >= ${t}.updated_at)`
+    : "";
+  sql = `INSERT INTO ${t} (${cols.join(", ")},
+      local_server_created_at, local_server_last_modified_at, local_server_pending)
+    VALUES (${cols.map(() => "?").join(", ")}, ?, ?, 1)
+    ON CONFLICT (id) DO UPDATE SET ${set.join(", ")}
+    WHERE ${t}.local_server_deleted_at IS NULL${newerOrEqual}`;
+  if (guardedSqlCache.size > 2000) guardedSqlCache.clear();
+  guardedSqlCache.set(key, sql);
+  return sql;
 }
 
 const upsertSqlCache = new Map<string, string>();
