@@ -31,6 +31,7 @@ import {
 import { PhoneClient } from "../tests/phone_client.ts";
 import { CLINIC } from "../tests/cloud/_fixtures.ts";
 import { writeResultsSection } from "./_results.ts";
+import { freePort, type HubProcess, spawnHeadlessHub } from "../tests/hub_process.ts";
 
 const args = Deno.args;
 const QUICK = args.includes("--quick");
@@ -42,7 +43,6 @@ const ROWS = (() => {
 /** Time limit of each phase. */
 const PHASE_LIMIT_MS = 10 * 60_000;
 const MiB = 1024 * 1024;
-const ROOT = new URL("../", import.meta.url).pathname;
 
 function out(line = ""): void {
   Deno.stdout.writeSync(new TextEncoder().encode(line + "\n"));
@@ -151,54 +151,11 @@ function* phoneBatches(n: number, size: number): Generator<Record<string, unknow
 
 // ---- the hub process -----------------------------------------------------
 
-interface HubProc {
-  proc: Deno.ChildProcess;
-  admin: string;
-  token: string;
-  lan: string;
-}
+type HubProc = HubProcess;
 
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
-async function startHub(dir: string): Promise<HubProc> {
-  const port = freePort();
-  const proc = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "main.ts",
-      "--no-open",
-      "--passphrase-file",
-      `${dir}/passphrase`,
-      "--data-dir",
-      `${dir}/data`,
-      "--host",
-      "127.0.0.1",
-      "--port",
-      String(port),
-    ],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "null",
-    env: { NO_COLOR: "1", HUB_LOG_LEVEL: "warn" },
-  }).spawn();
-  const reader = proc.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let buf = "";
-  while (!buf.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error("the hub exited before it was ready");
-    buf += value;
-  }
-  (async () => {
-    while (!(await reader.read()).done) { /* drain */ }
-  })().catch(() => {});
-  const ready = JSON.parse(buf.slice(0, buf.indexOf("\n")));
-  return { proc, admin: ready.admin, token: ready.token, lan: `http://127.0.0.1:${port}` };
+/** The hub as a child process, headless, on a free port. */
+function startHub(dir: string): Promise<HubProc> {
+  return spawnHeadlessHub(dir, freePort(), "warn");
 }
 
 async function api(h: HubProc, method: string, path: string, body?: unknown) {

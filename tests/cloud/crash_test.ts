@@ -28,8 +28,8 @@ import {
   USER,
   uuidFor,
 } from "./_fixtures.ts";
+import { freePort, type HubProcess, spawnHeadlessHub } from "../hub_process.ts";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
 const RUNS = 10;
 const CLOUD_PATIENTS = 30_000;
 const CLOUD_VISITS = 5_000;
@@ -45,68 +45,7 @@ const POINTS: KillPoint[] = [
   "time",
 ];
 
-interface Child {
-  proc: Deno.ChildProcess;
-  admin: string;
-  token: string;
-  /** Everything the hub logged (stderr), for diagnostics and cycle counts. */
-  log: () => string;
-}
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
-async function spawnHub(dir: string, lanPort: number): Promise<Child> {
-  const proc = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "main.ts",
-      "--no-open",
-      "--passphrase-file",
-      `${dir}/passphrase`,
-      "--data-dir",
-      `${dir}/data`,
-      "--host",
-      "127.0.0.1",
-      "--port",
-      String(lanPort),
-    ],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1", HUB_LOG_LEVEL: "info" },
-  }).spawn();
-  let err = "";
-  (async () => {
-    for await (const s of proc.stderr.pipeThrough(new TextDecoderStream())) {
-      err += s;
-      if (err.length > 400_000) err = err.slice(-200_000);
-    }
-  })().catch(() => {});
-  const out = proc.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let buf = "";
-  const deadline = setTimeout(() => proc.kill("SIGKILL"), 60_000);
-  try {
-    while (!buf.includes("\n")) {
-      const { value, done } = await out.read();
-      if (done) throw new Error(`the hub exited before it was ready:\n${err.slice(-3000)}`);
-      buf += value;
-    }
-  } finally {
-    clearTimeout(deadline);
-  }
-  (async () => {
-    while (!(await out.read()).done) { /* drain */ }
-  })().catch(() => {});
-  const ready = JSON.parse(buf.slice(0, buf.indexOf("\n")));
-  assert.equal(ready.event, "ready");
-  return { proc, admin: ready.admin, token: ready.token, log: () => err };
-}
+type Child = HubProcess;
 
 async function api(c: Child, method: string, path: string, body?: unknown) {
   const res = await fetch(c.admin + path, {
@@ -249,7 +188,7 @@ Deno.test({
           }
         }
         const pushesBefore = cloud.count("push");
-        const child = await spawnHub(dir, lanPort);
+        const child = await spawnHeadlessHub(dir, lanPort);
         // The first run has nothing to push yet.
         const { point, fired } = armKill(cloud, child, run === 0 ? ["pull", "merge"] : POINTS);
         if (run === 0) {
@@ -293,7 +232,7 @@ Deno.test({
       }
 
       // Final run: a clean cycle, then one that must find nothing left to do.
-      const child = await spawnHub(dir, lanPort);
+      const child = await spawnHeadlessHub(dir, lanPort);
       try {
         const first = await api(child, "POST", "/api/cloud/sync");
         assert.equal(first.status, 200, JSON.stringify(first.body));
