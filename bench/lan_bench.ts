@@ -379,7 +379,7 @@ try {
     let selectMs = 0;
     for (let i = 0; i < 1000; i++) {
       const q0 = performance.now();
-      const page = pullChanges(bareStore.db, bareStore.clock, c, PAGE_ROWS);
+      const page = pullChanges(bareStore.db, bareStore.clock, c, { maxRows: PAGE_ROWS });
       selectMs += performance.now() - q0;
       const ct = new Uint8Array(
         await crypto.subtle.encrypt(

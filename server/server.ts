@@ -9,7 +9,7 @@ import { text } from "./_http.ts";
 import { envelope, handshake, type RpcDeps, transportError } from "./_rpc.ts";
 import { DEFAULT_SESSION_LIMITS, type SessionLimits, SessionTable } from "./_sessions.ts";
 import { buildRegistry, type Registry } from "./procedures/mod.ts";
-import { DEFAULT_PULL_PAGE_ROWS } from "../store/mod.ts";
+import { DEFAULT_PULL_PAGE_BYTES, DEFAULT_PULL_PAGE_ROWS } from "../store/mod.ts";
 
 /**
  * Handshakes per source address: a burst of 60, then 2 a second. Each handshake
@@ -47,6 +47,8 @@ export interface LanServerOptions {
   bodyTimeoutMs?: number;
   sessions?: SessionLimits;
   pullPageRows?: number;
+  /** Bound on the JSON bytes of one pull reply (see store/_sync.ts). */
+  pullPageBytes?: number;
   now?: () => number;
 }
 
@@ -110,6 +112,7 @@ export class LanServer {
       bodyTimeoutMs: 120_000,
       sessions: DEFAULT_SESSION_LIMITS,
       pullPageRows: DEFAULT_PULL_PAGE_ROWS,
+      pullPageBytes: DEFAULT_PULL_PAGE_BYTES,
       now: Date.now,
       ...options,
     };
@@ -123,6 +126,7 @@ export class LanServer {
       services: {
         loginLimiter: new LoginLimiter(this.#options.now),
         pullPageRows: this.#options.pullPageRows,
+        pullPageBytes: this.#options.pullPageBytes,
       },
       maxBodyBytes: this.#options.maxBodyBytes,
       bodyTimeoutMs: this.#options.bodyTimeoutMs,

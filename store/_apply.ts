@@ -19,6 +19,18 @@ export interface ApplyContext {
   now: number;
   source: ChangeSource;
   deviceId?: string | null;
+  /**
+   * For a phone's push: the timestamp the pushing device's last pull handed out.
+   * Rows this push writes are marked as that device's, so its later pulls from
+   * that cursor on leave them out (it holds them already; SPEC §5).
+   */
+  pushedAfter?: number | null;
+}
+
+/** The push mark a write leaves on the row: the pushing device, or none. */
+function pushMark(ctx: ApplyContext): [string | null, number | null] {
+  if (ctx.source !== "phone" || !ctx.deviceId) return [null, null];
+  return [ctx.deviceId, ctx.pushedAfter ?? ctx.stamp];
 }
 
 /** Counts of what happened to a batch. */
@@ -162,11 +174,17 @@ export function upsertRow(
       return "conflicts";
     }
     if (ctx.source === "cloud") {
-      const cmp = compareStored(ctx.db, table, row);
+      // The cloud keeps only the columns its models know, so its echo of our own
+      // push can lack values we hold (SPEC §7). The same `updated_at` is the same
+      // version: it changes nothing here and goes to no phone.
+      const echo = !incomingDeleted && existing.updated_at !== null &&
+        row.updatedAt === existing.updated_at;
+      const cmp = echo ? "server-only" : compareStored(ctx.db, table, row);
       if (cmp !== "different") {
         if (cmp === "server-only") {
           // Keep the cloud's bookkeeping without a new stamp: nothing for phones.
           const set = row.columns.filter((c) => SERVER_COLUMNS.has(c));
+          if (set.length === 0) return "unchanged";
           cached(
             ctx.db,
             `UPDATE ${ident(table.name)} SET ${
@@ -194,7 +212,7 @@ export function upsertRow(
   if (!existing) addMissing(table, row, ctx.now, skipColumns);
   const pending = ctx.source === "cloud" ? 0 : 1;
   const sql = upsertSql(table.name, row.columns, pending);
-  cached(ctx.db, sql).run(...row.values, ctx.stamp, ctx.stamp);
+  cached(ctx.db, sql).run(...row.values, ctx.stamp, ctx.stamp, ...pushMark(ctx));
   if (incomingDeleted) {
     cached(
       ctx.db,
@@ -226,7 +244,7 @@ function upsertLocal(
     row.columns.includes("updated_at");
   addMissing(table, row, ctx.now, skipColumns);
   const sql = guardedUpsertSql(table.name, row.columns, carried, carriesUpdatedAt);
-  const res = cached(ctx.db, sql).run(...row.values, ctx.stamp, ctx.stamp);
+  const res = cached(ctx.db, sql).run(...row.values, ctx.stamp, ctx.stamp, ...pushMark(ctx));
   if (res.changes === 0) {
     const existing = cached(
       ctx.db,
@@ -235,6 +253,7 @@ function upsertLocal(
     ).get(row.id) as Existing | undefined;
     if (existing?.local_server_deleted_at != null && incomingDeleted) return "unchanged";
     logConflict(ctx, table.name, row.id, existing?.updated_at ?? null, row.updatedAt, raw);
+    if (ctx.source === "phone") resend(ctx, table, row.id);
     return "conflicts";
   }
   if (incomingDeleted) {
@@ -246,6 +265,19 @@ function upsertLocal(
     ).run(ctx.stamp, row.id);
   }
   return "upserted";
+}
+
+/**
+ * The pushing phone now holds a version that lost: give the stored row a new
+ * stamp (not pending, so nothing new goes to the cloud) so that the phone's next
+ * pull brings it the version that won, or the deletion.
+ */
+function resend(ctx: ApplyContext, table: TableDef, id: string): void {
+  cached(
+    ctx.db,
+    `UPDATE ${ident(table.name)} SET local_server_last_modified_at = ?,
+       local_server_pushed_by = NULL, local_server_pushed_after = NULL WHERE id = ?`,
+  ).run(ctx.stamp, id);
 }
 
 const guardedSqlCache = new Map<string, string>();
@@ -266,13 +298,16 @@ function guardedUpsertSql(
   set.push(
     "local_server_last_modified_at = excluded.local_server_last_modified_at",
     "local_server_pending = 1",
+    "local_server_pushed_by = excluded.local_server_pushed_by",
+    "local_server_pushed_after = excluded.local_server_pushed_after",
   );
   const newerOrEqual = carriesUpdatedAt
     ? ` AND (${t}.updated_at IS NULL OR excluded.updated_at IS NULL OR excluded.updated_at >= ${t}.updated_at)`
     : "";
   sql = `INSERT INTO ${t} (${cols.join(", ")},
-      local_server_created_at, local_server_last_modified_at, local_server_pending)
-    VALUES (${cols.map(() => "?").join(", ")}, ?, ?, 1)
+      local_server_created_at, local_server_last_modified_at, local_server_pending,
+      local_server_pushed_by, local_server_pushed_after)
+    VALUES (${cols.map(() => "?").join(", ")}, ?, ?, 1, ?, ?)
     ON CONFLICT (id) DO UPDATE SET ${set.join(", ")}
     WHERE ${t}.local_server_deleted_at IS NULL${newerOrEqual}`;
   if (guardedSqlCache.size > 2000) guardedSqlCache.clear();
@@ -292,10 +327,13 @@ function upsertSql(table: string, columns: string[], pending: 0 | 1): string {
   set.push(
     "local_server_last_modified_at = excluded.local_server_last_modified_at",
     `local_server_pending = ${pending}`,
+    "local_server_pushed_by = excluded.local_server_pushed_by",
+    "local_server_pushed_after = excluded.local_server_pushed_after",
   );
   sql = `INSERT INTO ${ident(table)} (${cols.join(", ")},
-      local_server_created_at, local_server_last_modified_at, local_server_pending)
-    VALUES (${cols.map(() => "?").join(", ")}, ?, ?, ${pending})
+      local_server_created_at, local_server_last_modified_at, local_server_pending,
+      local_server_pushed_by, local_server_pushed_after)
+    VALUES (${cols.map(() => "?").join(", ")}, ?, ?, ${pending}, ?, ?)
     ON CONFLICT (id) DO UPDATE SET ${set.join(", ")}`;
   if (upsertSqlCache.size > 2000) upsertSqlCache.clear();
   upsertSqlCache.set(key, sql);
@@ -342,10 +380,13 @@ export function deleteRow(ctx: ApplyContext, table: TableDef, id: string): boole
     "local_server_deleted_at = ?",
     "local_server_last_modified_at = ?",
     `local_server_pending = ${pending}`,
+    "local_server_pushed_by = ?",
+    "local_server_pushed_after = ?",
   ].filter(Boolean).join(", ");
-  const args: (number | string)[] = [];
+  const [pushedBy, pushedAfter] = pushMark(ctx);
+  const args: (number | string | null)[] = [];
   if (table.columnNames.has("deleted_at")) args.push(ctx.now);
-  args.push(ctx.stamp, ctx.stamp, id);
+  args.push(ctx.stamp, ctx.stamp, pushedBy, pushedAfter, id);
   const res = cached(
     ctx.db,
     `UPDATE ${ident(table.name)} SET ${set} WHERE id = ? AND local_server_deleted_at IS NULL`,
@@ -355,8 +396,9 @@ export function deleteRow(ctx: ApplyContext, table: TableDef, id: string): boole
   if (known) return false;
   const t = cached(
     ctx.db,
-    `INSERT INTO tombstones (table_name, row_id, deleted_stamp, local_server_pending)
-     VALUES (?, ?, ?, ?) ON CONFLICT (table_name, row_id) DO NOTHING`,
-  ).run(table.name, id, ctx.stamp, pending);
+    `INSERT INTO tombstones (table_name, row_id, deleted_stamp, local_server_pending,
+       pushed_by, pushed_after)
+     VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (table_name, row_id) DO NOTHING`,
+  ).run(table.name, id, ctx.stamp, pending, pushedBy, pushedAfter);
   return t.changes > 0;
 }

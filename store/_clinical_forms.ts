@@ -7,9 +7,7 @@ import {
   EVENT_FORM_COLUMNS,
   REGISTRATION_FORM_COLUMNS,
 } from "./_clinical_shapes.ts";
-import { all, contains, ESCAPE, live, one, type Row, withFlags } from "./_read.ts";
-
-const FORM_FLAGS = ["is_editable", "is_snapshot_form"] as const;
+import { all, contains, ESCAPE, live, one, type Row } from "./_read.ts";
 
 /**
  * The newest live registration form; with `language`, the newest whose name
@@ -40,9 +38,10 @@ export function allRegistrationForms(db: Database): { data: Row[] } {
   return {
     data: all(
       db,
-      `SELECT ${REGISTRATION_FORM_COLUMNS.join(", ")}, coalesce(is_deleted, 0) AS is_deleted
-       FROM registration_forms WHERE local_server_deleted_at IS NULL
-       ORDER BY updated_at DESC, id LIMIT 1000`,
+      // Deleted forms too, flagged (as the reference documents it).
+      `SELECT ${REGISTRATION_FORM_COLUMNS.join(", ")},
+         iif(local_server_deleted_at IS NULL, coalesce(is_deleted, 0), 1) AS is_deleted
+       FROM registration_forms ORDER BY updated_at DESC, id LIMIT 1000`,
     ),
   };
 }
@@ -72,7 +71,7 @@ export function eventForms(
      ORDER BY name, id LIMIT 1000`,
     ...args,
   );
-  return { data: rows.map((r) => withFlags(r, FORM_FLAGS)) };
+  return { data: rows };
 }
 
 /** One live event form (with translations); throws `not_found`. */
@@ -84,7 +83,7 @@ export function eventForm(db: Database, formId: string): Row {
     formId,
   );
   if (!r) throw new HubError("not_found", 404, `Event form '${formId}' not found.`);
-  return withFlags(r, FORM_FLAGS);
+  return r;
 }
 
 /** Live, unarchived clinics by name. */

@@ -61,6 +61,8 @@ const LIST_COLUMNS = [
   "metadata",
   "primary_clinic_id",
   "last_modified_by",
+  "is_deleted",
+  "deleted_at",
   "created_at",
   "updated_at",
 ].join(", ");

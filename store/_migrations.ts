@@ -3,7 +3,7 @@
  * runs in its own transaction, so a crash mid-migration leaves the previous version.
  */
 import type { Database } from "./_db.ts";
-import { syncedTablesSql } from "./_schema.ts";
+import { PUSH_MARK_COLUMNS_SQL, syncedTablesSql, TABLES } from "./_schema.ts";
 
 /** One migration step. */
 interface Migration {
@@ -100,6 +100,30 @@ const MIGRATIONS: Migration[] = [
       "CREATE INDEX clinic_inventory_clinic_id ON clinic_inventory (clinic_id)",
       "CREATE INDEX prescriptions_prescribed_at ON prescriptions (prescribed_at)",
     ],
+  },
+  {
+    version: 3,
+    description: "who pushed each row's current version; per-device pull state (issue 10)",
+    // Fresh databases get the row columns from the table list in version 1.
+    prepare: (db) => {
+      const add = (table: string, columnSql: string) => {
+        if (!hasColumn(db, table, columnSql.split(" ")[0])) {
+          db.exec(`ALTER TABLE "${table}" ADD COLUMN ${columnSql}`);
+        }
+      };
+      for (const t of TABLES.keys()) for (const c of PUSH_MARK_COLUMNS_SQL) add(t, c);
+      add("tombstones", "pushed_by TEXT");
+      add("tombstones", "pushed_after INTEGER");
+      // The timestamp handed out by the device's last pull, the `pushed_after`
+      // of its last push, the stamp at which it was last seen starting over, and
+      // how many changes were still waiting for it after its last pull.
+      add("devices", "pull_timestamp INTEGER");
+      add("devices", "push_after INTEGER");
+      add("devices", "rewound_stamp INTEGER NOT NULL DEFAULT 0");
+      add("devices", "waiting_rows INTEGER NOT NULL DEFAULT 0");
+      add("devices", "waiting_checked_at INTEGER");
+    },
+    statements: () => [],
   },
 ];
 

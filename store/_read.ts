@@ -1,7 +1,7 @@
 /**
  * Small helpers the clinical queries share: cached prepared statements, the
  * live-row condition, LIKE patterns with the user's wildcards escaped, bounded
- * paging, and decoding stored rows into the JSON shapes procedures answer with.
+ * paging. (Answers get the phone's shapes in one place: store/_column_kinds.ts.)
  *
  * Every value reaches SQL as a bound parameter; only names from the schema or
  * from fixed allow-lists are ever spliced into SQL text.
@@ -90,50 +90,4 @@ export interface Paged<T = Row> {
   total: number;
   limit: number;
   offset: number;
-}
-
-/** Columns holding JSON text, decoded in the phone-shaped answers of the newer procedures. */
-const JSON_COLUMNS = new Set([
-  "metadata",
-  "form_data",
-  "additional_data",
-  "items",
-  "departments",
-  "attributes",
-  "fields",
-  "form_fields",
-  "clinic_ids",
-  "translations",
-]);
-
-/** Columns holding 0/1 flags, answered as booleans in the phone-shaped answers. */
-const FLAG_COLUMNS = new Set(["is_deleted", "is_walk_in", "is_editable", "is_snapshot_form"]);
-
-/**
- * A row as the phone's data provider reads it (its `*FromServer` transformers):
- * JSON text as objects, flags as booleans. Text that is not valid JSON is kept.
- */
-export function phoneShape(row: Row): Row {
-  const out: Row = {};
-  for (const [k, v] of Object.entries(row)) {
-    if (JSON_COLUMNS.has(k) && typeof v === "string") {
-      try {
-        out[k] = JSON.parse(v);
-      } catch {
-        out[k] = v;
-      }
-    } else if (FLAG_COLUMNS.has(k) && typeof v === "number") {
-      out[k] = v !== 0;
-    } else {
-      out[k] = v;
-    }
-  }
-  return out;
-}
-
-/** Answers flags as booleans (the reference documents booleans for form flags). */
-export function withFlags(row: Row, flags: readonly string[]): Row {
-  const out = { ...row };
-  for (const f of flags) if (typeof out[f] === "number") out[f] = out[f] !== 0;
-  return out;
 }

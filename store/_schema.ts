@@ -30,6 +30,18 @@ export const BOOKKEEPING_COLUMNS = [
   "local_server_last_modified_at",
   "local_server_deleted_at",
   "local_server_pending",
+  "local_server_pushed_by",
+  "local_server_pushed_after",
+] as const;
+
+/**
+ * Which device's `sync_push` made a row's current version, and the timestamp of
+ * that device's pull just before (SPEC §5: a device never gets its own latest
+ * versions back). NULL when the current version came from anywhere else.
+ */
+export const PUSH_MARK_COLUMNS_SQL = [
+  "local_server_pushed_by TEXT",
+  "local_server_pushed_after INTEGER",
 ] as const;
 
 function parseColumn(spec: string): ColumnDef {
@@ -138,6 +150,7 @@ export function syncedTablesSql(): string[] {
       "local_server_last_modified_at INTEGER NOT NULL",
       "local_server_deleted_at INTEGER",
       "local_server_pending INTEGER NOT NULL DEFAULT 0",
+      ...PUSH_MARK_COLUMNS_SQL,
     );
     out.push(`CREATE TABLE ${ident(t.name)} (\n  ${cols.join(",\n  ")}\n) STRICT`);
     out.push(

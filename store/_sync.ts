@@ -1,13 +1,21 @@
 /**
  * Sync with phones (SPEC §5): pulling changes after a cursor and applying a push.
  *
- * Pull paging. A reply is bounded to about `maxRows` rows so that neither the
- * hub nor the phone ever holds hundreds of MB as one string. Changes go out
- * oldest first; the page ends at the stamp Tp of the last change included
- * (whole transactions only) and `timestamp` = Tp, so the phone's next pull
- * continues there. A row first received inside the page but changed again after
- * Tp is sent with it, as `created`, in its current state: otherwise the next
- * page would list it as `updated`, which a phone that never had it skips.
+ * Pull paging. A reply is bounded to about `maxBytes` of JSON (and `maxRows`
+ * rows) so that the phone, which decrypts and parses the whole reply in plain
+ * JavaScript before it writes a row, finishes one sync in a few seconds
+ * (bench/phone_pipeline_bench.ts), and the hub never holds hundreds of MB as one
+ * string. Changes go out oldest first; the page ends at the stamp Tp of the last
+ * change included (whole transactions only) and `timestamp` = Tp, so the
+ * phone's next pull continues there. A row first received inside the page but
+ * changed again after Tp is sent with it, as `created`, in its current state:
+ * otherwise the next page would list it as `updated`, which a phone that never
+ * had it skips.
+ *
+ * Deletions go out as `{"id": ...}` objects (the app reads `.id` of each entry),
+ * every one after the cursor, also of rows first received after it: the app
+ * pushes after it pulls and keeps the older cursor, so it may hold such a row.
+ * A device's own pushes are left out of its pulls (store/_device_sync.ts).
  */
 import { HubError } from "../core/mod.ts";
 import type { ChangeClock } from "./_clock.ts";
@@ -20,6 +28,13 @@ import {
   emptyCounts,
   upsertRow,
 } from "./_apply.ts";
+import { BOOLEAN_COLUMNS } from "./_column_kinds.ts";
+import {
+  beginDevicePull,
+  deviceSyncState,
+  finishDevicePull,
+  recordDevicePush,
+} from "./_device_sync.ts";
 import {
   ident,
   PHONE_READ_ONLY_TABLES,
@@ -33,6 +48,27 @@ const PHONE_TABLE_SET: ReadonlySet<string> = new Set(PHONE_TABLES);
 
 /** Default bound on rows in one pull reply. */
 export const DEFAULT_PULL_PAGE_ROWS = 20_000;
+
+/**
+ * Default bound on the JSON of one pull reply, chosen from what a phone must
+ * decrypt, decode and parse in one go (bench/RESULTS.md, "Phone-side pull cost").
+ */
+export const DEFAULT_PULL_PAGE_BYTES = 8 * 1024 * 1024;
+
+/** Estimated JSON bytes of one `deleted` entry. */
+const DELETED_ENTRY_BYTES = 48;
+
+/** Options of {@link pullChanges}. */
+export interface PullOptions {
+  /** Bound on rows in the reply (default {@link DEFAULT_PULL_PAGE_ROWS}). */
+  maxRows?: number;
+  /** Bound on the reply's JSON bytes (default {@link DEFAULT_PULL_PAGE_BYTES}). */
+  maxBytes?: number;
+  /** The pulling device: its own latest pushes are left out. */
+  deviceId?: string | null;
+  /** Wall-clock time, for the device's record. */
+  now?: number;
+}
 
 /**
  * A push takes a new stamp every this many rows (still one transaction). Pull
@@ -49,6 +85,8 @@ export interface PullResult {
   rows: number;
   /** True when changes after `timestamp` remain (the phone gets them next sync). */
   more: boolean;
+  /** About how many changes still wait for the phone after this page (0 when none). */
+  waiting: number;
 }
 
 /**
@@ -61,9 +99,51 @@ export interface PullResult {
 function rowJson(t: TableDef): string {
   const secret = new Set(SECRET_COLUMNS[t.name] ?? []);
   return `json_object(${
-    t.columns.filter((c) => !secret.has(c.name)).map((c) => `'${c.name}', ${ident(c.name)}`)
-      .join(", ")
+    t.columns.filter((c) => !secret.has(c.name)).map((c) => {
+      const col = ident(c.name);
+      // Flags are JSON booleans, as the cloud sends them (store/_column_kinds.ts).
+      const value = BOOLEAN_COLUMNS.has(c.name) && c.type === "INTEGER"
+        ? `json(iif(${col} IS NULL, 'null', iif(${col} <> 0, 'true', 'false')))`
+        : col;
+      return `'${c.name}', ${value}`;
+    }).join(", ")
   })`;
+}
+
+/**
+ * Leaves out rows whose current version the pulling device pushed itself from
+ * a pull at or before `cursor` (it holds them), unless it has started over since.
+ * Parameters: device id, cursor, rewound stamp.
+ */
+const NOT_OWN_PUSH = `NOT coalesce(local_server_pushed_by = ? AND ? >= local_server_pushed_after
+  AND local_server_last_modified_at > ?, 0)`;
+
+/** A change key and the JSON bytes it is estimated to add to a page. */
+type Key = [key: number, bytes: number];
+
+/**
+ * The stamp at which a page of `keys` must end so that it stays within
+ * `maxRows` and `maxBytes` (at least one change, so every pull makes progress);
+ * `upTo` when everything fits.
+ */
+function cut(keys: Key[], upTo: number, maxRows: number, maxBytes: number): number {
+  keys.sort((a, b) => a[0] - b[0]);
+  let bytes = 0;
+  for (let i = 0; i < keys.length; i++) {
+    bytes += keys[i][1];
+    if (i + 1 >= maxRows || bytes >= maxBytes) return i + 1 < keys.length ? keys[i][0] : upTo;
+  }
+  return upTo;
+}
+
+/** Average JSON bytes of a table's rows changed after `cursor` (a small sample). */
+function rowBytes(db: Database, t: TableDef, cursor: number): number {
+  const avg = prepared(
+    db,
+    `SELECT avg(length(${rowJson(t)})) FROM (SELECT * FROM ${ident(t.name)}
+       WHERE local_server_last_modified_at > ? ORDER BY local_server_last_modified_at LIMIT 32)`,
+  ).pluck(true).get(cursor) as number | null;
+  return Math.max(avg ?? 0, DELETED_ENTRY_BYTES);
 }
 
 /**
@@ -74,33 +154,46 @@ function rowJson(t: TableDef): string {
  * count used to pick Tp is exactly what the page carries (plus the rest of the
  * last transaction).
  */
-function pageBoundary(db: Database, cursor: number, upTo: number, maxRows: number): number {
-  const nth = (keys: number[]) => {
-    keys.sort((a, b) => a - b);
-    return keys.length > maxRows ? keys[maxRows - 1] : upTo;
+function pageBoundary(
+  db: Database,
+  cursor: number,
+  upTo: number,
+  maxRows: number,
+  maxBytes: number,
+): number {
+  const weights = new Map<string, number>();
+  const weight = (t: TableDef) => {
+    let w = weights.get(t.name);
+    if (w === undefined) weights.set(t.name, w = rowBytes(db, t, cursor));
+    return w;
   };
   // First the rows first received after the cursor (the lsc index gives them in
-  // order). Their n-th key bounds where the page can end, so the scan of
-  // changed rows below only reads up to there (on a first sync, one page's
-  // worth, not the whole database once per page).
-  const keys: number[] = [];
+  // order). Where they alone would end the page bounds where it can end, so the
+  // scan of changed rows below only reads up to there (on a first sync, one
+  // page's worth, not the whole database once per page).
+  const keys: Key[] = [];
   for (const name of PHONE_TABLES) {
+    const t = TABLES.get(name)!;
     const created = prepared(
       db,
       `SELECT local_server_created_at FROM ${ident(name)}
        WHERE local_server_created_at > ? AND local_server_created_at <= ?
        ORDER BY local_server_created_at LIMIT ?`,
     ).pluck(true).all(cursor, upTo, maxRows + 1) as number[];
-    for (const k of created) keys.push(k);
+    if (created.length) {
+      const w = weight(t);
+      for (const k of created) keys.push([k, w]);
+    }
   }
   const tomb = prepared(
     db,
     `SELECT deleted_stamp FROM tombstones WHERE deleted_stamp > ? AND deleted_stamp <= ?
      ORDER BY deleted_stamp LIMIT ?`,
   ).pluck(true).all(cursor, upTo, maxRows + 1) as number[];
-  for (const k of tomb) keys.push(k);
-  const bound = nth(keys);
+  for (const k of tomb) keys.push([k, DELETED_ENTRY_BYTES]);
+  const bound = cut(keys, upTo, maxRows, maxBytes);
   for (const name of PHONE_TABLES) {
+    const t = TABLES.get(name)!;
     const changed = prepared(
       db,
       `SELECT local_server_last_modified_at FROM ${ident(name)}
@@ -108,9 +201,25 @@ function pageBoundary(db: Database, cursor: number, upTo: number, maxRows: numbe
          AND local_server_created_at <= ?
        ORDER BY local_server_last_modified_at LIMIT ?`,
     ).pluck(true).all(cursor, bound, cursor, maxRows + 1) as number[];
-    for (const k of changed) keys.push(k);
+    if (changed.length) {
+      const w = weight(t);
+      for (const k of changed) keys.push([k, w]);
+    }
   }
-  return nth(keys);
+  return cut(keys, upTo, maxRows, maxBytes);
+}
+
+/** About how many changes come after `tp`: rows changed and rows deleted without a row. */
+function countAfter(db: Database, tp: number): number {
+  let n = prepared(db, "SELECT count(*) FROM tombstones WHERE deleted_stamp > ?").pluck(true)
+    .get(tp) as number;
+  for (const name of PHONE_TABLES) {
+    n += prepared(
+      db,
+      `SELECT count(*) FROM ${ident(name)} WHERE local_server_last_modified_at > ?`,
+    ).pluck(true).get(tp) as number;
+  }
+  return n;
 }
 
 /**
@@ -122,14 +231,28 @@ export function pullChanges(
   db: Database,
   clock: ChangeClock,
   cursor: number,
-  maxRows = DEFAULT_PULL_PAGE_ROWS,
+  options: PullOptions = {},
 ): PullResult {
+  const maxRows = options.maxRows ?? DEFAULT_PULL_PAGE_ROWS;
+  const maxBytes = options.maxBytes ?? DEFAULT_PULL_PAGE_BYTES;
+  const device = options.deviceId ?? null;
+  const now = options.now ?? Date.now();
   return db.transaction(() => {
     const upTo = clock.handOut();
+    const state = device ? beginDevicePull(db, device, cursor, upTo) : null;
     if (cursor >= upTo) {
-      return { json: `{"changes":{},"timestamp":${upTo}}`, timestamp: upTo, rows: 0, more: false };
+      if (device) finishDevicePull(db, device, upTo, 0, now);
+      return {
+        json: `{"changes":{},"timestamp":${upTo}}`,
+        timestamp: upTo,
+        rows: 0,
+        more: false,
+        waiting: 0,
+      };
     }
-    const tp = pageBoundary(db, cursor, upTo, maxRows);
+    const tp = pageBoundary(db, cursor, upTo, maxRows, maxBytes);
+    // With no device every row qualifies (an id no row carries).
+    const own = [device ?? "", cursor, state?.rewoundStamp ?? 0];
     const parts: string[] = [];
     let rows = 0;
     for (const name of PHONE_TABLES) {
@@ -138,36 +261,42 @@ export function pullChanges(
       const created: string[] = [];
       const updated: string[] = [];
       const deleted: string[] = [];
-      // Rows first received in (cursor, Tp]: `created`, in their current state
-      // (one deleted since was never on this phone and is left out).
+      // Rows first received in (cursor, Tp]: `created`, in their current state;
+      // one deleted since goes in `deleted` (the phone may hold it, see above).
       const firstSeen = prepared(
         db,
-        `SELECT ${json}, local_server_deleted_at FROM ${ident(name)}
-         WHERE local_server_created_at > ? AND local_server_created_at <= ?`,
+        `SELECT iif(local_server_deleted_at IS NULL, ${json}, NULL), id FROM ${ident(name)}
+         WHERE local_server_created_at > ? AND local_server_created_at <= ? AND ${NOT_OWN_PUSH}`,
       ).raw(true);
-      for (const [row, d] of firstSeen.iterate(cursor, tp) as Iterable<[string, number | null]>) {
-        if (d === null) created.push(row);
+      for (
+        const [row, id] of firstSeen.iterate(cursor, tp, ...own) as Iterable<
+          [string | null, string]
+        >
+      ) {
+        if (row !== null) created.push(row);
+        else deleted.push(deletedEntry(id));
       }
       // Rows the phone already had, changed in (cursor, Tp]: `updated` or `deleted`.
       const changed = prepared(
         db,
-        `SELECT ${json}, local_server_deleted_at, id FROM ${ident(name)}
+        `SELECT iif(local_server_deleted_at IS NULL, ${json}, NULL), id FROM ${ident(name)}
          WHERE local_server_last_modified_at > ? AND local_server_last_modified_at <= ?
-           AND local_server_created_at <= ?`,
+           AND local_server_created_at <= ? AND ${NOT_OWN_PUSH}`,
       ).raw(true);
       for (
-        const [row, d, id] of changed.iterate(cursor, tp, cursor) as Iterable<
-          [string, number | null, string]
+        const [row, id] of changed.iterate(cursor, tp, cursor, ...own) as Iterable<
+          [string | null, string]
         >
       ) {
-        if (d !== null) deleted.push(JSON.stringify(id));
-        else updated.push(row);
+        if (row !== null) updated.push(row);
+        else deleted.push(deletedEntry(id));
       }
       const tombs = prepared(
         db,
-        `SELECT row_id FROM tombstones WHERE table_name = ? AND deleted_stamp > ? AND deleted_stamp <= ?`,
-      ).pluck(true).all(name, cursor, tp) as string[];
-      for (const id of tombs) deleted.push(JSON.stringify(id));
+        `SELECT row_id FROM tombstones WHERE table_name = ? AND deleted_stamp > ? AND deleted_stamp <= ?
+           AND NOT coalesce(pushed_by = ? AND ? >= pushed_after AND deleted_stamp > ?, 0)`,
+      ).pluck(true).all(name, cursor, tp, ...own) as string[];
+      for (const id of tombs) deleted.push(deletedEntry(id));
       const n = created.length + updated.length + deleted.length;
       if (n === 0) continue;
       rows += n;
@@ -177,13 +306,22 @@ export function pullChanges(
         }],"deleted":[${deleted.join(",")}]}`,
       );
     }
+    const more = tp < upTo;
+    const waiting = more ? countAfter(db, tp) : 0;
+    if (device) finishDevicePull(db, device, tp, waiting, now);
     return {
       json: `{"changes":{${parts.join(",")}},"timestamp":${tp}}`,
       timestamp: tp,
       rows,
-      more: tp < upTo,
+      more,
+      waiting,
     };
   })();
+}
+
+/** One `deleted` entry of a pull: an object, as the app reads `.id` of each. */
+function deletedEntry(id: string): string {
+  return `{"id":${JSON.stringify(id)}}`;
 }
 
 /** Counts of a push, per table and in total. */
@@ -213,17 +351,24 @@ export function pushChanges(
   changes: unknown,
   options: { deviceId?: string | null; now?: number } = {},
 ): PushResult {
+  const device = options.deviceId ?? null;
   if (changes === null || typeof changes !== "object" || Array.isArray(changes)) {
     throw new HubError("bad_params", 400, "changes must be an object of tables.");
   }
   const result: PushResult = { tables: {}, total: emptyCounts(), ignoredTables: [] };
   db.transaction(() => {
+    const stamp = clock.next();
+    const now = options.now ?? Date.now();
+    // Rows this push writes are the device's own from its last pull on.
+    const pushedAfter = device ? deviceSyncState(db, device).pullTimestamp ?? stamp : null;
+    if (device) recordDevicePush(db, device, pushedAfter!, now);
     const ctx: ApplyContext = {
       db,
-      stamp: clock.next(),
-      now: options.now ?? Date.now(),
+      stamp,
+      now,
       source: "phone",
-      deviceId: options.deviceId ?? null,
+      deviceId: device,
+      pushedAfter,
     };
     let written = 0;
     for (const [name, set] of Object.entries(changes as Record<string, unknown>)) {

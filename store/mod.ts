@@ -11,8 +11,10 @@ export {
   TABLES,
 } from "./_schema.ts";
 export {
+  DEFAULT_PULL_PAGE_BYTES,
   DEFAULT_PULL_PAGE_ROWS,
   pullChanges,
+  type PullOptions,
   type PullResult,
   pushChanges,
   type PushResult,
@@ -64,7 +66,9 @@ export {
 } from "./_relay.ts";
 export { stripBookkeeping } from "./_apply.ts";
 export { type LocalWriteMeta, LocalWriter, notFound, writeLocal } from "./_local.ts";
-export { contains, type Paged, phoneShape, type Row, startsWith } from "./_read.ts";
+export { contains, type Paged, type Row, startsWith } from "./_read.ts";
+export { BOOLEAN_COLUMNS, JSON_COLUMNS, shapeAnswer } from "./_column_kinds.ts";
+export { type DeviceSyncState, deviceSyncState } from "./_device_sync.ts";
 export {
   changeRecords,
   deleteRecord,

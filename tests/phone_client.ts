@@ -170,11 +170,15 @@ export class PhoneClient {
     return r.result!;
   }
 
-  /** One WatermelonDB pull. */
+  /** One WatermelonDB pull (`deleted` entries are `{id}` objects, SPEC §5). */
   async pull(lastPulledAt: number | null): Promise<{
     changes: Record<
       string,
-      { created: Record<string, unknown>[]; updated: Record<string, unknown>[]; deleted: string[] }
+      {
+        created: Record<string, unknown>[];
+        updated: Record<string, unknown>[];
+        deleted: DeletedEntry[];
+      }
     >;
     timestamp: number;
   }> {
@@ -184,7 +188,7 @@ export class PhoneClient {
         {
           created: Record<string, unknown>[];
           updated: Record<string, unknown>[];
-          deleted: string[];
+          deleted: DeletedEntry[];
         }
       >;
       timestamp: number;
@@ -198,4 +202,9 @@ export class PhoneClient {
     const r = await this.command("sync_push", { lastPulledAt, changes });
     if (!r.success) throw new Error(`push failed: ${r.error ?? r.text}`);
   }
+}
+
+/** One entry of a pull's `deleted` list (the app reads `.id` of each). */
+export interface DeletedEntry {
+  id: string;
 }

@@ -12,7 +12,6 @@ import {
   listRecords,
   notFound,
   patchRecord,
-  phoneShape,
   withId,
 } from "../../store/mod.ts";
 import { requirePermission } from "../_auth.ts";
@@ -175,7 +174,7 @@ export const eventsUpdateCommand = clinical({
       p.id,
       defined({ form_data: p.form_data, metadata: p.metadata ?? undefined }),
     );
-    return phoneShape(row);
+    return row;
   },
 });
 
@@ -203,7 +202,7 @@ export const eventsByFormQuery = clinical({
       where: { patient_id: p.patient_id, form_id: p.form_id },
       orderBy: "created_at DESC, id",
       limit: p.limit,
-    }).map(phoneShape),
+    }),
 });
 
 /** Every event procedure. */

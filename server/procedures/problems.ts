@@ -4,14 +4,7 @@
  * phone's shape (JSON as objects, flags as booleans).
  */
 import { z } from "zod";
-import {
-  getRecord,
-  listRecords,
-  patchRecord,
-  phoneShape,
-  putRecord,
-  requireRecord,
-} from "../../store/mod.ts";
+import { getRecord, listRecords, patchRecord, putRecord, requireRecord } from "../../store/mod.ts";
 import {
   clinical,
   defined,
@@ -83,9 +76,7 @@ export const updateProblemCommand = clinical({
   }),
   handler: (p, ctx) => {
     const { id: problemId, ...changes } = p;
-    return phoneShape(
-      patchRecord(storeOf(ctx), metaOf(ctx), "patient_problems", problemId, defined(changes)),
-    );
+    return patchRecord(storeOf(ctx), metaOf(ctx), "patient_problems", problemId, defined(changes));
   },
 });
 
@@ -100,7 +91,7 @@ export const listProblemsQuery = clinical({
       where: { patient_id: p.patient_id },
       orderBy: "created_at DESC, id",
       limit: p.limit,
-    }).map(phoneShape),
+    }),
 });
 
 /** `problems.get {id}` → the problem, or null. */
@@ -111,7 +102,7 @@ export const getProblemQuery = clinical({
   params: z.object({ id }),
   handler: (p, ctx) => {
     const row = getRecord(storeOf(ctx).db, "patient_problems", p.id);
-    return orNull(row && phoneShape(row));
+    return orNull(row);
   },
 });
 

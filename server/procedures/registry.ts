@@ -1,12 +1,14 @@
 /**
  * The procedure registry: each procedure is one record (name, kind, auth,
  * permission, params schema, handler). The dispatcher is generic: it validates
- * params, checks the token and the permission flag, runs the handler, and turns
- * any failure into the SPEC §3 error reply. Adding a procedure is adding a record.
+ * params, checks the token and the permission flag, runs the handler, gives the
+ * answer the phone's shapes (store/_column_kinds.ts), and turns any failure into
+ * the SPEC §3 error reply. Adding a procedure is adding a record.
  */
 import type { z } from "zod";
 import { HubError, LOCKED_MESSAGE, log } from "../../core/mod.ts";
 import type { HubAccess } from "../_access.ts";
+import { shapeAnswer } from "../../store/mod.ts";
 import { authenticate, type AuthInfo, type PermissionFlag } from "../_auth.ts";
 
 /** Command (write) or query (read). */
@@ -32,6 +34,8 @@ export interface ProcedureServices {
   loginLimiter: import("../_auth.ts").LoginLimiter;
   /** Bound on rows per pull reply. */
   pullPageRows: number;
+  /** Bound on JSON bytes per pull reply. */
+  pullPageBytes: number;
 }
 
 /** A result already serialised to JSON (large pull replies skip a second stringify). */
@@ -146,7 +150,7 @@ export class Registry {
         ? result.json
         : result === undefined
         ? "{}"
-        : JSON.stringify(result);
+        : JSON.stringify(shapeAnswer(result));
       return { ok: true, json };
     } catch (err) {
       if (err instanceof HubError) return { ok: false, error: err.message, code: err.code };

@@ -18,7 +18,12 @@ export const syncPull = procedure({
     const from = p.lastPulledAt ?? p.last_pulled_at ?? 0;
     // One transaction for the pull and the device's statistics: one commit, one disk sync.
     const result = store.transaction(() => {
-      const r = pullChanges(store.db, store.clock, from, ctx.services.pullPageRows);
+      const r = pullChanges(store.db, store.clock, from, {
+        maxRows: ctx.services.pullPageRows,
+        maxBytes: ctx.services.pullPageBytes,
+        deviceId: ctx.clientId,
+        now: ctx.now,
+      });
       recordSync(store.db, ctx.clientId, "pull", r.rows, ctx.now, ctx.auth!.userId);
       return r;
     });
@@ -26,6 +31,7 @@ export const syncPull = procedure({
       device: ctx.clientId,
       rows: result.rows,
       more: result.more,
+      waiting: result.waiting,
       bytes: result.json.length,
     });
     return new RawJson(result.json);

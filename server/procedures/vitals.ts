@@ -3,7 +3,7 @@
  * phone's online mode, answered in its shape).
  */
 import { z } from "zod";
-import { listRecords, patchRecord, phoneShape, putRecord, requireRecord } from "../../store/mod.ts";
+import { listRecords, patchRecord, putRecord, requireRecord } from "../../store/mod.ts";
 import {
   clinical,
   given,
@@ -94,7 +94,7 @@ export const listVitalsQuery = clinical({
       where: { patient_id: p.patient_id },
       orderBy: "timestamp DESC, id",
       limit: p.limit,
-    }).map(phoneShape),
+    }),
 });
 
 /** Every vitals procedure. */

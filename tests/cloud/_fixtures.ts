@@ -309,7 +309,8 @@ export async function pullAll(phone: PhoneClient, view: PhoneView): Promise<numb
         push(view.updated, table, row);
         if (rows.has(String(row.id))) rows.set(String(row.id), row);
       }
-      for (const id of set.deleted) {
+      // As the app does: the id is `.id` of each entry (a bare string is lost).
+      for (const { id } of set.deleted) {
         push(view.deleted, table, id);
         rows.delete(id);
       }
@@ -320,6 +321,32 @@ export async function pullAll(phone: PhoneClient, view: PhoneView): Promise<numb
     if (n === 0) return received;
   }
   throw new Error("the hub kept sending pages");
+}
+
+/**
+ * Pushes from a phone at its cursor and keeps what it pushed in its view: the
+ * phone holds its own rows (the hub never sends them back to it, SPEC §5).
+ */
+export async function phonePush(
+  phone: PhoneClient,
+  view: PhoneView,
+  changes: Record<string, { created?: unknown[]; updated?: unknown[]; deleted?: unknown[] }>,
+): Promise<void> {
+  await phone.push(view.cursor, changes);
+  for (const [table, set] of Object.entries(changes)) {
+    const rows = view.rows.get(table) ?? new Map();
+    view.rows.set(table, rows);
+    for (const row of [...(set.created ?? []), ...(set.updated ?? [])]) {
+      // Marked synced after the push: WatermelonDB's own `_status`/`_changed` aside.
+      const r = Object.fromEntries(
+        Object.entries(row as Record<string, unknown>).filter(([k]) => !k.startsWith("_")),
+      );
+      rows.set(String(r.id), { ...rows.get(String(r.id)), ...r });
+    }
+    for (const d of set.deleted ?? []) {
+      rows.delete(typeof d === "string" ? d : String((d as Record<string, unknown>).id));
+    }
+  }
 }
 
 function push<T>(m: Map<string, T[]>, k: string, v: T): void {

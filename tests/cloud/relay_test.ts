@@ -15,6 +15,7 @@ import {
   newView,
   OTHER_CLINIC,
   phonePatient,
+  phonePush,
   pullAll,
   register,
   settled,
@@ -92,7 +93,7 @@ Deno.test("phone → hub → cloud and cloud → hub → phone, with counts per 
     created_at: now,
     updated_at: now,
   };
-  await phone.push(view.cursor, {
+  await phonePush(phone, view, {
     patients: { created: mine, updated: [], deleted: [{ id: uuidFor(1, 5), _status: "deleted" }] },
     visits: { created: [visit], updated: [], deleted: [] },
   });
@@ -164,7 +165,7 @@ Deno.test("nothing echoes back: a second cycle pushes nothing and changes no sta
   const view = newView();
   await pullAll(phone, view);
   const now = Date.now();
-  await phone.push(view.cursor, {
+  await phonePush(phone, view, {
     patients: {
       created: [0, 1, 2, 3].map((i) => phonePatient(i, 9, now)),
       updated: [{ ...cloudPatient(4), given_name: "Edited", updated_at: now, _status: "updated" }],
@@ -239,7 +240,7 @@ Deno.test("a row changed locally and in the cloud: the newer wins, the other is 
 
   const t0 = Date.now();
   // Row 1: the phone's edit is older than the cloud's. Row 2: the phone's is newer.
-  await phone.push(view.cursor, {
+  await phonePush(phone, view, {
     patients: {
       created: [],
       updated: [

@@ -60,6 +60,78 @@ export const PATIENT_LIST = [
   "metadata",
   "primary_clinic_id",
   "last_modified_by",
+  "is_deleted",
+  "deleted_at",
   "created_at",
   "updated_at",
 ];
+
+/**
+ * Flag columns as the phone's WatermelonDB schema declares them `boolean`
+ * (restated here from the app, not imported from the hub, so the test can fail).
+ */
+const PHONE_BOOLEANS = new Set([
+  "is_deleted",
+  "is_archived",
+  "is_editable",
+  "is_snapshot_form",
+  "is_walk_in",
+  "boolean_value",
+  "can_register_patients",
+  "can_view_history",
+  "can_edit_records",
+  "can_delete_records",
+  "is_clinic_admin",
+  "can_edit_other_provider_event",
+  "can_download_patient_reports",
+  "can_prescribe_medications",
+  "can_dispense_medications",
+  "can_delete_patient_visits",
+  "can_delete_patient_records",
+  "can_perform_labs",
+  "can_perform_imaging",
+  "is_controlled",
+  "requires_refrigeration",
+  "is_active",
+]);
+
+/** Columns the app's transformers read as objects or arrays (`Record<string, any>`, `FormDataItem[]`...). */
+const PHONE_JSON = new Set([
+  "metadata",
+  "additional_data",
+  "form_data",
+  "form_fields",
+  "fields",
+  "items",
+  "departments",
+  "attributes",
+  "clinic_ids",
+  "translations",
+  "additional_capabilities",
+]);
+
+/**
+ * Asserts the shapes the phone reads, at any depth of an answer: flags are
+ * booleans (or null), JSON columns are parsed (objects or arrays, or null). The
+ * clinic's own JSON is not looked into. Returns how many columns it checked.
+ */
+export function assertPhoneShapes(value: unknown, path = "result"): number {
+  if (Array.isArray(value)) {
+    return value.reduce((n: number, v, i) => n + assertPhoneShapes(v, `${path}[${i}]`), 0);
+  }
+  if (value === null || typeof value !== "object") return 0;
+  let n = 0;
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    if (PHONE_JSON.has(k)) {
+      assert.ok(
+        v === null || typeof v === "object",
+        `${path}.${k} is parsed JSON, got ${typeof v}`,
+      );
+      n++;
+    } else if (PHONE_BOOLEANS.has(k)) {
+      assert.ok(v === null || typeof v === "boolean", `${path}.${k} is a boolean, got ${typeof v}`);
+      n++;
+    } else n += assertPhoneShapes(v, `${path}.${k}`);
+  }
+  return n;
+}

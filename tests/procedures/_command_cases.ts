@@ -40,7 +40,7 @@ export const COMMAND_CASES: Case[] = [
     shape: (r) => {
       keys(r, VISIT_COLUMNS);
       assert.deepStrictEqual(r.provider_name, "Dr B");
-      assert.deepStrictEqual(JSON.parse(r.metadata), { room: 2 });
+      assert.deepStrictEqual(r.metadata, { room: 2 });
     },
     bad: [{ id: IDS.visit, check_in_timestamp: "yesterday" }, "check_in_timestamp"],
   },

@@ -53,11 +53,11 @@ Deno.test("procedure writes reach another phone's next pull, and wait for the re
 
     await ok(a.command("delete_patient", { patient_id: IDS.patient }));
     const afterDelete = await b.pull(afterUpdate.timestamp);
-    assert.deepEqual(afterDelete.changes.patients.deleted, [IDS.patient]);
-    assert.deepEqual(afterDelete.changes.visits.deleted, [IDS.visit]);
+    assert.deepEqual(afterDelete.changes.patients.deleted, [{ id: IDS.patient }]);
+    assert.deepEqual(afterDelete.changes.visits.deleted, [{ id: IDS.visit }]);
     assert.equal(afterDelete.changes.events.deleted.length, 3);
-    assert.deepEqual(afterDelete.changes.patient_vitals.deleted, [IDS.vitals]);
-    assert.deepEqual(afterDelete.changes.appointments.deleted, [IDS.appointment]);
+    assert.deepEqual(afterDelete.changes.patient_vitals.deleted, [{ id: IDS.vitals }]);
+    assert.deepEqual(afterDelete.changes.appointments.deleted, [{ id: IDS.appointment }]);
 
     assert.ok(env.hub.store.pendingCloud().count > pendingBefore, "the relay has them to push");
   } finally {

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { buildRegistry } from "../../server/mod.ts";
 import { phoneAs, startHub } from "./_fixtures.ts";
-import type { Case } from "./_cases.ts";
+import { assertPhoneShapes, type Case } from "./_cases.ts";
 import { COMMAND_CASES } from "./_command_cases.ts";
 import { QUERY_CASES } from "./_query_cases.ts";
 
@@ -37,6 +37,7 @@ Deno.test("procedures: documented shape, bad params, permission denied", async (
     const admin = await phoneAs(env.url, "admin");
     const clerk = await phoneAs(env.url, "clerk");
     const stranger = await phoneAs(env.url, "stranger");
+    let checked = 0;
     for (const c of CASES) {
       await t.step(`${c.kind} ${c.name}`, async () => {
         const call = (phone: typeof admin, params: unknown) =>
@@ -63,8 +64,11 @@ Deno.test("procedures: documented shape, bad params, permission denied", async (
         const ok = await call(admin, c.params);
         assert(ok.success, `${c.name} failed: ${ok.error ?? ok.text}`);
         c.shape(ok.result);
+        // One shape per column in every answer: flags as booleans, JSON parsed.
+        checked += assertPhoneShapes(ok.result);
       });
     }
+    assert.ok(checked > 100, `flag and JSON columns were checked (${checked})`);
   } finally {
     await env.close();
   }

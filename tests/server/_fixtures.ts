@@ -9,7 +9,7 @@ import { Hub } from "../../hub/mod.ts";
 import type { LanServerOptions } from "../../server/mod.ts";
 import { type Store, tableDef, upsertRow } from "../../store/mod.ts";
 import { type AdminServer, startAdminServer } from "../../ui/mod.ts";
-import { PhoneClient } from "../phone_client.ts";
+import { type DeletedEntry, PhoneClient } from "../phone_client.ts";
 
 /** The passphrase every test hub is set up with. */
 export const PASSPHRASE = "correct horse battery staple";
@@ -236,7 +236,7 @@ export function eventRow(
 export interface TableChanges {
   created: Record<string, unknown>[];
   updated: Record<string, unknown>[];
-  deleted: string[];
+  deleted: DeletedEntry[];
 }
 
 /** Every row of a pull, flattened with the table and list it came in. */

@@ -53,7 +53,7 @@ class PhoneDb {
       if (!this.rows.has(id)) this.skippedUpdates.push(id);
       else this.rows.set(id, { ...this.rows.get(id), ...r });
     }
-    for (const id of set.deleted) this.rows.delete(id);
+    for (const { id } of set.deleted) this.rows.delete(id);
   }
 }
 

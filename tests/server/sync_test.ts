@@ -8,6 +8,7 @@ import { getDevice, PHONE_TABLES, TABLES } from "../../store/mod.ts";
 import {
   adminClient,
   countRows,
+  DELETED,
   DOCTOR,
   eventRow,
   loggedInPhone,
@@ -69,7 +70,7 @@ Deno.test("sync: handshake → login → push → pull between two phones", asyn
     assert.equal(p1.given_name, "Given p1");
     assert.equal(p1.date_of_birth, "1990-04-02");
     assert.equal(p1.updated_at, T0);
-    assert.equal(p1.is_deleted, 0);
+    assert.equal(p1.is_deleted, false, "flags go out as JSON booleans");
     assert.deepEqual(JSON.parse(p1.additional_data as string), { note: "added on a phone" });
     assert.equal("_status" in p1, false);
     const e1 = b1.changes.events.created[0];
@@ -90,7 +91,7 @@ Deno.test("sync: handshake → login → push → pull between two phones", asyn
     assert.deepEqual(a2.changes.patients.created, []);
     assert.equal(a2.changes.patients.updated.length, 1);
     assert.equal(a2.changes.patients.updated[0].given_name, "Amina");
-    assert.deepEqual(a2.changes.events.deleted, ["e1"]);
+    assert.deepEqual(a2.changes.events.deleted, [{ id: "e1" }]);
     assert.equal(a2.changes.visits, undefined); // tables with nothing to send are left out
 
     // Nothing new: an empty change set, and the cursor never goes back.
@@ -162,7 +163,12 @@ Deno.test("sync: deletions arrive as whole row objects (and as ids) and are appl
     assert.ok(storedRow(t.store, "patients", "d2")!.local_server_deleted_at);
     assert.equal(storedRow(t.store, "patients", "d3")!.local_server_deleted_at, null);
     const b1 = await b.pull(b0.timestamp);
-    assert.deepEqual(b1.changes.patients.deleted.sort(), ["d1", "d2", "never-seen"]);
+    // Deletions go out as `{id}` objects: the app reads `.id` of each entry.
+    assert.deepEqual(
+      b1.changes.patients.deleted.map((d) => d.id).sort(),
+      ["d1", "d2", "never-seen"],
+    );
+    assert.ok(b1.changes.patients.deleted.every((d) => Object.keys(d).join() === "id"));
     assert.deepEqual(b1.changes.patients.created, []);
     assert.deepEqual(b1.changes.patients.updated, []);
     // An entry without an id fails the whole push.
@@ -308,8 +314,15 @@ Deno.test("sync: a stale update loses and is logged in the conflicts table and t
     assert.equal(mine[0].table, "patients");
     assert.equal(mine[0].deviceId, b.clientId);
     assert.equal((mine[0].lostRow as Record<string, unknown>).given_name, "Older");
-    // Phones see no change from the losing push.
-    assert.deepEqual((await c.pull(c0.timestamp)).changes, {});
+    // The phone that lost gets the kept version back on its next pull (it holds
+    // the older one); another phone gets the same version again, unchanged.
+    const back = await b.pull(b0.timestamp);
+    const kept = back.changes.patients.updated.find((r) => r.id === "pc")!;
+    assert.equal(kept.given_name, "Newer");
+    assert.equal(kept.updated_at, T0 + 60_000);
+    const other = (await c.pull(c0.timestamp)).changes.patients;
+    assert.deepEqual(other.updated.map((r) => [r.id, r.given_name]), [["pc", "Newer"]]);
+    assert.equal(storedRow(t.store, "patients", "pc")!.local_server_pending, 1);
   } finally {
     await admin.server.close();
     await t.close();
@@ -347,11 +360,13 @@ Deno.test("sync: a pull carries every data column, never password hashes or book
         .filter((c) => !(table === "users" && c === "hashed_password"));
       assert.deepEqual(Object.keys(row).sort(), expected.sort(), table);
     }
-    // Live users only (the deleted one is not sent to a phone that never had it).
+    // Live users as rows; the deleted one only as a deletion (a phone that never
+    // had it ignores it).
     assert.deepEqual(
       full.changes.users.created.map((u) => u.id).sort(),
       [DOCTOR.id, NO_PERMS.id, NURSE.id].sort(),
     );
+    assert.deepEqual(full.changes.users.deleted.map((d) => d.id), [DELETED.id]);
   } finally {
     await t.close();
   }
@@ -441,7 +456,8 @@ Deno.test("sync: unknown tables and columns are dropped, the rest applied", asyn
     assert.equal(row.local_server_pending, 1);
     assert.ok((row.local_server_last_modified_at as number) > start.timestamp);
     assert.equal("evil_column" in row, false);
-    const again = await phone.pull(start.timestamp);
+    const other = await loggedInPhone(t.url);
+    const again = await other.pull(start.timestamp);
     const pulled = again.changes.patients.created.find((r) => r.id === "pu")!;
     assert.equal("_status" in pulled, false);
     assert.equal("evil_column" in pulled, false);
@@ -457,7 +473,8 @@ Deno.test("devices: the admin API lists each device with rows pulled and pushed"
   try {
     const phone = await loggedInPhone(t.url, NURSE, { deviceName: "Clinic tablet 3" });
     const first = await phone.pull(0);
-    const pulledRows1 = pulledRows(first.changes).length;
+    const pulledRows1 = pulledRows(first.changes).length +
+      Object.values(first.changes).reduce((n, s: TableChanges) => n + s.deleted.length, 0);
     await phone.push(first.timestamp, {
       patients: {
         created: [patientRow("dv1", T0), patientRow("dv2", T0)],

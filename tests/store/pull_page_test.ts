@@ -34,7 +34,7 @@ Deno.test("pull pages stay bounded when every row was created and later edited",
   let cursor = 0;
   let pages = 0;
   while (true) {
-    const page = pullChanges(store.db, store.clock, cursor, 100);
+    const page = pullChanges(store.db, store.clock, cursor, { maxRows: 100 });
     const c = JSON.parse(page.json).changes.patients ?? { created: [], updated: [], deleted: [] };
     const size = c.created.length + c.updated.length + c.deleted.length;
     // Whole transactions only: at most one extra transaction of 100 rows.
