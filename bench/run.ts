@@ -2,7 +2,13 @@
  * Runs every benchmark in turn: `deno task bench [--quick] [name...]`.
  * Each writes its own section of bench/RESULTS.md.
  */
-const ALL = ["store_bench.ts", "lan_bench.ts", "procedures_bench.ts", "relay_bench.ts"];
+const ALL = [
+  "store_bench.ts",
+  "lan_bench.ts",
+  "procedures_bench.ts",
+  "relay_bench.ts",
+  "phone_pipeline_bench.ts",
+];
 const quick = Deno.args.includes("--quick");
 const only = Deno.args.filter((a) => !a.startsWith("--"));
 const here = new URL(".", import.meta.url).pathname;
