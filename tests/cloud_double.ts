@@ -224,6 +224,11 @@ export interface CloudDoubleOptions {
   /** Rows per chunk of a streamed pull body. */
   rowsPerChunk?: number;
   port?: number;
+  /**
+   * Columns the cloud's models lack, per table: a pushed value is dropped and
+   * stored as null (measured on the real cloud: `patient_vitals.event_id`).
+   */
+  unknownColumns?: Record<string, string[]>;
 }
 
 /** A random hub API key (`hh_` + 64 hex). */
@@ -267,6 +272,8 @@ export class CloudDouble {
   #releases = new Set<() => void>();
   #device: Record<string, unknown>;
 
+  #unknownColumns: Record<string, string[]>;
+
   private constructor(o: CloudDoubleOptions) {
     this.apiKey = o.apiKey ?? randomApiKey();
     this.hubId = o.hubId ?? crypto.randomUUID();
@@ -275,6 +282,7 @@ export class CloudDouble {
     this.rateLimitPerMinute = o.rateLimitPerMinute ?? 60;
     this.#rowsPerChunk = o.rowsPerChunk ?? 200;
     this.#port = o.port ?? 0;
+    this.#unknownColumns = o.unknownColumns ?? {};
     for (const t of CLOUD_TABLES) this.#tables.set(t, new Map());
     const at = this.tick();
     this.#device = {
@@ -817,6 +825,7 @@ export class CloudDouble {
     // The server keeps its own bookkeeping, whatever the hub sent.
     delete data.server_created_at;
     delete data.last_modified;
+    for (const c of this.#unknownColumns[name] ?? []) if (c in data) data[c] = null;
     if (!this.#inScope(name, data)) return null;
     const existing = table.get(id);
     if (!existing) {

@@ -304,3 +304,52 @@ Deno.test("one cycle at a time, however many syncs are asked for at once", async
   );
   assertSameRows(t.hub, c, "patients");
 });
+
+Deno.test("the cloud's echo without a column it lacks erases nothing and reaches no phone", async () => {
+  // The real cloud drops `patient_vitals.event_id` and echoes the row with null.
+  await using cloud = await startCloud({ unknownColumns: { patient_vitals: ["event_id"] } });
+  const c = cloud;
+  c.insert("patients", cloudPatient(0));
+  await using t = await startHub();
+  await register(t, c);
+  await settled(t);
+  const phone = await loggedInPhone(t.lanUrl);
+  const view = newView();
+  await pullAll(phone, view);
+  const other = await loggedInPhone(t.lanUrl);
+  const otherView = newView();
+  await pullAll(other, otherView);
+  const now = Date.now();
+  const vitals = {
+    id: uuidFor(30, 1),
+    patient_id: uuidFor(1, 0),
+    visit_id: null,
+    event_id: uuidFor(31, 1),
+    timestamp: now,
+    systolic_bp: 120,
+    diastolic_bp: 80,
+    metadata: "{}",
+    is_deleted: false,
+    created_at: now,
+    updated_at: now,
+    _status: "created",
+    _changed: "",
+  };
+  await phonePush(phone, view, { patient_vitals: { created: [vitals], updated: [], deleted: [] } });
+  assert.equal(await pullAll(other, otherView), 1, "the other phone gets the vitals once");
+  const first = await syncOk(t);
+  assert.equal(first.pushed.patient_vitals, 1);
+  assert.equal(c.get("patient_vitals", vitals.id)!.event_id, null, "the cloud dropped it");
+  const before = stamps(t.hub, "patient_vitals");
+
+  const echo = await syncOk(t);
+  assert.equal(echo.pulled.patient_vitals, 1, "the cloud echoed the row");
+  assert.equal(echo.merged.upserted, 0);
+  const stored = t.hub.store.db.prepare("SELECT event_id FROM patient_vitals WHERE id = ?")
+    .get(vitals.id) as { event_id: string | null };
+  assert.equal(stored.event_id, vitals.event_id, "the hub keeps the event link");
+  assert.deepEqual(stamps(t.hub, "patient_vitals"), before, "no new stamp");
+  assert.equal(await pullAll(other, otherView), 0, "no phone gets the echo");
+  assert.equal(otherView.rows.get("patient_vitals")!.get(vitals.id)!.event_id, vitals.event_id);
+  assert.equal(await pullAll(phone, view), 0);
+});
