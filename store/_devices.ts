@@ -13,6 +13,14 @@ export interface DeviceRecord {
   rowsPushed: number;
   handshakes: number;
   revokedAt: number | null;
+  /**
+   * Changes that were still waiting for the device after its last pull (the app
+   * pulls one page per sync, so a device catching up needs more syncs); 0 once
+   * it has everything.
+   */
+  waitingRows: number;
+  /** When that was counted (its last pull), or null if it never pulled. */
+  waitingCheckedAt: number | null;
 }
 
 /**
@@ -45,7 +53,8 @@ export function getDevice(db: Database, clientId: string): DeviceRecord | undefi
   const r = db.prepare(
     `SELECT client_id AS clientId, name, first_seen AS firstSeen, last_seen AS lastSeen,
        last_sync AS lastSync, last_user_id AS lastUserId, rows_pulled AS rowsPulled,
-       rows_pushed AS rowsPushed, handshakes, revoked_at AS revokedAt
+       rows_pushed AS rowsPushed, handshakes, revoked_at AS revokedAt,
+       waiting_rows AS waitingRows, waiting_checked_at AS waitingCheckedAt
      FROM devices WHERE client_id = ?`,
   ).get(clientId) as DeviceRecord | undefined;
   return r;
@@ -56,7 +65,8 @@ export function listDevices(db: Database): DeviceRecord[] {
   return db.prepare(
     `SELECT client_id AS clientId, name, first_seen AS firstSeen, last_seen AS lastSeen,
        last_sync AS lastSync, last_user_id AS lastUserId, rows_pulled AS rowsPulled,
-       rows_pushed AS rowsPushed, handshakes, revoked_at AS revokedAt
+       rows_pushed AS rowsPushed, handshakes, revoked_at AS revokedAt,
+       waiting_rows AS waitingRows, waiting_checked_at AS waitingCheckedAt
      FROM devices ORDER BY last_seen DESC`,
   ).all() as DeviceRecord[];
 }

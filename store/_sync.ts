@@ -53,7 +53,7 @@ export const DEFAULT_PULL_PAGE_ROWS = 20_000;
  * Default bound on the JSON of one pull reply, chosen from what a phone must
  * decrypt, decode and parse in one go (bench/RESULTS.md, "Phone-side pull cost").
  */
-export const DEFAULT_PULL_PAGE_BYTES = 8 * 1024 * 1024;
+export const DEFAULT_PULL_PAGE_BYTES = 4 * 1024 * 1024;
 
 /** Estimated JSON bytes of one `deleted` entry. */
 const DELETED_ENTRY_BYTES = 48;

@@ -221,6 +221,11 @@ export const S = {
   deviceRevokeConfirm: (name: string) =>
     `Revoke ${name}? It will not be able to sync until it is paired again.`,
   deviceUnnamed: "Unnamed device",
+  deviceCatchingUp: (name: string, n: number) =>
+    `${name}: ${n.toLocaleString("en")} records still to download — press Sync on it again`,
+  deviceWaiting: (n: number) => `${n.toLocaleString("en")} still to download`,
+  healthCatchingUp: (n: number) =>
+    n === 1 ? "1 device still downloading" : `${n} devices still downloading`,
 
   // Activity chart
   activityTitle: "Sync activity, last 24 hours",

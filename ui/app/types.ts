@@ -54,6 +54,9 @@ export interface Device {
   rowsPushed: number;
   handshakes: number;
   revokedAt: number | null;
+  /** Changes still waiting for it after its last pull (it needs more syncs when > 0). */
+  waitingRows: number;
+  waitingCheckedAt: number | null;
 }
 
 /** One logged conflict. */

@@ -28,8 +28,16 @@ export function DevicesCard() {
   });
   const list = devices.value;
   const t = now.value;
+  const catchingUp = list.filter((d) => d.revokedAt === null && d.waitingRows > 0);
   return (
     <Card title={S.devicesTitle} id="devices" wide>
+      {catchingUp.map((d) => (
+        <Notice kind="info" key={`wait-${d.clientId}`}>
+          <span data-testid="device-catching-up">
+            {S.deviceCatchingUp(label(d), d.waitingRows)}
+          </span>
+        </Notice>
+      ))}
       {list.length === 0 ? <p class="muted">{S.devicesNone}</p> : (
         <div class="scroll-x">
           <table class="table" data-testid="devices">
@@ -54,7 +62,17 @@ export function DevicesCard() {
                     <code class="muted small">{d.clientId}</code>
                   </th>
                   <td>{ago(d.lastSeen, t)}</td>
-                  <td data-testid="device-last-sync">{ago(d.lastSync, t)}</td>
+                  <td data-testid="device-last-sync">
+                    {ago(d.lastSync, t)}
+                    {d.revokedAt === null && d.waitingRows > 0 && (
+                      <>
+                        <br />
+                        <span class="warn small" data-testid="device-waiting">
+                          {S.deviceWaiting(d.waitingRows)}
+                        </span>
+                      </>
+                    )}
+                  </td>
                   <td class="num">{d.rowsPushed} / {d.rowsPulled}</td>
                   <td>{d.revokedAt !== null ? S.deviceRevoked : S.deviceActive}</td>
                   <td>

@@ -1,11 +1,11 @@
 /// <reference lib="dom" />
 /**
  * The sync health line: last good sync age, ⚠ auth, ⚠ offline, ⚠ N conflicts,
- * N changes waiting for the cloud.
+ * devices still downloading, N changes waiting for the cloud.
  */
 import { S } from "../strings.ts";
 import { ago } from "../format.ts";
-import { now, status } from "../state.ts";
+import { devices, now, status } from "../state.ts";
 
 /** One line under the header, on every unlocked screen. */
 export function HealthLine() {
@@ -35,6 +35,11 @@ export function HealthLine() {
   }
   if (h.openConflicts > 0) {
     items.push({ key: "conflicts", text: S.healthConflicts(h.openConflicts), warn: true });
+  }
+  // Phones that pulled one page and have more waiting (the app pulls once per sync).
+  const downloading = devices.value.filter((d) => d.revokedAt === null && d.waitingRows > 0);
+  if (downloading.length > 0) {
+    items.push({ key: "downloading", text: S.healthCatchingUp(downloading.length) });
   }
   const waiting = s.pendingCloud?.count ?? h.pendingChanges;
   if (waiting > 0) items.push({ key: "waiting", text: S.healthWaiting(waiting) });
