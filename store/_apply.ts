@@ -9,6 +9,14 @@ import { stmt as cached } from "./_read.ts";
 import { addMissing, type PreparedRow, prepareRow } from "./_rows.ts";
 import { ident, type TableDef } from "./_schema.ts";
 
+/**
+ * A batch of writes (a phone's push, a cloud merge) takes a new stamp every this
+ * many rows, still in one transaction. Pull pages end on whole stamps, so
+ * without this a 50,000-row push would go out as one 50,000-row reply, whatever
+ * the page budget (about 0.5 MB of JSON per stamp for typical rows).
+ */
+export const ROWS_PER_STAMP = 500;
+
 /** Where a change came from; decides whether it still has to reach the cloud. */
 export type ChangeSource = "phone" | "cloud" | "local";
 

@@ -11,7 +11,7 @@
  */
 import type { ChangeClock } from "./_clock.ts";
 import type { Database } from "./_db.ts";
-import { type ApplyCounts, deleteRow, emptyCounts, upsertRow } from "./_apply.ts";
+import { type ApplyCounts, deleteRow, emptyCounts, ROWS_PER_STAMP, upsertRow } from "./_apply.ts";
 import { ident, TABLES } from "./_schema.ts";
 
 /** Meta key of the cloud watermark (the cloud `timestamp` of the last good cycle). */
@@ -85,6 +85,7 @@ export function mergeCloudBatch(
   let dropped = 0;
   db.transaction(() => {
     const ctx = { db, stamp: clock.next(), now, source: "cloud" as const };
+    let written = 0;
     const seen = recordSeen
       ? db.prepare("INSERT OR IGNORE INTO temp.cloud_seen (table_name, row_id) VALUES (?, ?)")
       : null;
@@ -114,6 +115,7 @@ export function mergeCloudBatch(
       } else {
         counts[upsertRow(ctx, t, c.value)]++;
       }
+      if (++written % ROWS_PER_STAMP === 0) ctx.stamp = clock.next();
     }
   }).immediate();
   return { tables, dropped };

@@ -26,6 +26,7 @@ import {
   type ApplyCounts,
   deleteRow,
   emptyCounts,
+  ROWS_PER_STAMP,
   upsertRow,
 } from "./_apply.ts";
 import { BOOLEAN_COLUMNS } from "./_column_kinds.ts";
@@ -69,13 +70,6 @@ export interface PullOptions {
   /** Wall-clock time, for the device's record. */
   now?: number;
 }
-
-/**
- * A push takes a new stamp every this many rows (still one transaction). Pull
- * pages end on a stamp, so without this a 50,000-row push would have to go out
- * as one 50,000-row reply, whatever the page bound.
- */
-export const PUSH_ROWS_PER_STAMP = 500;
 
 /** The result of a pull: the reply JSON, already serialised, and what it holds. */
 export interface PullResult {
@@ -390,7 +384,7 @@ export function pushChanges(
         ]
       ) {
         counts[upsertRow(ctx, t, row)]++;
-        if (++written % PUSH_ROWS_PER_STAMP === 0) ctx.stamp = clock.next();
+        if (++written % ROWS_PER_STAMP === 0) ctx.stamp = clock.next();
       }
       for (const d of asArray(name, "deleted", s.deleted)) {
         const id = typeof d === "string"
@@ -407,7 +401,7 @@ export function pushChanges(
         }
         if (deleteRow(ctx, t, id)) counts.deleted++;
         else counts.unchanged++;
-        if (++written % PUSH_ROWS_PER_STAMP === 0) ctx.stamp = clock.next();
+        if (++written % ROWS_PER_STAMP === 0) ctx.stamp = clock.next();
       }
       result.tables[name] = counts;
       for (const k of Object.keys(counts) as (keyof ApplyCounts)[]) result.total[k] += counts[k];

@@ -26,6 +26,7 @@ export {
   deleteRow,
   emptyCounts,
   logConflict,
+  ROWS_PER_STAMP,
   upsertRow,
 } from "./_apply.ts";
 export { coerceValue, prepareRow, type SqlValue } from "./_rows.ts";

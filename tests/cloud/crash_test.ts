@@ -137,14 +137,13 @@ async function phoneWork(
   await phonePush(phone, view, {
     patients: {
       created: rows,
-      // An edit of the row as the phone holds it (what it pulled).
-      updated: edits.map((id) => ({
-        ...(view.rows.get("patients")?.get(id) ??
-          cloudPatient(Number.parseInt(id.slice(-12), 16))),
-        given_name: `Edited in run ${run}`,
-        updated_at: now,
-        _status: "updated",
-      })),
+      // A phone edits rows it holds, as it holds them (what it pulled).
+      updated: edits.flatMap((id) => {
+        const held = view.rows.get("patients")?.get(id);
+        return held
+          ? [{ ...held, given_name: `Edited in run ${run}`, updated_at: now, _status: "updated" }]
+          : [];
+      }),
       deleted: deletes,
     },
   });
