@@ -19,6 +19,7 @@ export function percentile(xs: number[], p: number): number {
 }
 
 const enc = new TextEncoder();
+const MiB = 1024 * 1024;
 
 async function aesKey(): Promise<CryptoKey> {
   return await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, false, [
@@ -43,29 +44,37 @@ async function sealBytes(key: CryptoKey, plain: Uint8Array<ArrayBuffer>, aad: st
 }
 
 /**
- * Bare first sync: every phone-table row, in pages of `pageRows`, selected as
- * objects (one `iterate()` per table), JSON.stringify'd, joined into the reply
- * shape, encrypted (AES-256-GCM) and base64url-encoded into the envelope. No HTTP,
- * no cursors or page boundaries, no session or token checks.
+ * Bare first sync: every phone-table row, selected as objects (one `iterate()`
+ * per table), JSON.stringify'd, joined into the reply shape, encrypted
+ * (AES-256-GCM) and base64url-encoded into the envelope. A page ends once its
+ * rows' JSON reaches `pageBytes` or it holds `pageRows` rows, the hub's two
+ * bounds (store/_sync.ts); unlike the hub it may end inside a transaction. No
+ * HTTP, no cursors or stamps, no session or token checks.
  */
-export async function barePull(store: Store, pageRows: number) {
+export async function barePull(store: Store, pageRows: number, pageBytes: number) {
   const key = await aesKey();
   const db = store.db;
   const t0 = performance.now();
   let rows = 0;
   let pages = 0;
   let bytes = 0;
+  let jsonBytes = 0;
+  let largestPageBytes = 0;
   let parts: string[] = [];
   let created: string[] = [];
   let inPage = 0;
+  let inPageBytes = 0;
   const finish = async () => {
-    const json = `{"changes":{${parts.join(",")}},"timestamp":1}`;
-    const sealed = b64u(await sealBytes(key, enc.encode(json), "query_response"));
+    const plain = enc.encode(`{"changes":{${parts.join(",")}},"timestamp":1}`);
+    const sealed = b64u(await sealBytes(key, plain, "query_response"));
     const reply = `{"payload":"${sealed}","success":true}`;
     bytes += reply.length;
+    jsonBytes += plain.length;
+    largestPageBytes = Math.max(largestPageBytes, plain.length);
     pages++;
     parts = [];
     inPage = 0;
+    inPageBytes = 0;
   };
   const flushTable = (name: string) => {
     if (created.length === 0) return;
@@ -77,9 +86,11 @@ export async function barePull(store: Store, pageRows: number) {
     const cols = t.columns.filter((c) => !(name === "users" && c.name === "hashed_password"))
       .map((c) => `"${c.name}"`).join(", ");
     for (const r of db.prepare(`SELECT ${cols} FROM "${name}"`).iterate()) {
-      created.push(JSON.stringify(r));
+      const json = JSON.stringify(r);
+      created.push(json);
       rows++;
-      if (++inPage >= pageRows) {
+      inPageBytes += json.length + 1;
+      if (++inPage >= pageRows || inPageBytes >= pageBytes) {
         flushTable(name);
         await finish();
       }
@@ -88,7 +99,16 @@ export async function barePull(store: Store, pageRows: number) {
   }
   if (inPage > 0) await finish();
   const ms = performance.now() - t0;
-  return { rows, pages, wireMB: bytes / 1e6, ms, rowsPerSec: rows / (ms / 1000) };
+  return {
+    rows,
+    pages,
+    jsonMB: jsonBytes / 1e6,
+    avgPageMiB: jsonBytes / MiB / Math.max(pages, 1),
+    largestPageMiB: largestPageBytes / MiB,
+    wireMB: bytes / 1e6,
+    ms,
+    rowsPerSec: rows / (ms / 1000),
+  };
 }
 
 function withIds(body: unknown, offset: number): unknown {

@@ -2,7 +2,8 @@
  * Seeds a hub's data folder for the LAN benchmark, writing directly through
  * `store/` as a cloud merge would: a clinic, a provider with a bcrypt (cost 10)
  * password and a permission row, then patients each followed by two events, in
- * transactions of `batch` rows (each its own stamp, like the relay's batches).
+ * transactions of `batch` rows with a new stamp every `ROWS_PER_STAMP`, as the
+ * relay's merges do.
  *
  * Standalone: `deno run -A bench/_lan_seed.ts --data-dir DIR --passphrase-file F
  * [--patients N] [--events N]`.
@@ -10,7 +11,7 @@
 import bcrypt from "bcryptjs";
 import { setLogSink } from "../core/mod.ts";
 import { Hub } from "../hub/mod.ts";
-import { tableDef, upsertRow } from "../store/mod.ts";
+import { ROWS_PER_STAMP, tableDef, upsertRow } from "../store/mod.ts";
 import { benchEvent, benchId, benchPatient, rng } from "./_lan_rows.ts";
 
 /** The benchmark's clinic, user and password. */
@@ -84,7 +85,11 @@ export async function seedHub(
   const flush = () => {
     store.transaction(() => {
       const ctx = { db: store.db, stamp: store.clock.next(), now, source: "cloud" as const };
-      for (const p of pending) upsertRow(ctx, tableDef(p.table), p.row);
+      let n = 0;
+      for (const p of pending) {
+        upsertRow(ctx, tableDef(p.table), p.row);
+        if (++n % ROWS_PER_STAMP === 0) ctx.stamp = store.clock.next();
+      }
     });
     pending = [];
   };
