@@ -220,7 +220,8 @@ export function upsertRow(
   if (!existing) addMissing(table, row, ctx.now, skipColumns);
   const pending = ctx.source === "cloud" ? 0 : 1;
   const sql = upsertSql(table.name, row.columns, pending);
-  cached(ctx.db, sql).run(...row.values, ctx.stamp, ctx.stamp, ...pushMark(ctx));
+  const mark = pushMark(ctx);
+  cached(ctx.db, sql).run(...row.values, ctx.stamp, ctx.stamp, ...mark, ...mark);
   if (incomingDeleted) {
     cached(
       ctx.db,
@@ -252,7 +253,8 @@ function upsertLocal(
     row.columns.includes("updated_at");
   addMissing(table, row, ctx.now, skipColumns);
   const sql = guardedUpsertSql(table.name, row.columns, carried, carriesUpdatedAt);
-  const res = cached(ctx.db, sql).run(...row.values, ctx.stamp, ctx.stamp, ...pushMark(ctx));
+  const mark = pushMark(ctx);
+  const res = cached(ctx.db, sql).run(...row.values, ctx.stamp, ctx.stamp, ...mark, ...mark);
   if (res.changes === 0) {
     const existing = cached(
       ctx.db,
@@ -312,10 +314,12 @@ function guardedUpsertSql(
   const newerOrEqual = carriesUpdatedAt
     ? ` AND (${t}.updated_at IS NULL OR excluded.updated_at IS NULL OR excluded.updated_at >= ${t}.updated_at)`
     : "";
+  // The push mark is set on insert and on update; the created mark on insert only.
   sql = `INSERT INTO ${t} (${cols.join(", ")},
       local_server_created_at, local_server_last_modified_at, local_server_pending,
-      local_server_pushed_by, local_server_pushed_after)
-    VALUES (${cols.map(() => "?").join(", ")}, ?, ?, 1, ?, ?)
+      local_server_pushed_by, local_server_pushed_after,
+      local_server_created_by, local_server_created_after)
+    VALUES (${cols.map(() => "?").join(", ")}, ?, ?, 1, ?, ?, ?, ?)
     ON CONFLICT (id) DO UPDATE SET ${set.join(", ")}
     WHERE ${t}.local_server_deleted_at IS NULL${newerOrEqual}`;
   if (guardedSqlCache.size > 2000) guardedSqlCache.clear();
@@ -340,8 +344,9 @@ function upsertSql(table: string, columns: string[], pending: 0 | 1): string {
   );
   sql = `INSERT INTO ${ident(table)} (${cols.join(", ")},
       local_server_created_at, local_server_last_modified_at, local_server_pending,
-      local_server_pushed_by, local_server_pushed_after)
-    VALUES (${cols.map(() => "?").join(", ")}, ?, ?, ${pending}, ?, ?)
+      local_server_pushed_by, local_server_pushed_after,
+      local_server_created_by, local_server_created_after)
+    VALUES (${cols.map(() => "?").join(", ")}, ?, ?, ${pending}, ?, ?, ?, ?)
     ON CONFLICT (id) DO UPDATE SET ${set.join(", ")}`;
   if (upsertSqlCache.size > 2000) upsertSqlCache.clear();
   upsertSqlCache.set(key, sql);

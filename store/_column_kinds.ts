@@ -56,6 +56,12 @@ export const JSON_COLUMNS: ReadonlySet<string> = new Set([
 ]);
 
 /**
+ * Answer keys whose value is the clinic's own data keyed by its own names (the
+ * registration form's answers by field id, `get_patient`): never looked into.
+ */
+const OPAQUE_KEYS: ReadonlySet<string> = new Set(["values"]);
+
+/**
  * Gives a procedure's answer the shapes the phone reads: every flag column a
  * boolean, every JSON column parsed, at any depth of the answer (paged `data`,
  * nested records). A parsed JSON value is the clinic's own data and is never
@@ -72,7 +78,8 @@ export function shapeAnswer(value: unknown): unknown {
   if (value === null || typeof value !== "object") return value;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    if (JSON_COLUMNS.has(k)) out[k] = typeof v === "string" ? parseOrKeep(v) : v;
+    if (OPAQUE_KEYS.has(k)) out[k] = v;
+    else if (JSON_COLUMNS.has(k)) out[k] = typeof v === "string" ? parseOrKeep(v) : v;
     else if (BOOLEAN_COLUMNS.has(k) && typeof v === "number") out[k] = v !== 0;
     else out[k] = shapeAnswer(v);
   }

@@ -9,8 +9,10 @@
  * just before the push; a later pull by the same device from that cursor or a
  * later one leaves the row out while its current version is still the pushed
  * one. A device whose cursor goes back behind its own last push has started
- * over (a wiped phone keeps its client id and pulls from 0): from then on every
- * row it pushed before is sent to it again, until it pushes anew.
+ * over (a wiped phone keeps its client id and pulls from 0), or lost the reply
+ * to its last push: from then on every row it pushed before, from a pull after
+ * that older cursor, is sent to it again (the rows it pushed from a pull at or
+ * before that cursor it held then and holds still).
  */
 import type { Database } from "./_db.ts";
 import { stmt } from "./_read.ts";
@@ -19,20 +21,34 @@ import { stmt } from "./_read.ts";
 export interface DeviceSyncState {
   /** `timestamp` handed out by the device's last pull. */
   pullTimestamp: number | null;
+  /** The cursor the device's last pull started from. */
+  pullCursor: number | null;
   /** The pull timestamp its last push was marked with. */
   pushAfter: number | null;
-  /** Rows it pushed with a stamp at or below this are sent to it again (it started over). */
+  /**
+   * It started over: rows it pushed with a stamp at or below this, from a pull
+   * after {@link rewoundCursor}, are sent to it again.
+   */
   rewoundStamp: number;
+  /** The cursor it started over from. */
+  rewoundCursor: number;
 }
 
-const NO_STATE: DeviceSyncState = { pullTimestamp: null, pushAfter: null, rewoundStamp: 0 };
+const NO_STATE: DeviceSyncState = {
+  pullTimestamp: null,
+  pullCursor: null,
+  pushAfter: null,
+  rewoundStamp: 0,
+  rewoundCursor: 0,
+};
 
 /** Reads a device's sync state (an unknown device has none). */
 export function deviceSyncState(db: Database, clientId: string): DeviceSyncState {
   const r = stmt(
     db,
-    `SELECT pull_timestamp AS pullTimestamp, push_after AS pushAfter,
-       rewound_stamp AS rewoundStamp FROM devices WHERE client_id = ?`,
+    `SELECT pull_timestamp AS pullTimestamp, pull_cursor AS pullCursor, push_after AS pushAfter,
+       rewound_stamp AS rewoundStamp, rewound_cursor AS rewoundCursor
+     FROM devices WHERE client_id = ?`,
   ).get(clientId) as DeviceSyncState | undefined;
   return r ?? NO_STATE;
 }
@@ -59,15 +75,19 @@ export function beginDevicePull(
 ): DeviceSyncState {
   const state = deviceSyncState(db, clientId);
   if (state.pushAfter === null || cursor >= state.pushAfter) return state;
-  stmt(db, "UPDATE devices SET rewound_stamp = ?, push_after = NULL WHERE client_id = ?")
-    .run(stamp, clientId);
-  return { ...state, pushAfter: null, rewoundStamp: stamp };
+  stmt(
+    db,
+    `UPDATE devices SET rewound_stamp = ?, rewound_cursor = ?, push_after = NULL
+     WHERE client_id = ?`,
+  ).run(stamp, cursor, clientId);
+  return { ...state, pushAfter: null, rewoundStamp: stamp, rewoundCursor: cursor };
 }
 
-/** Records the end of a pull: the timestamp handed out and how much still waits. */
+/** Records the end of a pull: its cursor, the timestamp handed out, how much still waits. */
 export function finishDevicePull(
   db: Database,
   clientId: string,
+  cursor: number,
   timestamp: number,
   waiting: number,
   now: number,
@@ -75,9 +95,28 @@ export function finishDevicePull(
   ensureDevice(db, clientId, now);
   stmt(
     db,
-    `UPDATE devices SET pull_timestamp = ?, waiting_rows = ?, waiting_checked_at = ?
-     WHERE client_id = ?`,
-  ).run(timestamp, waiting, now, clientId);
+    `UPDATE devices SET pull_cursor = ?, pull_timestamp = ?, waiting_rows = ?,
+       waiting_checked_at = ? WHERE client_id = ?`,
+  ).run(cursor, timestamp, waiting, now, clientId);
+}
+
+/**
+ * The pull timestamp a push's rows are marked with: the device's last pull, when
+ * the push belongs to it (its `lastPulledAt` is that pull's cursor, as the app
+ * sends it, or its timestamp, as WatermelonDB's `synchronize()` does). Otherwise
+ * (no pull recorded, or another pull) the push's own stamp, which hides nothing:
+ * better a row sent back than one never sent.
+ */
+export function pushMarkFor(
+  state: DeviceSyncState,
+  lastPulledAt: number | null,
+  stamp: number,
+): number {
+  if (state.pullTimestamp === null) return stamp;
+  if (lastPulledAt !== null && lastPulledAt !== state.pullCursor) {
+    if (lastPulledAt !== state.pullTimestamp) return stamp;
+  }
+  return state.pullTimestamp;
 }
 
 /** Records that a push was marked with `pushedAfter`. */

@@ -114,12 +114,15 @@ const MIGRATIONS: Migration[] = [
       for (const t of TABLES.keys()) for (const c of PUSH_MARK_COLUMNS_SQL) add(t, c);
       add("tombstones", "pushed_by TEXT");
       add("tombstones", "pushed_after INTEGER");
-      // The timestamp handed out by the device's last pull, the `pushed_after`
-      // of its last push, the stamp at which it was last seen starting over, and
-      // how many changes were still waiting for it after its last pull.
+      // The timestamp handed out by the device's last pull and the cursor it
+      // pulled from, the `pushed_after` of its last push, the stamp and cursor at
+      // which it was last seen starting over, and how many changes were still
+      // waiting for it after its last pull.
       add("devices", "pull_timestamp INTEGER");
       add("devices", "push_after INTEGER");
+      add("devices", "pull_cursor INTEGER");
       add("devices", "rewound_stamp INTEGER NOT NULL DEFAULT 0");
+      add("devices", "rewound_cursor INTEGER NOT NULL DEFAULT 0");
       add("devices", "waiting_rows INTEGER NOT NULL DEFAULT 0");
       add("devices", "waiting_checked_at INTEGER");
     },

@@ -32,16 +32,23 @@ export const BOOKKEEPING_COLUMNS = [
   "local_server_pending",
   "local_server_pushed_by",
   "local_server_pushed_after",
+  "local_server_created_by",
+  "local_server_created_after",
 ] as const;
 
 /**
  * Which device's `sync_push` made a row's current version, and the timestamp of
  * that device's pull just before (SPEC §5: a device never gets its own latest
- * versions back). NULL when the current version came from anywhere else.
+ * versions back); NULL when the current version came from anywhere else. And
+ * which device's push first created the row, with the same timestamp: that
+ * device holds the row (or deleted it), so a later version goes to it as
+ * `updated`, never as `created`.
  */
 export const PUSH_MARK_COLUMNS_SQL = [
   "local_server_pushed_by TEXT",
   "local_server_pushed_after INTEGER",
+  "local_server_created_by TEXT",
+  "local_server_created_after INTEGER",
 ] as const;
 
 function parseColumn(spec: string): ColumnDef {

@@ -34,6 +34,7 @@ import {
   beginDevicePull,
   deviceSyncState,
   finishDevicePull,
+  pushMarkFor,
   recordDevicePush,
 } from "./_device_sync.ts";
 import {
@@ -106,11 +107,26 @@ function rowJson(t: TableDef): string {
 
 /**
  * Leaves out rows whose current version the pulling device pushed itself from
- * a pull at or before `cursor` (it holds them), unless it has started over since.
- * Parameters: device id, cursor, rewound stamp.
+ * a pull at or before `cursor` (it holds them), unless it has started over since
+ * (a row it pushed at or before the rewound stamp, after the rewound cursor).
+ * Parameters: device id, cursor, rewound stamp, rewound cursor.
  */
 const NOT_OWN_PUSH = `NOT coalesce(local_server_pushed_by = ? AND ? >= local_server_pushed_after
-  AND local_server_last_modified_at > ?, 0)`;
+  AND NOT (local_server_last_modified_at <= ? AND local_server_pushed_after > ?), 0)`;
+
+/**
+ * True for a row the pulling device created by its own push from a pull at or
+ * before `cursor`: it holds the row, or has deleted it locally, so a later
+ * version goes to it as `updated` (merged if present, skipped if deleted) and
+ * never as `created` (which the app would create again and fail on). Same
+ * parameters and starting-over rule as {@link NOT_OWN_PUSH}.
+ */
+const CREATED_BY_IT = `coalesce(local_server_created_by = ? AND ? >= local_server_created_after
+  AND NOT (local_server_created_at <= ? AND local_server_created_after > ?), 0)`;
+
+/** {@link NOT_OWN_PUSH} for tombstones (deletions of rows this hub never had). */
+const NOT_OWN_TOMBSTONE = `NOT coalesce(pushed_by = ? AND ? >= pushed_after
+  AND NOT (deleted_stamp <= ? AND pushed_after > ?), 0)`;
 
 /** A change key and the JSON bytes it is estimated to add to a page. */
 type Key = [key: number, bytes: number];
@@ -118,35 +134,78 @@ type Key = [key: number, bytes: number];
 /**
  * The stamp at which a page of `keys` must end so that it stays within
  * `maxRows` and `maxBytes` (at least one change, so every pull makes progress);
- * `upTo` when everything fits.
+ * `upTo` when everything fits. `partial`: some changes after the collected
+ * keys were not collected.
  */
-function cut(keys: Key[], upTo: number, maxRows: number, maxBytes: number): number {
+function cut(
+  keys: Key[],
+  upTo: number,
+  maxRows: number,
+  maxBytes: number,
+  partial: boolean,
+): number {
   keys.sort((a, b) => a[0] - b[0]);
   let bytes = 0;
   for (let i = 0; i < keys.length; i++) {
     bytes += keys[i][1];
-    if (i + 1 >= maxRows || bytes >= maxBytes) return i + 1 < keys.length ? keys[i][0] : upTo;
+    if (i + 1 >= maxRows || bytes >= maxBytes) {
+      return i + 1 < keys.length || partial ? keys[i][0] : upTo;
+    }
   }
   return upTo;
 }
 
-/** Average JSON bytes of a table's rows changed after `cursor` (a small sample). */
-function rowBytes(db: Database, t: TableDef, cursor: number): number {
-  const avg = prepared(
+/**
+ * SQL for the size of one row: the lengths of its values. Cheap (no JSON is
+ * built); {@link jsonRatio} turns it into JSON bytes (keys, quotes, escapes).
+ */
+function rawSize(t: TableDef): string {
+  const secret = new Set(SECRET_COLUMNS[t.name] ?? []);
+  return t.columns.filter((c) => !secret.has(c.name))
+    .map((c) => `coalesce(length(${ident(c.name)}), 4)`).join(" + ");
+}
+
+/** JSON bytes per byte of {@link rawSize} for a table, from a small sample after `cursor`. */
+function jsonRatio(db: Database, t: TableDef, cursor: number): number {
+  const r = prepared(
     db,
-    `SELECT avg(length(${rowJson(t)})) FROM (SELECT * FROM ${ident(t.name)}
+    `SELECT sum(length(${rowJson(t)})), sum(${rawSize(t)}) FROM (SELECT * FROM ${ident(t.name)}
        WHERE local_server_last_modified_at > ? ORDER BY local_server_last_modified_at LIMIT 32)`,
-  ).pluck(true).get(cursor) as number | null;
-  return Math.max(avg ?? 0, DELETED_ENTRY_BYTES);
+  ).raw(true).get(cursor) as [number | null, number | null];
+  return r[0] && r[1] ? Math.max(r[0] / r[1], 1) : 1.5;
+}
+
+/**
+ * Collects the keys and estimated sizes of `rows` (in key order) into `keys`,
+ * stopping once this table alone fills a page: where the page ends is decided
+ * no later than that. Returns true when it stopped early.
+ */
+function collect(
+  keys: Key[],
+  rows: Iterable<[number, number]>,
+  ratio: number,
+  maxRows: number,
+  maxBytes: number,
+): boolean {
+  let bytes = 0;
+  let n = 0;
+  for (const [k, size] of rows) {
+    const w = Math.max(size * ratio, DELETED_ENTRY_BYTES);
+    keys.push([k, w]);
+    bytes += w;
+    if (++n > maxRows || bytes > maxBytes) return true;
+  }
+  return false;
 }
 
 /**
  * Finds the page boundary. A change's key is when the phone must first hear of
  * the row: its first-received stamp if that is after the cursor (the row goes
  * as `created`, in its current state), else its last-modified stamp (`updated` or
- * `deleted`). The page holds every change with a key in (cursor, Tp], so the
- * count used to pick Tp is exactly what the page carries (plus the rest of the
- * last transaction).
+ * `deleted`). The page holds every change with a key in (cursor, Tp] (plus the
+ * rest of the last stamp); each change weighs its row's size, so the page is
+ * bounded by bytes whatever the rows' sizes. The device's own pushes, which
+ * the page will leave out, are not counted.
  */
 function pageBoundary(
   db: Database,
@@ -154,56 +213,58 @@ function pageBoundary(
   upTo: number,
   maxRows: number,
   maxBytes: number,
+  own: unknown[],
 ): number {
-  const weights = new Map<string, number>();
-  const weight = (t: TableDef) => {
-    let w = weights.get(t.name);
-    if (w === undefined) weights.set(t.name, w = rowBytes(db, t, cursor));
-    return w;
+  const ratios = new Map<string, number>();
+  const ratio = (t: TableDef) => {
+    let r = ratios.get(t.name);
+    if (r === undefined) ratios.set(t.name, r = jsonRatio(db, t, cursor));
+    return r;
   };
-  // First the rows first received after the cursor (the lsc index gives them in
-  // order). Where they alone would end the page bounds where it can end, so the
-  // scan of changed rows below only reads up to there (on a first sync, one
-  // page's worth, not the whole database once per page).
+  // First the rows first received after the cursor. Where they alone would end
+  // the page bounds where it can end, so the scan of changed rows below only
+  // reads up to there (on a first sync, one page's worth, not the whole
+  // database once per page).
   const keys: Key[] = [];
+  let partial = false;
   for (const name of PHONE_TABLES) {
     const t = TABLES.get(name)!;
-    const created = prepared(
+    const rows = prepared(
       db,
-      `SELECT local_server_created_at FROM ${ident(name)}
-       WHERE local_server_created_at > ? AND local_server_created_at <= ?
-       ORDER BY local_server_created_at LIMIT ?`,
-    ).pluck(true).all(cursor, upTo, maxRows + 1) as number[];
-    if (created.length) {
-      const w = weight(t);
-      for (const k of created) keys.push([k, w]);
-    }
+      `SELECT local_server_created_at, ${rawSize(t)} FROM ${ident(name)}
+       WHERE local_server_created_at > ? AND local_server_created_at <= ? AND ${NOT_OWN_PUSH}
+       ORDER BY local_server_created_at`,
+    ).raw(true).iterate(cursor, upTo, ...own) as Iterable<[number, number]>;
+    if (collect(keys, rows, ratio(t), maxRows, maxBytes)) partial = true;
   }
-  const tomb = prepared(
+  const tombs = prepared(
     db,
-    `SELECT deleted_stamp FROM tombstones WHERE deleted_stamp > ? AND deleted_stamp <= ?
-     ORDER BY deleted_stamp LIMIT ?`,
-  ).pluck(true).all(cursor, upTo, maxRows + 1) as number[];
-  for (const k of tomb) keys.push([k, DELETED_ENTRY_BYTES]);
-  const bound = cut(keys, upTo, maxRows, maxBytes);
+    `SELECT deleted_stamp, 0 FROM tombstones WHERE deleted_stamp > ? AND deleted_stamp <= ?
+       AND ${NOT_OWN_TOMBSTONE} ORDER BY deleted_stamp`,
+  ).raw(true).iterate(cursor, upTo, ...own) as Iterable<[number, number]>;
+  if (collect(keys, tombs, 1, maxRows, maxBytes)) partial = true;
+  const bound = cut(keys, upTo, maxRows, maxBytes, partial);
   for (const name of PHONE_TABLES) {
     const t = TABLES.get(name)!;
-    const changed = prepared(
+    const rows = prepared(
       db,
-      `SELECT local_server_last_modified_at FROM ${ident(name)}
+      `SELECT local_server_last_modified_at, ${rawSize(t)} FROM ${ident(name)}
        WHERE local_server_last_modified_at > ? AND local_server_last_modified_at <= ?
-         AND local_server_created_at <= ?
-       ORDER BY local_server_last_modified_at LIMIT ?`,
-    ).pluck(true).all(cursor, bound, cursor, maxRows + 1) as number[];
-    if (changed.length) {
-      const w = weight(t);
-      for (const k of changed) keys.push([k, w]);
-    }
+         AND local_server_created_at <= ? AND ${NOT_OWN_PUSH}
+       ORDER BY local_server_last_modified_at`,
+    ).raw(true).iterate(cursor, bound, cursor, ...own) as Iterable<[number, number]>;
+    if (collect(keys, rows, ratio(t), maxRows, maxBytes)) partial = true;
   }
-  return cut(keys, upTo, maxRows, maxBytes);
+  // Changed rows after `bound` were not looked at: the page cannot reach past it.
+  if (bound < upTo) partial = true;
+  return Math.min(cut(keys, upTo, maxRows, maxBytes, partial), bound);
 }
 
-/** About how many changes come after `tp`: rows changed and rows deleted without a row. */
+/**
+ * About how many changes come after `tp`: rows changed and rows deleted without
+ * a row (an index count; it includes the device's own pushes, which it will not
+ * be sent, so it can be high while a device that pushed a lot catches up).
+ */
 function countAfter(db: Database, tp: number): number {
   let n = prepared(db, "SELECT count(*) FROM tombstones WHERE deleted_stamp > ?").pluck(true)
     .get(tp) as number;
@@ -235,7 +296,7 @@ export function pullChanges(
     const upTo = clock.handOut();
     const state = device ? beginDevicePull(db, device, cursor, upTo) : null;
     if (cursor >= upTo) {
-      if (device) finishDevicePull(db, device, upTo, 0, now);
+      if (device) finishDevicePull(db, device, cursor, upTo, 0, now);
       return {
         json: `{"changes":{},"timestamp":${upTo}}`,
         timestamp: upTo,
@@ -244,9 +305,9 @@ export function pullChanges(
         waiting: 0,
       };
     }
-    const tp = pageBoundary(db, cursor, upTo, maxRows, maxBytes);
     // With no device every row qualifies (an id no row carries).
-    const own = [device ?? "", cursor, state?.rewoundStamp ?? 0];
+    const own = [device ?? "", cursor, state?.rewoundStamp ?? 0, state?.rewoundCursor ?? 0];
+    const tp = pageBoundary(db, cursor, upTo, maxRows, maxBytes, own);
     const parts: string[] = [];
     let rows = 0;
     for (const name of PHONE_TABLES) {
@@ -255,20 +316,23 @@ export function pullChanges(
       const created: string[] = [];
       const updated: string[] = [];
       const deleted: string[] = [];
-      // Rows first received in (cursor, Tp]: `created`, in their current state;
-      // one deleted since goes in `deleted` (the phone may hold it, see above).
+      // Rows first received in (cursor, Tp]: `created`, in their current state
+      // (`updated` to the device that created them, see CREATED_BY_IT); one
+      // deleted since goes in `deleted` (the phone may hold it, see above).
       const firstSeen = prepared(
         db,
-        `SELECT iif(local_server_deleted_at IS NULL, ${json}, NULL), id FROM ${ident(name)}
+        `SELECT iif(local_server_deleted_at IS NULL, ${json}, NULL), id, ${CREATED_BY_IT}
+         FROM ${ident(name)}
          WHERE local_server_created_at > ? AND local_server_created_at <= ? AND ${NOT_OWN_PUSH}`,
       ).raw(true);
       for (
-        const [row, id] of firstSeen.iterate(cursor, tp, ...own) as Iterable<
-          [string | null, string]
+        const [row, id, mine] of firstSeen.iterate(...own, cursor, tp, ...own) as Iterable<
+          [string | null, string, number]
         >
       ) {
-        if (row !== null) created.push(row);
-        else deleted.push(deletedEntry(id));
+        if (row === null) deleted.push(deletedEntry(id));
+        else if (mine) updated.push(row);
+        else created.push(row);
       }
       // Rows the phone already had, changed in (cursor, Tp]: `updated` or `deleted`.
       const changed = prepared(
@@ -288,7 +352,7 @@ export function pullChanges(
       const tombs = prepared(
         db,
         `SELECT row_id FROM tombstones WHERE table_name = ? AND deleted_stamp > ? AND deleted_stamp <= ?
-           AND NOT coalesce(pushed_by = ? AND ? >= pushed_after AND deleted_stamp > ?, 0)`,
+           AND ${NOT_OWN_TOMBSTONE}`,
       ).pluck(true).all(name, cursor, tp, ...own) as string[];
       for (const id of tombs) deleted.push(deletedEntry(id));
       const n = created.length + updated.length + deleted.length;
@@ -302,7 +366,7 @@ export function pullChanges(
     }
     const more = tp < upTo;
     const waiting = more ? countAfter(db, tp) : 0;
-    if (device) finishDevicePull(db, device, tp, waiting, now);
+    if (device) finishDevicePull(db, device, cursor, tp, waiting, now);
     return {
       json: `{"changes":{${parts.join(",")}},"timestamp":${tp}}`,
       timestamp: tp,
@@ -343,7 +407,7 @@ export function pushChanges(
   db: Database,
   clock: ChangeClock,
   changes: unknown,
-  options: { deviceId?: string | null; now?: number } = {},
+  options: { deviceId?: string | null; now?: number; lastPulledAt?: number | null } = {},
 ): PushResult {
   const device = options.deviceId ?? null;
   if (changes === null || typeof changes !== "object" || Array.isArray(changes)) {
@@ -354,7 +418,9 @@ export function pushChanges(
     const stamp = clock.next();
     const now = options.now ?? Date.now();
     // Rows this push writes are the device's own from its last pull on.
-    const pushedAfter = device ? deviceSyncState(db, device).pullTimestamp ?? stamp : null;
+    const pushedAfter = device
+      ? pushMarkFor(deviceSyncState(db, device), options.lastPulledAt ?? null, stamp)
+      : null;
     if (device) recordDevicePush(db, device, pushedAfter!, now);
     const ctx: ApplyContext = {
       db,

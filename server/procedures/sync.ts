@@ -56,6 +56,7 @@ export const syncPush = procedure({
       const r = pushChanges(store.db, store.clock, p.changes, {
         deviceId: ctx.clientId,
         now: ctx.now,
+        lastPulledAt: p.lastPulledAt ?? p.last_pulled_at ?? null,
       });
       const rows = r.total.upserted + r.total.deleted;
       recordSync(store.db, ctx.clientId, "push", rows, ctx.now, ctx.auth!.userId);

@@ -103,3 +103,35 @@ Deno.test("devices: the admin API shows a catching-up phone's remaining records,
     await t.close();
   }
 });
+
+Deno.test("pull pages: rows that grow after the first ones still keep a page near its budget", async () => {
+  const t = await startHub({ seed: false });
+  try {
+    // 40 small events, then 300 events of ~20 KB, 10 rows a stamp.
+    t.store.transaction(() => {
+      for (let i = 0; i < 340; i++) {
+        if (i % 10 === 0) t.store.clock.next();
+        const stamp = t.store.clock.handOut();
+        const formData = JSON.stringify([{ value: "y".repeat(i < 40 ? 10 : 20_000) }]);
+        t.store.db.prepare(
+          `INSERT INTO events (id, patient_id, form_data, metadata, updated_at,
+             local_server_created_at, local_server_last_modified_at) VALUES (?, 'p', ?, '{}', ?, ?, ?)`,
+        ).run(`e${i}`, formData, T0, stamp, stamp);
+      }
+    });
+    const budget = 256 * 1024;
+    let cursor = 0;
+    let got = 0;
+    for (let pages = 0; pages < 200; pages++) {
+      const page = pullChanges(t.store.db, t.store.clock, cursor, { maxBytes: budget });
+      // The budget plus at most one stamp (10 rows of ~20 KB).
+      assert.ok(page.json.length <= budget + 10 * 21_000, `page of ${page.json.length} bytes`);
+      got += JSON.parse(page.json).changes.events?.created.length ?? 0;
+      if (!page.more) break;
+      cursor = page.timestamp;
+    }
+    assert.equal(got, 340);
+  } finally {
+    await t.close();
+  }
+});

@@ -99,7 +99,12 @@ Deno.test("own pushes: what the device does not hold still reaches it", async (c
     let ca = (await appSync(a, 0)).cursor;
     const s1 = await appSync(a, ca, {
       patients: {
-        created: [patientRow("O1", T0), patientRow("O2", T0), patientRow("O3", T0)],
+        created: [
+          patientRow("O1", T0),
+          patientRow("O2", T0),
+          patientRow("O3", T0),
+          patientRow("O4", T0), // stays A's own to the end
+        ],
         updated: [],
         deleted: [],
       },
@@ -174,10 +179,11 @@ Deno.test("own pushes: what the device does not hold still reaches it", async (c
     });
 
     await ctx.step("a wiped device (same client id) pulling from 0 gets everything", async () => {
+      assert.equal(storedRow(t.store, "patients", "O4")!.local_server_pushed_by, a.clientId);
       const wiped = await loggedInPhone(t.url, NURSE, { clientId: a.clientId });
       const all = await wiped.pull(0);
       const live = ids(all.changes.patients.created);
-      for (const id of ["O1", "O2", "ONLINE"]) assert.ok(live.includes(id), id);
+      for (const id of ["O1", "O2", "O4", "ONLINE"]) assert.ok(live.includes(id), id);
       assert.ok(all.changes.patients.deleted.some((d) => d.id === "O3"));
     });
   } finally {
@@ -229,6 +235,90 @@ Deno.test("own pushes: a device starting over gets its old pushes on every page,
       patients: { created: [patientRow("A-new", T0)], updated: [], deleted: [] },
     });
     assert.deepEqual((await a.pull(s2.cursor)).changes, {});
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("own pushes: a lost push reply, then a pull from the older cursor, brings back nothing it deleted", async () => {
+  const t = await startHub();
+  try {
+    const a = await loggedInPhone(t.url);
+    let cursor = (await appSync(a, 0)).cursor;
+    // Sync k pushes P; the user then deletes P on the phone (not pushable).
+    cursor = (await appSync(a, cursor, {
+      patients: { created: [patientRow("P", T0)], updated: [], deleted: [] },
+    })).cursor;
+    // Sync k+1: the pull and the push of Q happen, but the reply to the push is
+    // lost, so the phone keeps its cursor.
+    await appSync(a, cursor, {
+      patients: { created: [patientRow("Q", T0)], updated: [], deleted: [] },
+    });
+    // Sync k+2 from the older cursor: P must not come back (the phone deleted
+    // it); Q may (the phone holds it: it merges).
+    for (let i = 0; i < 2; i++) {
+      const again = await a.pull(cursor);
+      const created = ids(again.changes.patients?.created);
+      assert.ok(!created.includes("P"), `P is not sent back (try ${i + 1})`);
+      assert.ok(!ids(again.changes.patients?.updated).includes("P"));
+    }
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("own pushes: a row it created and someone else changed comes as `updated`, never `created`", async () => {
+  const t = await startHub();
+  try {
+    const a = await loggedInPhone(t.url);
+    const b = await loggedInPhone(t.url);
+    let ca = (await appSync(a, 0)).cursor;
+    ca = (await appSync(a, ca, {
+      patients: { created: [patientRow("P", T0)], updated: [], deleted: [] },
+    })).cursor;
+    // B changes P before A syncs again; A has deleted P locally meanwhile.
+    const b0 = await b.pull(0);
+    await b.push(b0.timestamp, {
+      patients: {
+        created: [],
+        updated: [patientRow("P", T0 + 1000, { given_name: "By B" })],
+        deleted: [],
+      },
+    });
+    const next = await a.pull(ca);
+    assert.deepEqual(ids(next.changes.patients.created), [], "never `created` to its creator");
+    assert.deepEqual(next.changes.patients.updated.map((r) => r.given_name), ["By B"]);
+    // Another phone, and the creator after starting over, get it as `created`.
+    const c = await loggedInPhone(t.url);
+    assert.ok(ids((await c.pull(0)).changes.patients.created).includes("P"));
+    const wiped = await loggedInPhone(t.url, NURSE, { clientId: a.clientId });
+    assert.ok(ids((await wiped.pull(0)).changes.patients.created).includes("P"));
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("own pushes: a device's own rows do not fill its pages", async () => {
+  const t = await startHub({ lan: { pullPageRows: 50 } });
+  try {
+    const a = await loggedInPhone(t.url);
+    const b = await loggedInPhone(t.url);
+    let ca = (await appSync(a, 0)).cursor;
+    // A pushes 1,000 rows (two stamps of 500), then B one row.
+    ca = (await appSync(a, ca, {
+      patients: {
+        created: Array.from({ length: 1000 }, (_, i) => patientRow(`A${i}`, T0)),
+        updated: [],
+        deleted: [],
+      },
+    })).cursor;
+    const b0 = await b.pull(0);
+    await b.push(b0.timestamp, {
+      patients: { created: [patientRow("from-B", T0)], updated: [], deleted: [] },
+    });
+    const next = await a.pull(ca);
+    assert.deepEqual(ids(next.changes.patients?.created), ["from-B"], "B's row on the first page");
+    assert.deepEqual((await a.pull(next.timestamp)).changes, {});
   } finally {
     await t.close();
   }
