@@ -5,31 +5,34 @@
  */
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { setLogSink } from "../../core/mod.ts";
+import { chromium as chromiumProgram } from "../_programs.ts";
 import { Hub, type HubOptions } from "../../hub/mod.ts";
 import { type AdminServer, type AdminServerOptions, startAdminServer } from "../../ui/mod.ts";
 
-/** Where Debian puts Chromium. */
-export const CHROMIUM = "/usr/bin/chromium";
+/** Debian's Chromium, found on PATH (tests are skipped, saying why, where it is missing). */
+const CHROMIUM_PROGRAM = chromiumProgram();
+/** Where Chromium is (Debian puts it at /usr/bin/chromium). */
+export const CHROMIUM = CHROMIUM_PROGRAM.path ?? "/usr/bin/chromium";
 /** Screen size the operator's page must be readable at. */
 export const VIEWPORT = { width: 1024, height: 600 };
 /** Where screenshots go (ignored by git). */
 export const SCREENSHOTS = new URL("../screenshots/", import.meta.url).pathname;
 
 /** True when Chromium is installed (CI installs it; elsewhere the tests are skipped without it). */
-export const HAS_CHROMIUM = (() => {
-  try {
-    return Deno.statSync(CHROMIUM).isFile;
-  } catch {
-    return false;
-  }
-})();
+export const HAS_CHROMIUM = CHROMIUM_PROGRAM.path !== null;
 
-/** `deno test` options every browser test uses. */
-export const BROWSER_TEST = {
-  sanitizeOps: false,
-  sanitizeResources: false,
-  ignore: !HAS_CHROMIUM && !Deno.env.get("CI"),
-} as const;
+/**
+ * `deno test` options of a browser test named `name`: skipped where Chromium is
+ * missing (except under CI), with the reason appended to the name.
+ */
+export function browserTest(name: string) {
+  return {
+    name: CHROMIUM_PROGRAM.name(name),
+    sanitizeOps: false,
+    sanitizeResources: false,
+    ignore: CHROMIUM_PROGRAM.ignore,
+  } as const;
+}
 
 /** Log lines of the hub while the tests run (kept off stderr). */
 export const logLines: string[] = [];

@@ -15,7 +15,7 @@ import type { Page } from "playwright-core";
 import { CloudDouble } from "../cloud_double.ts";
 import { PhoneClient } from "../phone_client.ts";
 import {
-  BROWSER_TEST,
+  browserTest,
   launchBrowser,
   openAdmin,
   screenshot,
@@ -117,8 +117,9 @@ function realErrors(errors: string[]): string[] {
 }
 
 Deno.test({
-  name: "operator walk: first run, cloud, pairing, phone sync, lock/unlock, rotate, clear",
-  ...BROWSER_TEST,
+  ...browserTest(
+    "operator walk: first run, cloud, pairing, phone sync, lock/unlock, rotate, clear",
+  ),
   async fn(t) {
     await using cloud = await CloudDouble.start({
       clinicIds: [CLINIC],
