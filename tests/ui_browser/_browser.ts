@@ -127,6 +127,24 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   return path;
 }
 
+/** The screen sizes every screen is pictured at (a laptop and a small netbook). */
+export const SCREEN_SIZES = [{ width: 1280, height: 800 }, { width: 1024, height: 640 }] as const;
+
+/**
+ * Pictures the page at each of {@link SCREEN_SIZES} into
+ * tests/screenshots/<name>-<width>x<height>.png, then restores the viewport.
+ */
+export async function screenshotSizes(page: Page, name: string): Promise<string[]> {
+  const before = page.viewportSize() ?? VIEWPORT;
+  const paths: string[] = [];
+  for (const size of SCREEN_SIZES) {
+    await page.setViewportSize(size);
+    paths.push(await screenshot(page, `${name}-${size.width}x${size.height}`));
+  }
+  await page.setViewportSize(before);
+  return paths;
+}
+
 /** Polls `fn` until it returns a truthy value (or throws after `timeoutMs`). */
 export async function until<T>(
   fn: () => T | Promise<T>,

@@ -17,9 +17,14 @@ export const S = {
   skipToContent: "Skip to content",
 
   // Session and connection
-  noSession: "This page must be opened from the hub.",
-  noSessionHelp: "Close this tab and start the Local Sync Hub again: it opens this page for you. " +
-    "If you copied the address, it will not work in another browser.",
+  noSession: "Open this page from the hub's launch address",
+  noSessionHelp:
+    "When the hub starts it prints a one-time address (in its window, terminal or service log), " +
+    "like http://127.0.0.1:4002/launch?code=…. Open that address in a browser on this computer. " +
+    "It works once: if it was already used, start the hub again for a new one.",
+  signInTitle: "Enter the passphrase",
+  signInIntro:
+    "The hub was restarted, or this page's session ended. Enter the passphrase to continue.",
   connectionLost: "Connection to the hub lost. Reconnecting…",
   hubNotAnswering: "The hub is not answering. Is it still running?",
   retry: "Try again",
