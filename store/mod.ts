@@ -63,6 +63,16 @@ export {
   sweepAfterFullPull,
 } from "./_relay.ts";
 export { stripBookkeeping } from "./_apply.ts";
+export {
+  type ConflictView,
+  describeConflict,
+  type FieldDifference,
+  type FieldKind,
+  keepNewer,
+  listConflictViews,
+  restoreOlder,
+  type VersionAuthor,
+} from "./_conflict_view.ts";
 export { type LocalWriteMeta, LocalWriter, notFound, writeLocal } from "./_local.ts";
 export { contains, type Paged, phoneShape, type Row, startsWith } from "./_read.ts";
 export {

@@ -5,7 +5,14 @@
  */
 import { HubError, log } from "../core/mod.ts";
 import type { Hub } from "../hub/mod.ts";
-import { activitySince, listConflicts, listDevices, revokeDevice } from "../store/mod.ts";
+import {
+  activitySince,
+  keepNewer,
+  listConflictViews,
+  listDevices,
+  restoreOlder,
+  revokeDevice,
+} from "../store/mod.ts";
 import { AdminGuard } from "./_guard.ts";
 import { sessionCookie, signInWithPassphrase } from "./_signin.ts";
 import { pairingPayload, pairingSvg } from "./_pairing.ts";
@@ -184,11 +191,25 @@ const ROUTES: [string, RegExp, Handler][] = [
     return { ok: true };
   }],
   ["GET", /^\/api\/conflicts$/, ({ hub, url }) => ({
-    conflicts: listConflicts(hub.store.db, {
+    conflicts: listConflictViews(hub.store.db, {
       open: url.searchParams.get("open") === "1",
       limit: Number(url.searchParams.get("limit") ?? "200") || 200,
     }),
   })],
+  ["POST", /^\/api\/conflicts\/(?<id>\d+)\/keep-newer$/, ({ hub, params }) => {
+    keepNewer(hub.store.db, Number(params.id), Date.now());
+    log("info", "conflict.decided", { conflict: Number(params.id), decision: "keep_newer" });
+    return { ok: true };
+  }],
+  ["POST", /^\/api\/conflicts\/(?<id>\d+)\/restore-older$/, ({ hub, params }) => {
+    const r = restoreOlder(hub.store, Number(params.id), Date.now());
+    log("info", "conflict.decided", {
+      conflict: Number(params.id),
+      decision: "restore_older",
+      table: r.table,
+    });
+    return { ok: true, ...r };
+  }],
   ["GET", /^\/api\/activity$/, ({ hub }) => ({
     buckets: activitySince(hub.store.db, Date.now() - 24 * 3_600_000),
   })],
