@@ -262,7 +262,8 @@ Deno.test({
       await page.getByTestId("health-waiting").getByText("1 change waiting").waitFor();
       await page.locator('[data-testid="counts"] tr[data-table="patients"]').waitFor();
       await page.getByTestId("health-conflicts").getByText("⚠ 1 conflict").waitFor();
-      await page.getByTestId("conflicts").getByText("Patients").waitFor();
+      await page.getByTestId("conflicts").getByRole("heading", { name: "Patient: Layla Haddad" })
+        .waitFor();
       const kept = hub.store.db.prepare("SELECT given_name FROM patients").get() as {
         given_name: string;
       };

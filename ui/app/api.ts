@@ -108,7 +108,10 @@ export const api = {
   devices: () => call<{ devices: Device[] }>("GET", "/api/devices"),
   revoke: (clientId: string) =>
     call<{ ok: true }>("POST", `/api/devices/${encodeURIComponent(clientId)}/revoke`),
-  conflicts: () => call<{ conflicts: Conflict[] }>("GET", "/api/conflicts?limit=100"),
+  /** The undecided conflicts (decided ones leave the list). */
+  conflicts: () => call<{ conflicts: Conflict[] }>("GET", "/api/conflicts?open=1&limit=100"),
+  keepNewer: (id: number) => call<{ ok: true }>("POST", `/api/conflicts/${id}/keep-newer`),
+  restoreOlder: (id: number) => call<{ ok: true }>("POST", `/api/conflicts/${id}/restore-older`),
   activity: () => call<{ buckets: ActivityBucket[] }>("GET", "/api/activity"),
   pairing: (url?: string) =>
     call<{ payload: string; svg: string; url: string; urls: string[] }>(

@@ -240,19 +240,50 @@ export const S = {
   activityAgo: (h: number) => `−${h} h`,
 
   // Conflicts
-  conflictsTitle: "Conflict log",
+  conflictsTitle: "Conflicts to decide",
   conflictsHelp:
-    "When two versions of a record disagree, the newer one is kept and the older one is listed " +
-    "here, so nothing is lost.",
-  conflictsNone: "No conflicts.",
-  conflictTable: "Table",
-  conflictRecord: "Record",
-  conflictFrom: "From",
-  conflictWhen: "When",
-  conflictKeptLost: "Kept / older version",
-  conflictShowLost: "Older version",
-  conflictSourceCloud: "cloud",
-  conflictSourcePhone: (name: string) => `phone “${name}”`,
+    "Two versions of a record disagreed. The newer one was kept everywhere; the older one is " +
+    "kept here so nothing is lost. Compare them, then keep the newer one or restore the older one.",
+  conflictsNone: "No conflicts to decide.",
+  conflictRecordTitle: (kind: string, who: string | null, title: string | null) =>
+    [kind, [who, title].filter(Boolean).join(", ")].filter(Boolean).join(": "),
+  conflictUnnamed: "(record without a name)",
+  /** One record of a table, where the table's name is not that ("Patients" → "Patient"). */
+  recordKinds: {
+    patients: "Patient",
+    visits: "Visit",
+    events: "Event",
+    appointments: "Appointment",
+    prescriptions: "Prescription",
+    patient_vitals: "Vital signs",
+    patient_problems: "Problem",
+    patient_additional_attributes: "Patient attribute",
+    prescription_items: "Prescription item",
+    dispensing_records: "Dispensing record",
+    clinic_inventory: "Inventory record",
+  } as Readonly<Record<string, string>>,
+  conflictFound: (when: string) => `Found ${when}`,
+  conflictField: "Field",
+  conflictKept: "Kept (newer)",
+  conflictOlder: "Older version",
+  conflictChanged: "Changed",
+  conflictMadeBy: "Made by",
+  conflictNoDifference: "The two versions hold the same content; only their dates differ.",
+  conflictGone:
+    "This record is not on the hub now (it was deleted, or the data was cleared and has not come " +
+    "back from the cloud yet), so the versions cannot be compared or restored.",
+  conflictCloudManaged: "Records of this kind are changed in the cloud, not here.",
+  conflictKeepNewer: "Keep the newer one",
+  conflictRestoreOlder: "Restore the older one",
+  conflictRestoreConfirm: (name: string) =>
+    `Restore the older version of ${name}? It becomes the current version on this hub, ` +
+    "and goes to the phones and the cloud like any other change.",
+  conflictEmptyValue: "—",
+  conflictViaPhone: (name: string) => `phone “${name}”`,
+  conflictViaCloud: "the cloud",
+  conflictViaHub: "this hub (not yet sent to the cloud)",
+  conflictViaUnknown: "an earlier sync",
+  conflictByUser: (via: string, user: string) => `${via}, by ${user}`,
 
   // Maintenance
   maintenanceTitle: "Maintenance",
