@@ -146,7 +146,7 @@ export class CloudClient {
       return new CloudError(
         "auth",
         "The cloud refused the hub's API key (it was revoked or is wrong). Ask the cloud's " +
-          "administrator for a new key, then re-register the hub with it: Dashboard, Cloud, " +
+          "administrator for a new key, then re-register the hub with it: Maintenance, " +
           "“Link to another cloud or key”.",
         { status: 401 },
       );

@@ -34,6 +34,7 @@ export {
   listDevices,
   recordSync,
   rememberClientKey,
+  removeRevokedDevice,
   revokeDevice,
   touchDevice,
 } from "./_devices.ts";

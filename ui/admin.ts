@@ -10,6 +10,7 @@ import {
   keepNewer,
   listConflictViews,
   listDevices,
+  removeRevokedDevice,
   restoreOlder,
   revokeDevice,
 } from "../store/mod.ts";
@@ -188,6 +189,20 @@ const ROUTES: [string, RegExp, Handler][] = [
     }
     hub.server.dropSession(id);
     log("info", "device.revoked", { device: id });
+    return { ok: true };
+  }],
+  ["POST", /^\/api\/devices\/(?<id>[^/]+)\/remove$/, ({ hub, params }) => {
+    const id = decodeURIComponent(params.id);
+    const r = removeRevokedDevice(hub.store.db, id, Date.now());
+    if (r === "unknown") throw new HubError("not_found", 404, "No such device.");
+    if (r === "not_revoked") {
+      throw new HubError(
+        "not_revoked",
+        409,
+        "Only a revoked device can be removed from the list. Revoke it first.",
+      );
+    }
+    log("info", "device.removed_from_list", { device: id });
     return { ok: true };
   }],
   ["GET", /^\/api\/conflicts$/, ({ hub, url }) => ({

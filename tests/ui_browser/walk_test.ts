@@ -189,7 +189,14 @@ Deno.test({
     });
 
     await t.step("dashboard: stop and start the phone server", async () => {
-      await page.getByRole("button", { name: "Stop server" }).click();
+      await page.getByTestId("server-toggle").click();
+      // Stopping cuts the phones off, so the page asks first; Cancel keeps it running.
+      const ask = page.getByRole("alertdialog");
+      assert.match(await ask.innerText(), /Phones cannot sync until it is started again/);
+      await ask.getByRole("button", { name: "Cancel" }).click();
+      assert.deepEqual(hub.server.running, true);
+      await page.getByTestId("server-toggle").click();
+      await page.getByRole("alertdialog").getByRole("button", { name: "Stop server" }).click();
       await page.locator('[data-testid="server-state"][data-running="false"]').waitFor();
       assert.deepEqual(hub.server.running, false);
       await page.getByTestId("nav-pair").click();
@@ -354,10 +361,12 @@ Deno.test({
     await t.step("dashboard: revoke the phone", async () => {
       await page.getByTestId("nav-dashboard").click();
       const row = page.locator(`[data-testid="devices"] tr[data-client-id="${phone.clientId}"]`);
-      await row.getByRole("button", { name: "Revoke" }).click();
+      // The button names the device for screen readers; the question says it is for good.
+      await row.getByRole("button", { name: "Revoke Nurse tablet" }).click();
+      assert.match(await page.getByRole("alertdialog").innerText(), /permanent/);
       await screenshot(page, "17-revoke-confirm");
       await page.getByTestId("confirm-yes").click();
-      await row.getByText("Revoked").waitFor();
+      await row.getByTestId("device-status").getByText("Revoked for good").waitFor();
       let refused = false;
       try {
         await phone.handshake();
@@ -365,6 +374,10 @@ Deno.test({
         refused = true;
       }
       assert(refused, "a revoked phone must not handshake");
+      // A revoked phone can leave the list, and stays refused.
+      await row.getByRole("button", { name: "Remove Nurse tablet from the list" }).click();
+      await row.waitFor({ state: "detached" });
+      await assert.rejects(() => phone.handshake());
     });
 
     assert.deepEqual(realErrors(browser.pageErrors), []);

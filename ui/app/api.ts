@@ -108,6 +108,8 @@ export const api = {
   devices: () => call<{ devices: Device[] }>("GET", "/api/devices"),
   revoke: (clientId: string) =>
     call<{ ok: true }>("POST", `/api/devices/${encodeURIComponent(clientId)}/revoke`),
+  removeDevice: (clientId: string) =>
+    call<{ ok: true }>("POST", `/api/devices/${encodeURIComponent(clientId)}/remove`),
   /** The undecided conflicts (decided ones leave the list). */
   conflicts: () => call<{ conflicts: Conflict[] }>("GET", "/api/conflicts?open=1&limit=100"),
   keepNewer: (id: number) => call<{ ok: true }>("POST", `/api/conflicts/${id}/keep-newer`),

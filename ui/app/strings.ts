@@ -144,24 +144,38 @@ export const S = {
 
   // Health line
   healthLastSync: (age: string) => `Last good sync with the cloud ${age}`,
+  healthLastGood: (age: string) => `(last good sync ${age})`,
   healthNeverSynced: "Never synced with the cloud",
-  healthNotLinked: "Not linked to a cloud",
-  healthAuth: "⚠ The cloud refused the hub's key",
-  healthOffline: "⚠ Cloud unreachable (offline)",
+  healthNotLinked: "Not linked to a cloud: records stay on this computer",
+  healthAuth: "⚠ The cloud refused the hub's key: nothing reaches the cloud",
+  healthOffline: "⚠ Cloud unreachable",
+  healthOfflineSince: (at: string, age: string) => `⚠ Cloud unreachable since ${at} (${age})`,
   healthRateLimited: "⚠ The cloud asked the hub to slow down",
-  healthError: "⚠ Last sync failed",
-  healthConflicts: (n: number) => `⚠ ${plural(n, "conflict", "conflicts")}`,
+  healthError: "⚠ Last sync with the cloud failed",
+  healthConflicts: (n: number) => `⚠ ${plural(n, "conflict", "conflicts")} to decide`,
   healthWaiting: (n: number) => `${plural(n, "change", "changes")} waiting for the cloud`,
+  healthWaitingAge: (n: number, age: string) =>
+    `${plural(n, "change", "changes")} waiting for the cloud, the oldest since ${age}`,
   healthSyncing: "Syncing with the cloud…",
+  healthServerStopped: "⚠ Phone server stopped: phones cannot sync",
+  healthServerFailed: "⚠ Phone server could not start: phones cannot sync",
+  healthFixServer: "Start it",
+  healthFixLink: "Link to a cloud",
+  healthFixKey: "Enter a new key",
+  healthFixOffline: "What to check",
+  healthFixError: "Details",
+  healthFixConflicts: "Decide",
 
   // Server card
   serverTitle: "Phone server",
   serverRunning: "Running: phones on the clinic network can sync.",
   serverStopped: "Stopped: phones cannot sync.",
   serverUrls: "Addresses",
-  serverSessions: (n: number) => `${plural(n, "phone", "phones")} connected`,
+  serverSynced: (n: number) =>
+    `${plural(n, "phone", "phones")} logged in and synced in the last 15 minutes`,
   serverStart: "Start server",
   serverStop: "Stop server",
+  serverStopConfirm: "Stop the phone server? Phones cannot sync until it is started again.",
   serverInUseTitle: "The port is already in use",
   serverInUseHelp:
     "Another program (or another copy of the hub) is using the port the phones connect to. " +
@@ -218,13 +232,21 @@ export const S = {
   deviceName: "Device",
   deviceLastSeen: "Last seen",
   deviceLastSync: "Last sync",
-  deviceRecords: "Records in / out",
+  deviceFromPhone: "Records from the phone",
+  deviceToPhone: "Records to the phone",
   deviceStatus: "Status",
-  deviceRevoked: "Revoked",
-  deviceActive: "Active",
+  deviceRevoked: "Revoked for good",
+  deviceSynced: "Synced",
+  deviceNeverSynced: "Not synced yet (no log-in)",
+  deviceActions: "Actions",
   deviceRevoke: "Revoke",
+  deviceRevokeLabel: (name: string) => `Revoke ${name}`,
   deviceRevokeConfirm: (name: string) =>
-    `Revoke ${name}? It will not be able to sync until it is paired again.`,
+    `Revoke ${name}? This is permanent: it can never sync with this hub again, not even after ` +
+    "pairing again. Use it for a lost or stolen phone. Changes on it that have not synced yet " +
+    "stay on it.",
+  deviceRemove: "Remove from list",
+  deviceRemoveLabel: (name: string) => `Remove ${name} from the list`,
   deviceUnnamed: "Unnamed device",
 
   // Activity chart

@@ -37,6 +37,7 @@ export interface SyncHealth {
   rateLimitedUntil: number | null;
   nextAttemptAt: number | null;
   consecutiveFailures: number;
+  failingSince: number | null;
   pendingChanges: number;
   oldestPendingAgeMs: number | null;
   openConflicts: number;

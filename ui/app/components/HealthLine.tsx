@@ -1,48 +1,48 @@
 /// <reference lib="dom" />
 /**
- * The sync health line: last good sync age, ⚠ auth, ⚠ offline, ⚠ N conflicts,
- * N changes waiting for the cloud.
+ * The health line under the header, on every unlocked screen: what stops phones
+ * or the cloud, each problem with a link to where it is fixed (ui/app/health.ts).
  */
-import { S } from "../strings.ts";
-import { ago } from "../format.ts";
-import { now, status } from "../state.ts";
+import { type HealthFix, healthItems } from "../health.ts";
+import { now, status, view } from "../state.ts";
 
-/** One line under the header, on every unlocked screen. */
+/** Shows the screen and card where a problem is fixed, and moves the focus there. */
+export function goToFix(fix: HealthFix): void {
+  view.value = fix.view;
+  // After the screen rendered: bring the card into view and focus its first control.
+  setTimeout(() => {
+    const card = document.getElementById(fix.target);
+    if (!card) return;
+    card.scrollIntoView({ block: "start" });
+    const control = card.querySelector<HTMLElement>("input, button, select, textarea, a[href]");
+    (control ?? card).focus();
+  }, 0);
+}
+
+/** One line under the header. */
 export function HealthLine() {
   const s = status.value;
-  const h = s?.cloud;
-  if (!s || !h) return null;
-  const t = now.value;
-  const items: { key: string; text: string; warn?: boolean }[] = [];
-  if (!h.registered) items.push({ key: "linked", text: S.healthNotLinked });
-  else {
-    items.push({
-      key: "last",
-      text: h.lastSuccessAt === null
-        ? S.healthNeverSynced
-        : S.healthLastSync(ago(h.lastSuccessAt, t)),
-      warn: h.lastSuccessAt === null,
-    });
-  }
-  if (h.cycleRunning) items.push({ key: "running", text: S.healthSyncing });
-  if (h.authFailed) items.push({ key: "auth", text: S.healthAuth, warn: true });
-  if (h.offline) items.push({ key: "offline", text: S.healthOffline, warn: true });
-  if (h.rateLimitedUntil !== null && h.rateLimitedUntil > t) {
-    items.push({ key: "rate", text: S.healthRateLimited, warn: true });
-  }
-  if (h.lastErrorKind && !h.authFailed && !h.offline && h.lastErrorKind !== "rate_limited") {
-    items.push({ key: "error", text: S.healthError, warn: true });
-  }
-  if (h.openConflicts > 0) {
-    items.push({ key: "conflicts", text: S.healthConflicts(h.openConflicts), warn: true });
-  }
-  const waiting = s.pendingCloud?.count ?? h.pendingChanges;
-  if (waiting > 0) items.push({ key: "waiting", text: S.healthWaiting(waiting) });
+  if (!s) return null;
+  const items = healthItems(s, now.value);
+  if (items.length === 0) return null;
   return (
     <p class="health" data-testid="health" aria-live="polite">
       {items.map((i) => (
         <span key={i.key} class={i.warn ? "warn" : ""} data-testid={`health-${i.key}`}>
           {i.text}
+          {i.fix && (
+            <>
+              {" "}
+              <button
+                type="button"
+                class="link"
+                onClick={() => goToFix(i.fix!)}
+                data-testid={`health-fix-${i.key}`}
+              >
+                {i.fix.label}
+              </button>
+            </>
+          )}
         </span>
       ))}
     </p>
