@@ -143,6 +143,13 @@ Deno.test({
       assert.deepEqual(await page.getByTestId("strength").getAttribute("data-score"), "0");
       await page.getByLabel("Passphrase", { exact: true }).fill(PASSPHRASE);
       assert(Number(await page.getByTestId("strength").getAttribute("data-score")) >= 3);
+      await page.getByLabel("Passphrase again").fill(PASSPHRASE);
+      // The unticked box: the error says what to do, without repeating the box's label.
+      await page.getByRole("button", { name: "Set up the hub" }).click();
+      const unticked = await page.getByTestId("setup-problem").innerText();
+      assert.match(unticked, /Tick the box/);
+      assert.doesNotMatch(unticked, /I understand/);
+      assert.equal(await page.getByLabel(/I understand/).getAttribute("aria-invalid"), "true");
       await page.getByLabel("Passphrase again").fill(PASSPHRASE + "x");
       await page.getByLabel(/I understand/).check();
       await page.getByRole("button", { name: "Set up the hub" }).click();
@@ -161,7 +168,10 @@ Deno.test({
       await page.getByLabel("Cloud server address").fill(cloud.url);
       await page.getByLabel("Hub API key").fill("hh_wrong");
       await page.getByRole("button", { name: "Link" }).click();
-      assert.match(await page.getByTestId("cloud-error").innerText(), /hh_ followed by 64/);
+      // The hint and the error describe the key in the same words.
+      const keyWords = "hh_ followed by 64 characters, each a digit 0–9 or a letter a–f";
+      assert.ok((await page.locator("#main").innerText()).includes(keyWords), "hint wording");
+      assert.ok((await page.getByTestId("cloud-error").innerText()).includes(keyWords));
       await page.getByLabel("Hub API key").fill(cloud.apiKey);
       await page.getByRole("button", { name: "Link" }).click();
       assert.match(await page.getByTestId("cloud-linked").innerText(), /Al Amal Hub.*1 clinic/);

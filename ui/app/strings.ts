@@ -70,6 +70,7 @@ export const S = {
     "It cannot be recovered and there is no backdoor: nobody, not even the Hikma Health team, " +
     "can open this hub without it. If it is lost, the data on this computer must be erased.",
   setupConfirm: "I understand that the passphrase cannot be recovered.",
+  setupConfirmMissing: "Tick the box above to go on.",
   setupButton: "Set up the hub",
   setupDone: "The hub is set up and unlocked.",
 
@@ -81,7 +82,7 @@ export const S = {
   cloudUrl: "Cloud server address",
   cloudUrlPlaceholder: "https://clinic.example.org",
   cloudApiKey: "Hub API key",
-  cloudApiKeyHint: "It starts with hh_ followed by 64 letters and digits.",
+  cloudApiKeyHint: "It is hh_ followed by 64 characters, each a digit 0–9 or a letter a–f.",
   cloudAllowInsecure:
     "Allow plain http:// (only for a server on this clinic's own network, never over the internet)",
   cloudLink: "Link",
