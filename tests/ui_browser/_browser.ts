@@ -117,11 +117,22 @@ export async function openAdmin(page: Page, admin: AdminServer): Promise<void> {
   await page.goto(`${admin.url}/launch?code=${admin.guard.newLaunchCode()}`);
 }
 
-/** Writes a screenshot of the whole page to tests/screenshots/<name>.png; returns the path. */
+/**
+ * Writes a screenshot of the whole page to tests/screenshots/<name>.png, and the
+ * same screen at each of {@link SCREEN_SIZES} (<name>-<w>x<h>.png); returns the first path.
+ */
 export async function screenshot(page: Page, name: string): Promise<string> {
+  const path = await shoot(page, name);
+  await screenshotSizes(page, name);
+  return path;
+}
+
+async function shoot(page: Page, name: string): Promise<string> {
   await Deno.mkdir(SCREENSHOTS, { recursive: true });
   const path = `${SCREENSHOTS}${name}.png`;
-  // Let transitions and pending renders settle so the picture shows a steady state.
+  // Let transitions and pending renders settle so the picture shows a steady state,
+  // from the top (a sticky header mid-page makes a confusing full-page picture).
+  await page.evaluate("window.scrollTo(0, 0)");
   await page.waitForTimeout(150);
   await page.screenshot({ path, fullPage: true, animations: "disabled" });
   return path;
@@ -139,7 +150,7 @@ export async function screenshotSizes(page: Page, name: string): Promise<string[
   const paths: string[] = [];
   for (const size of SCREEN_SIZES) {
     await page.setViewportSize(size);
-    paths.push(await screenshot(page, `${name}-${size.width}x${size.height}`));
+    paths.push(await shoot(page, `${name}-${size.width}x${size.height}`));
   }
   await page.setViewportSize(before);
   return paths;

@@ -72,8 +72,8 @@ export function healthItems(s: HubStatus, now: number): HealthItem[] {
       fix: { label: S.healthFixError, view: "dashboard", target: "cloud" },
     });
   }
-  // The last good sync only when nothing is wrong with the cloud (it would
-  // contradict a warning), or as the age of what the cloud has.
+  // The last good sync only when nothing is wrong with the cloud: beside a
+  // warning, "last good sync just now" reads as if all were well.
   if (h.registered && !cloudProblem) {
     items.push({
       key: "last",
@@ -82,8 +82,6 @@ export function healthItems(s: HubStatus, now: number): HealthItem[] {
         : S.healthLastSync(ago(h.lastSuccessAt, now)),
       warn: h.lastSuccessAt === null,
     });
-  } else if (h.registered && h.lastSuccessAt !== null) {
-    items.push({ key: "last", text: S.healthLastGood(ago(h.lastSuccessAt, now)) });
   }
   if (h.cycleRunning) items.push({ key: "running", text: S.healthSyncing });
   const waiting = s.pendingCloud?.count ?? h.pendingChanges;

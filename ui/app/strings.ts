@@ -145,7 +145,6 @@ export const S = {
 
   // Health line
   healthLastSync: (age: string) => `Last good sync with the cloud ${age}`,
-  healthLastGood: (age: string) => `(last good sync ${age})`,
   healthNeverSynced: "Never synced with the cloud",
   healthNotLinked: "Not linked to a cloud: records stay on this computer",
   healthAuth: "⚠ The cloud refused the hub's key: nothing reaches the cloud",
@@ -304,7 +303,7 @@ export const S = {
   conflictEmptyValue: "—",
   conflictViaPhone: (name: string) => `phone “${name}”`,
   conflictViaCloud: "the cloud",
-  conflictViaHub: "this hub (not yet sent to the cloud)",
+  conflictViaHub: "a phone or this hub (not yet sent to the cloud)",
   conflictViaUnknown: "an earlier sync",
   conflictByUser: (via: string, user: string) => `${via}, by ${user}`,
 
