@@ -132,8 +132,9 @@ async function shoot(page: Page, name: string): Promise<string> {
   const path = `${SCREENSHOTS}${name}.png`;
   // Let transitions and pending renders settle so the picture shows a steady state,
   // from the top (a sticky header mid-page makes a confusing full-page picture).
-  await page.evaluate("window.scrollTo(0, 0)");
   await page.waitForTimeout(150);
+  await page.evaluate("window.scrollTo(0, 0)");
+  await page.waitForFunction("window.scrollY === 0");
   await page.screenshot({ path, fullPage: true, animations: "disabled" });
   return path;
 }

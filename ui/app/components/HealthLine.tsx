@@ -9,14 +9,25 @@ import { now, status, view } from "../state.ts";
 /** Shows the screen and card where a problem is fixed, and moves the focus there. */
 export function goToFix(fix: HealthFix): void {
   view.value = fix.view;
-  // After the screen rendered: bring the card into view and focus its first control.
-  setTimeout(() => {
+  // The screen renders later, and a new screen moves the focus to its heading on
+  // mount: keep placing the focus in the card until it stays there (2 s at most).
+  let tries = 0;
+  let steady = 0;
+  const place = () => {
     const card = document.getElementById(fix.target);
-    if (!card) return;
-    card.scrollIntoView({ block: "start" });
-    const control = card.querySelector<HTMLElement>("input, button, select, textarea, a[href]");
-    (control ?? card).focus();
-  }, 0);
+    if (card) {
+      if (!card.contains(document.activeElement)) {
+        steady = 0;
+        card.scrollIntoView({ block: "start" });
+        const control = card.querySelector<HTMLElement>(
+          "input, button, select, textarea, a[href]",
+        );
+        (control ?? card).focus();
+      } else if (++steady >= 3) return;
+    }
+    if (++tries < 40) setTimeout(place, 50);
+  };
+  setTimeout(place, 0);
 }
 
 /** One line under the header. */
