@@ -124,10 +124,11 @@ Deno.test({
       await item.getByText("Not linked to a cloud").waitFor();
       await screenshot(page, "40-health-not-linked");
       await page.getByTestId("health-fix-linked").click();
-      await until(async () => (await focusedId(page)).length > 0, "focus in the cloud card");
-      assert.equal(
-        await page.evaluate("document.activeElement.closest('section').id"),
-        "cloud",
+      await until(
+        async () =>
+          (await page.evaluate("document.activeElement.closest('section')?.id ?? ''")) ===
+            "cloud",
+        "focus in the cloud card",
       );
     });
 
