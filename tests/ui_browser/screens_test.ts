@@ -71,7 +71,11 @@ Deno.test({
     await page.getByTestId("maintenance").waitFor();
     // The new screen's heading took the focus; the next Tab lands on its first
     // control, drawn with a visible focus ring.
-    assert.equal(await page.evaluate("document.activeElement.tagName"), "H1");
+    // (The heading takes it in an effect after the screen appears: wait for it, up to 10 s.)
+    await until(
+      async () => (await page.evaluate("document.activeElement.tagName")) === "H1",
+      "the maintenance heading to take the focus",
+    );
     await page.keyboard.press("Tab");
     assert.equal(await page.evaluate("document.activeElement.textContent"), "Lock now");
     const outline = await page.evaluate(
