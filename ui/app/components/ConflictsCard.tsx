@@ -8,7 +8,7 @@ import { useState } from "preact/hooks";
 import { api } from "../api.ts";
 import { S } from "../strings.ts";
 import { errorText, useAction } from "../hooks.ts";
-import { calendarDate, dateTime, fieldLabel, fullDateTime } from "../format.ts";
+import { calendarDate, fieldLabel, fullDateTime } from "../format.ts";
 import { conflicts, refreshUnlocked } from "../state.ts";
 import type { Conflict, FieldDifference, VersionAuthor } from "../types.ts";
 import { Card } from "./Card.tsx";
@@ -58,7 +58,7 @@ function ConflictItem({ c }: { c: Conflict }) {
   return (
     <article class="conflict" data-testid="conflict" data-conflict-id={c.id}>
       <h3>{name}</h3>
-      <p class="muted small">{S.conflictFound(dateTime(c.detectedAt))}</p>
+      <p class="muted small">{S.conflictFound(fullDateTime(c.detectedAt))}</p>
       {!c.present ? <Notice kind="info">{S.conflictGone}</Notice> : (
         <div class="scroll-x">
           <table class="table compare" data-testid="conflict-compare">
