@@ -5,7 +5,7 @@
  */
 import { HubError, join, log } from "./core/mod.ts";
 import { Hub } from "./hub/mod.ts";
-import { HELP, parseCli } from "./hub/cli.ts";
+import { DEFAULT_ADMIN_PORT, HELP, parseCli } from "./hub/cli.ts";
 import { startAdminServer } from "./ui/mod.ts";
 import { pairingPayload, pairingTerminal } from "./ui/mod.ts";
 import { UPDATE_MANIFEST_URL, UPDATE_PUBLIC_KEY, VERSION } from "./version.ts";
@@ -14,6 +14,11 @@ import { launchAndConfirm, recoverInterruptedSwap, rollback, Updater } from "./u
 function fail(message: string, code: number): never {
   Deno.stderr.writeSync(new TextEncoder().encode(`error: ${message}\n`));
   Deno.exit(code);
+}
+
+/** One line for the person at the terminal (stderr; stdout carries only the ready line). */
+function say(text: string): void {
+  Deno.stderr.writeSync(new TextEncoder().encode(text + "\n"));
 }
 
 function defaultDataDir(): string {
@@ -29,6 +34,7 @@ async function checkDataDir(dir: string): Promise<void> {
   try {
     // Owner-only: the database is encrypted, but nobody else needs to copy it.
     await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+    await tightenDataDir(dir);
     const probe = join(dir, `.write-test-${crypto.randomUUID()}`);
     await Deno.writeFile(probe, new Uint8Array(1));
     await Deno.remove(probe);
@@ -37,6 +43,29 @@ async function checkDataDir(dir: string): Promise<void> {
       `the data folder ${dir} cannot be used (${(err as Error).message}); ` +
         "choose a writable folder with --data-dir",
       2,
+    );
+  }
+}
+
+/**
+ * An existing data folder keeps the mode it was made with (mkdir does not change
+ * it); tighten a group/world-accessible one to owner-only, as a new one is.
+ */
+async function tightenDataDir(dir: string): Promise<void> {
+  if (Deno.build.os === "windows") return;
+  const mode = (await Deno.stat(dir)).mode;
+  if (mode === null || (mode & 0o077) === 0) return;
+  const was = (mode & 0o777).toString(8).padStart(4, "0");
+  try {
+    await Deno.chmod(dir, 0o700);
+    say(
+      `The data folder ${dir} was open to other users (mode ${was}); it is now owner-only (0700).`,
+    );
+  } catch (err) {
+    log("warn", "data_dir.loose_mode", { mode: was, error: err });
+    say(
+      `warning: the data folder ${dir} is open to other users (mode ${was}) and could not be ` +
+        `tightened (${(err as Error).message}); run: chmod 700 ${dir}`,
     );
   }
 }
@@ -124,9 +153,27 @@ async function main(): Promise<void> {
     },
   });
   try {
-    admin = await startAdminServer(hub, { port: cli.adminPort, updater });
+    admin = await startAdminServer(hub, { port: cli.adminPort ?? DEFAULT_ADMIN_PORT, updater });
   } catch (err) {
-    fail((err as Error).message, 1);
+    // Only the default port falls back: a port asked for by flag must be that port.
+    if (!(cli.adminPort === null && err instanceof HubError && err.code === "address_in_use")) {
+      fail((err as Error).message, 1);
+    }
+    try {
+      admin = await startAdminServer(hub, { port: 0, updater });
+    } catch (err2) {
+      fail((err2 as Error).message, 1);
+    }
+    say(
+      `The admin port ${DEFAULT_ADMIN_PORT} is in use (another hub?); the admin page is on ` +
+        `port ${admin.port} this time (choose one with --admin-port).`,
+    );
+  }
+  if (cli.updateUrl !== null && !UPDATE_PUBLIC_KEY) {
+    say(
+      "warning: --update-url does nothing in this build: it has no release key built in " +
+        "(a development build, e.g. deno run), so updates are off.",
+    );
   }
   let lan: string | null = null;
   if (cli.passphraseFile) {
@@ -158,15 +205,25 @@ async function main(): Promise<void> {
     // deno desktop: the window already shows our first server's "/"; the page asks
     // for a one-time launch code through a binding (no URL, no argv carries it).
     desktop.bind("hubLaunchCode", () => admin.guard.newLaunchCode());
-  } else if (cli.open) {
-    await openBrowser(dataDir, admin.url, admin.guard.newLaunchCode());
-  } else if (hub.state === "unlocked" && hub.server.running) {
-    const s = hub.vault.secrets;
-    const url = hub.server.status().urls[0];
-    const qr = await pairingTerminal(pairingPayload(url, s.hubId, s.hubPublicKey));
-    Deno.stderr.writeSync(
-      new TextEncoder().encode(`Pair a phone: scan this code (${url})\n${qr}\n`),
+  } else {
+    if (cli.open) await openBrowser(dataDir, admin.url, admin.guard.newLaunchCode());
+    // Always say how to reach the page: there may be no browser (a server, ssh),
+    // or it may not have opened. A one-time code, never the bearer token, in a URL.
+    say(
+      `Admin page: ${admin.url}/launch?code=${admin.guard.newLaunchCode()}\n` +
+        "  Open it in a browser on this computer. The link works once, within 10 minutes; " +
+        `afterwards ${admin.url} asks for the passphrase${
+          hub.state === "new" ? " (once the hub is set up)" : ""
+        }.`,
     );
+    if (hub.state === "unlocked" && hub.server.running) {
+      const s = hub.vault.secrets;
+      const url = hub.server.status().urls[0];
+      const qr = await pairingTerminal(pairingPayload(url, s.hubId, s.hubPublicKey));
+      say(`Pair a phone: scan this code (${url})\n${qr}`);
+    } else {
+      say("Phones can pair once the hub is set up or unlocked on the admin page.");
+    }
   }
 
   const stop = async () => {

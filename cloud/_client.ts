@@ -116,9 +116,16 @@ export class CloudClient {
         signal: signal ? AbortSignal.any([ctl.signal, signal]) : ctl.signal,
       });
     } catch (err) {
+      // The operator gets what to do; the low-level reason ("error sending
+      // request...") stays in `cause`, for the log.
+      const what = ctl.signal.aborted
+        ? `did not answer within ${Math.round(headersMs / 1000)} s (timed out)`
+        : "could not be reached";
       throw new CloudError(
         "unreachable",
-        `The cloud at ${this.baseUrl} could not be reached (${(err as Error).message}).`,
+        `The cloud at ${this.baseUrl} ${what}. Check this computer's internet ` +
+          "connection and the cloud's address; changes wait here and go out by themselves " +
+          "once it is reachable.",
         { cause: err },
       );
     } finally {
@@ -138,7 +145,9 @@ export class CloudClient {
     if (res.status === 401 || res.status === 403) {
       return new CloudError(
         "auth",
-        "The cloud refused the hub's API key (it was revoked or is wrong); re-register the hub.",
+        "The cloud refused the hub's API key (it was revoked or is wrong). Ask the cloud's " +
+          "administrator for a new key, then re-register the hub with it: Maintenance, " +
+          "“Link to another cloud or key”.",
         { status: 401 },
       );
     }
@@ -153,9 +162,28 @@ export class CloudClient {
         },
       );
     }
+    const why = detail ? ` (${detail.slice(0, 200)})` : "";
+    if (res.status === 404) {
+      return new CloudError(
+        "server",
+        `No Hikma Health sync service answers at ${this.baseUrl} (HTTP 404). Check the cloud's ` +
+          "address: it is the server's base address, such as https://clinic.example.org, " +
+          "without a path.",
+        { status: 502 },
+      );
+    }
+    if (res.status >= 500) {
+      return new CloudError(
+        "server",
+        `The cloud had an internal error (HTTP ${res.status})${why}. The hub tries again by ` +
+          "itself; if this keeps happening, tell the cloud's administrator.",
+        { status: 502 },
+      );
+    }
     return new CloudError(
       "server",
-      `The cloud answered ${res.status}${detail ? `: ${detail.slice(0, 200)}` : ""}.`,
+      `The cloud refused the request (HTTP ${res.status})${why}. Check the cloud's address; ` +
+        "if it is right, tell the cloud's administrator.",
       { status: 502 },
     );
   }

@@ -26,10 +26,18 @@ export async function verifyRegistration(
     throw new HubError("bad_request", 400, "Enter the cloud server's address.");
   }
   if (typeof apiKey !== "string" || !API_KEY_PATTERN.test(apiKey.trim())) {
+    // Same words as the form's hint (ui/app/strings.ts cloudApiKeyHint), plus what is off.
+    const key = typeof apiKey === "string" ? apiKey.trim() : "";
+    const rest = key.startsWith("hh_") ? key.slice(3) : null;
+    const what = rest === null
+      ? "This one does not start with hh_."
+      : rest.length !== 64
+      ? `This one has ${rest.length} after hh_; copy the whole key.`
+      : "This one has other characters after hh_.";
     throw new HubError(
       "bad_api_key",
       400,
-      "The API key should look like hh_ followed by 64 hexadecimal characters.",
+      `The API key is hh_ followed by 64 characters, each a digit 0–9 or a letter a–f. ${what}`,
     );
   }
   const url = checkCloudUrl(rawUrl, options.allowInsecure === true);

@@ -73,6 +73,8 @@ export interface SyncHealth {
   rateLimitedUntil: number | null;
   nextAttemptAt: number | null;
   consecutiveFailures: number;
+  /** When the current run of failed cycles began (null after a success). */
+  failingSince: number | null;
   pendingChanges: number;
   oldestPendingAgeMs: number | null;
   openConflicts: number;
@@ -108,6 +110,7 @@ export class Relay {
     rateLimitedUntil: null as number | null,
     nextAttemptAt: null as number | null,
     failures: 0,
+    failingSince: null as number | null,
     lastCycle: null as CycleResult | null,
   };
 
@@ -177,6 +180,7 @@ export class Relay {
   #after(err: unknown): void {
     if (!err) {
       this.#h.failures = 0;
+      this.#h.failingSince = null;
       this.#h.lastError = null;
       this.#h.lastErrorKind = null;
       this.#h.rateLimitedUntil = null;
@@ -188,6 +192,7 @@ export class Relay {
       this.#h.nextAttemptAt = null;
       return;
     }
+    if (this.#h.failures === 0) this.#h.failingSince = this.#h.lastAttemptAt ?? this.#now();
     this.#h.failures++;
     let delay = Math.min(this.#s.backoffBaseMs * 2 ** (this.#h.failures - 1), this.#s.backoffMaxMs);
     delay = Math.round(delay * (0.5 + Math.random() * 0.5));
@@ -351,6 +356,8 @@ export class Relay {
         pulled: sum(result.pulled),
         pushed: sum(result.pushed),
         error: this.#h.lastError,
+        // The low-level reason (kept out of the operator's message).
+        cause: err instanceof Error && err.cause instanceof Error ? err.cause.message : undefined,
       });
       throw err;
     }
@@ -377,6 +384,7 @@ export class Relay {
       rateLimitedUntil: this.#h.rateLimitedUntil,
       nextAttemptAt: this.#stopped ? null : this.#h.nextAttemptAt,
       consecutiveFailures: this.#h.failures,
+      failingSince: this.#h.failingSince,
       pendingChanges: pending.count,
       oldestPendingAgeMs: pending.oldestStamp === null
         ? null

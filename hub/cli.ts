@@ -6,7 +6,8 @@ export interface CliOptions {
   dataDir: string | null;
   port: number;
   host: string;
-  adminPort: number;
+  /** Loopback port of the admin page; null = {@link DEFAULT_ADMIN_PORT}, or a free one if taken. */
+  adminPort: number | null;
   open: boolean;
   passphraseFile: string | null;
   maxBodyMb: number;
@@ -14,6 +15,13 @@ export interface CliOptions {
   help: boolean;
   version: boolean;
 }
+
+/**
+ * The admin page's port when `--admin-port` is not given. Fixed, so that a tab
+ * left open reaches the hub again after a restart; when it is taken the hub
+ * falls back to a free port and says so in one line.
+ */
+export const DEFAULT_ADMIN_PORT = 4002;
 
 /** The `--help` text. */
 export const HELP = `Local Sync Hub: keeps a clinic's phones in sync over the LAN, encrypted,
@@ -25,17 +33,23 @@ Usage: deno task start [flags]      (or: local-sync-hub [flags])
                           (default: next to the executable; ./data under deno run)
   --port N                LAN port for the phones (default 4001)
   --host ADDR             LAN address to listen on (default 0.0.0.0 = every interface)
-  --admin-port N          loopback port of the admin page and API (default 0 = any free port)
-  --no-open               do not open the admin page; print the pairing QR instead
+  --admin-port N          loopback port of the admin page and API (default ${DEFAULT_ADMIN_PORT}; if
+                          that is taken, a free port, said in one line; 0 = any free port)
+  --no-open               do not open a browser (the admin page's address is printed anyway)
   --passphrase-file FILE  headless: set up (first run) or unlock with the passphrase in
                           FILE, then start the LAN server
   --max-body-mb N         largest request a phone may send, in MiB (default 128)
-  --update-url URL        where to look for updates (default: fixed at build time)
+  --update-url URL        where to look for updates (default: fixed at build time; a build
+                          without a release key, such as deno run, has updates off and
+                          ignores it)
   --help                  show this help
   --version               print the version
 
 When ready, one JSON line goes to stdout:
   {"event":"ready","admin":"http://127.0.0.1:PORT","token":"...","lan":"http://HOST:PORT"|null}
+and on stderr, for people: the admin page's one-time launch address (it works once,
+within 10 minutes, in a browser on this computer; later, the same page asks for the
+passphrase) and, when the LAN server runs, the pairing QR code for phones.
 `;
 
 function bad(message: string): never {
@@ -56,7 +70,7 @@ export function parseCli(args: string[]): CliOptions {
     dataDir: null,
     port: 4001,
     host: "0.0.0.0",
-    adminPort: 0,
+    adminPort: null,
     open: true,
     passphraseFile: null,
     maxBodyMb: 128,

@@ -165,6 +165,19 @@ export class Hub {
     });
   }
 
+  /**
+   * Checks a passphrase without changing the state (a browser signing in to an
+   * unlocked hub); wrong ones are slowed down like unlocks.
+   */
+  verifyPassphrase(passphrase: string): Promise<void> {
+    return this.#serial(async () => {
+      if (this.state === "new") {
+        throw new HubError("not_set_up", 409, "This hub is not set up yet.");
+      }
+      (await this.#checkPassphrase(passphrase)).close();
+    });
+  }
+
   /** Verifies a passphrase against the vault file, with the growing delay. */
   async #checkPassphrase(passphrase: string): Promise<OpenVault> {
     this.#throttle.check();

@@ -60,15 +60,44 @@ export function getDevice(db: Database, clientId: string): DeviceRecord | undefi
   return r;
 }
 
-/** All devices, most recently seen first. */
+/**
+ * The `hub_meta` key marking a revoked device as removed from the operator's list.
+ * The device row stays (its revocation must outlive the list entry: a removed
+ * phone must still be refused), so no migration is needed.
+ */
+function removedKey(clientId: string): string {
+  return `device.removed.${clientId}`;
+}
+
+/** All devices, most recently seen first; revoked ones the operator removed are left out. */
 export function listDevices(db: Database): DeviceRecord[] {
   return db.prepare(
     `SELECT client_id AS clientId, name, first_seen AS firstSeen, last_seen AS lastSeen,
        last_sync AS lastSync, last_user_id AS lastUserId, rows_pulled AS rowsPulled,
        rows_pushed AS rowsPushed, handshakes, revoked_at AS revokedAt,
        waiting_rows AS waitingRows, waiting_checked_at AS waitingCheckedAt
-     FROM devices ORDER BY last_seen DESC`,
+     FROM devices WHERE NOT EXISTS
+       (SELECT 1 FROM hub_meta WHERE key = 'device.removed.' || devices.client_id)
+     ORDER BY last_seen DESC`,
   ).all() as DeviceRecord[];
+}
+
+/**
+ * Removes a revoked device from the list (it stays revoked). Returns "removed",
+ * "unknown", or "not_revoked" (only revoked devices may be removed).
+ */
+export function removeRevokedDevice(
+  db: Database,
+  clientId: string,
+  now: number,
+): "removed" | "unknown" | "not_revoked" {
+  const d = getDevice(db, clientId);
+  if (!d) return "unknown";
+  if (d.revokedAt === null) return "not_revoked";
+  db.prepare(
+    "INSERT INTO hub_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+  ).run(removedKey(clientId), String(now));
+  return "removed";
 }
 
 /** Marks a device revoked; returns false if unknown. */

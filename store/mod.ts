@@ -37,6 +37,7 @@ export {
   listDevices,
   recordSync,
   rememberClientKey,
+  removeRevokedDevice,
   revokeDevice,
   touchDevice,
 } from "./_devices.ts";
@@ -66,6 +67,16 @@ export {
   sweepAfterFullPull,
 } from "./_relay.ts";
 export { stripBookkeeping } from "./_apply.ts";
+export {
+  type ConflictView,
+  describeConflict,
+  type FieldDifference,
+  type FieldKind,
+  keepNewer,
+  listConflictViews,
+  restoreOlder,
+  type VersionAuthor,
+} from "./_conflict_view.ts";
 export { type LocalWriteMeta, LocalWriter, notFound, writeLocal } from "./_local.ts";
 export { contains, type Paged, type Row, startsWith } from "./_read.ts";
 export { BOOLEAN_COLUMNS, JSON_COLUMNS, shapeAnswer } from "./_column_kinds.ts";

@@ -28,7 +28,7 @@ Deno.test("cli: defaults and every flag parse", () => {
   const d = parseCli([]);
   assert.deepEqual(
     [d.dataDir, d.port, d.host, d.adminPort, d.open, d.passphraseFile, d.help, d.version],
-    [null, 4001, "0.0.0.0", 0, true, null, false, false],
+    [null, 4001, "0.0.0.0", null, true, null, false, false],
   );
   const o = parseCli([
     "--data-dir",

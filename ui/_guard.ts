@@ -4,8 +4,11 @@
  *   (defeats DNS rebinding);
  * - CLI and tests send `Authorization: Bearer <per-launch token>`;
  * - a browser gets an HttpOnly SameSite=Strict cookie by redeeming a one-time
- *   launch code (handed over through a 0600 file, never argv), and its writes
- *   must carry a matching `Origin` and the `X-CSRF-Token` of its session.
+ *   launch code (handed over through a 0600 file, never argv), or, once the hub
+ *   is set up, by giving the passphrase (throttled like an unlock); its writes
+ *   must carry a matching `Origin` and the `X-CSRF-Token` of its session;
+ * - sessions are kept in memory only, so a cookie dies with the launch that
+ *   issued it (docs/security.md).
  */
 import { timingSafeEqual } from "../core/mod.ts";
 
@@ -67,9 +70,24 @@ export class AdminGuard {
     if (exp === undefined) return null;
     this.#launchCodes.delete(code);
     if (exp < now) return null;
+    return this.newSession().sid;
+  }
+
+  /**
+   * Starts a browser session (after a launch code or the passphrase). Sessions
+   * live in memory: none outlives this launch of the hub.
+   */
+  newSession(): { sid: string; csrf: string } {
     const sid = random();
-    this.#browserSessions.set(sid, random());
-    return sid;
+    const csrf = random();
+    this.#browserSessions.set(sid, csrf);
+    return { sid, csrf };
+  }
+
+  /** True when a browser write carries `Origin: http://<Host>` (same-origin). */
+  sameOrigin(req: Request): boolean {
+    const origin = req.headers.get("origin");
+    return origin !== null && origin === `http://${req.headers.get("host")}`;
   }
 
   /** Checks credentials (and CSRF for browser writes). */

@@ -5,8 +5,17 @@
  */
 import { HubError, log } from "../core/mod.ts";
 import type { Hub } from "../hub/mod.ts";
-import { activitySince, listConflicts, listDevices, revokeDevice } from "../store/mod.ts";
-import { AdminGuard, SESSION_COOKIE } from "./_guard.ts";
+import {
+  activitySince,
+  keepNewer,
+  listConflictViews,
+  listDevices,
+  removeRevokedDevice,
+  restoreOlder,
+  revokeDevice,
+} from "../store/mod.ts";
+import { AdminGuard } from "./_guard.ts";
+import { sessionCookie, signInWithPassphrase } from "./_signin.ts";
 import { pairingPayload, pairingSvg } from "./_pairing.ts";
 import { STATIC_FILES } from "./_page.ts";
 import { EventLog, eventStream, HubWatcher } from "./_events.ts";
@@ -96,6 +105,18 @@ function str(b: Record<string, unknown>, key: string): string {
   return v;
 }
 
+/** The one place an error becomes a reply: `HubError` as is, anything else as 500. */
+function errorReply(err: unknown, path: string): Response {
+  if (err instanceof HubError) {
+    const headers: Record<string, string> = {};
+    const retry = err.details?.retryAfterSeconds;
+    if (typeof retry === "number") headers["retry-after"] = String(retry);
+    return json(err.status, { error: err.message, code: err.code, ...err.details }, headers);
+  }
+  log("error", "admin.unexpected", { path, error: err });
+  return json(500, { error: "Internal error; see the hub's log." });
+}
+
 async function autoStartServer(ctx: Ctx): Promise<void> {
   if (ctx.state.serverStoppedByOperator || ctx.hub.server.running) return;
   try {
@@ -170,12 +191,40 @@ const ROUTES: [string, RegExp, Handler][] = [
     log("info", "device.revoked", { device: id });
     return { ok: true };
   }],
+  ["POST", /^\/api\/devices\/(?<id>[^/]+)\/remove$/, ({ hub, params }) => {
+    const id = decodeURIComponent(params.id);
+    const r = removeRevokedDevice(hub.store.db, id, Date.now());
+    if (r === "unknown") throw new HubError("not_found", 404, "No such device.");
+    if (r === "not_revoked") {
+      throw new HubError(
+        "not_revoked",
+        409,
+        "Only a revoked device can be removed from the list. Revoke it first.",
+      );
+    }
+    log("info", "device.removed_from_list", { device: id });
+    return { ok: true };
+  }],
   ["GET", /^\/api\/conflicts$/, ({ hub, url }) => ({
-    conflicts: listConflicts(hub.store.db, {
+    conflicts: listConflictViews(hub.store.db, {
       open: url.searchParams.get("open") === "1",
       limit: Number(url.searchParams.get("limit") ?? "200") || 200,
     }),
   })],
+  ["POST", /^\/api\/conflicts\/(?<id>\d+)\/keep-newer$/, ({ hub, params }) => {
+    keepNewer(hub.store.db, Number(params.id), Date.now());
+    log("info", "conflict.decided", { conflict: Number(params.id), decision: "keep_newer" });
+    return { ok: true };
+  }],
+  ["POST", /^\/api\/conflicts\/(?<id>\d+)\/restore-older$/, ({ hub, params }) => {
+    const r = restoreOlder(hub.store, Number(params.id), Date.now());
+    log("info", "conflict.decided", {
+      conflict: Number(params.id),
+      decision: "restore_older",
+      table: r.table,
+    });
+    return { ok: true, ...r };
+  }],
   ["GET", /^\/api\/activity$/, ({ hub }) => ({
     buckets: activitySince(hub.store.db, Date.now() - 24 * 3_600_000),
   })],
@@ -295,14 +344,18 @@ export function startAdminServer(hub: Hub, options: AdminServerOptions): Promise
         status: 303,
         headers: {
           location: "/",
-          "set-cookie": `${SESSION_COOKIE}=${sid}; HttpOnly; SameSite=Strict; Path=/`,
+          "set-cookie": sessionCookie(sid),
           "cache-control": "no-store",
         },
       });
     }
     if (!url.pathname.startsWith("/api/")) return json(404, { error: "Not found." });
+    if (url.pathname === "/api/session" && req.method === "POST") return await signIn(req);
     const auth = guard.check(req);
-    if (!auth.ok) return json(auth.status, { error: auth.error });
+    // `state` tells a page without a session whether it can sign in with the passphrase.
+    if (!auth.ok) {
+      return json(auth.status, { error: auth.error, code: "no_session", state: hub.state });
+    }
     for (const [method, re, handler] of ROUTES) {
       const m = re.exec(url.pathname);
       if (!m) continue;
@@ -326,20 +379,33 @@ export function startAdminServer(hub: Hub, options: AdminServerOptions): Promise
         if (result instanceof Response) return result;
         return json(200, result ?? {});
       } catch (err) {
-        if (err instanceof HubError) {
-          const headers: Record<string, string> = {};
-          const retry = err.details?.retryAfterSeconds;
-          if (typeof retry === "number") headers["retry-after"] = String(retry);
-          return json(err.status, { error: err.message, code: err.code, ...err.details }, headers);
-        }
-        log("error", "admin.unexpected", { path: url.pathname, error: err });
-        return json(500, { error: "Internal error; see the hub's log." });
+        return errorReply(err, url.pathname);
       } finally {
         // Let listening pages see the effect of a write (or a failed unlock) at once.
         if (write) watcher.nudge();
       }
     }
     return json(404, { error: "Not found." });
+  }
+
+  /** `POST /api/session`: sign in with the passphrase (ui/_signin.ts). */
+  async function signIn(req: Request): Promise<Response> {
+    try {
+      const b = await body(req);
+      const wasLocked = hub.state === "locked";
+      const { csrf, cookie } = await signInWithPassphrase(hub, guard, req, b.passphrase);
+      autoLock.touch();
+      // Signing in to a locked hub unlocks it, and an unlock starts the LAN server.
+      if (wasLocked && !state.serverStoppedByOperator && !hub.server.running) {
+        await hub.startServer().catch((err) => log("warn", "lan.autostart_failed", { error: err }));
+      }
+      watcher.nudge();
+      log("info", "admin.signed_in", {});
+      return json(200, { csrf, state: hub.state }, { "set-cookie": cookie });
+    } catch (err) {
+      watcher.nudge();
+      return errorReply(err, "/api/session");
+    }
   }
 
   return new Promise((resolve, reject) => {

@@ -315,8 +315,11 @@ Deno.test("a cloud down for a while: offline with the waiting changes and their 
   const r = await syncAttempt(w);
   assert.equal(r.status, 502);
   assert.match(r.body.error, /could not be reached/);
+  assert.doesNotMatch(r.body.error, /fetch failed|error sending request/i, "a raw fetch error");
+  assert.match(r.body.error, /Check this computer's internet connection/);
   const h1 = await health(w.t);
   assert.equal(h1.offline, true);
+  assert.ok(h1.failingSince !== null, "offline since when");
   assert.equal(h1.pendingChanges, 5);
   assert.ok(h1.oldestPendingAgeMs !== null && h1.oldestPendingAgeMs >= 0);
   await waitFor(async () => (await health(w.t)).consecutiveFailures >= 3, "retries while down");
@@ -326,10 +329,12 @@ Deno.test("a cloud down for a while: offline with the waiting changes and their 
   assert.equal(h2.offline, true);
   assert.equal(h2.pendingChanges, 8);
   assert.ok(h2.oldestPendingAgeMs! > h1.oldestPendingAgeMs!, "the oldest change gets older");
+  assert.equal(h2.failingSince, h1.failingSince, "retries do not move the start of the outage");
   assert.equal(watermark(w), mark);
 
   await w.cloud.up();
   await converged(w);
+  assert.equal((await health(w.t)).failingSince, null);
 });
 
 Deno.test("a first sync cut part-way: rows the cloud deletes before it completes go from the hub too", async () => {

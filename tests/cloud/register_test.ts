@@ -55,10 +55,16 @@ Deno.test("registration: plain http is refused for another computer, and bad URL
     ["not a url", key, 400, /not a valid URL/],
     ["", key, 400, /address/],
     [`http://user:pw@127.0.0.1:${cloud.port}`, key, 400, /user name or password/],
-    [cloud.url, "hh_123", 400, /hh_ followed by 64/],
-    [cloud.url, key.slice(0, -1), 400, /hh_ followed by 64/],
-    [cloud.url, key.replace("hh_", "xx_"), 400, /hh_ followed by 64/],
-    [cloud.url, key.slice(0, -1) + "g", 400, /hh_ followed by 64/],
+    // The same words as the form's hint ("a digit 0–9 or a letter a–f"), and what is off.
+    [
+      cloud.url,
+      "hh_123",
+      400,
+      /hh_ followed by 64 characters, each a digit 0–9 or a letter a–f.*has 3 after hh_/,
+    ],
+    [cloud.url, key.slice(0, -1), 400, /hh_ followed by 64.*has 63 after hh_/],
+    [cloud.url, key.replace("hh_", "xx_"), 400, /hh_ followed by 64.*does not start with hh_/],
+    [cloud.url, key.slice(0, -1) + "g", 400, /hh_ followed by 64.*other characters/],
     [cloud.url, undefined, 400, /hh_ followed by 64/],
   ];
   for (const [url, apiKey, status, message] of cases) {

@@ -5,31 +5,34 @@
  */
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { setLogSink } from "../../core/mod.ts";
+import { chromium as chromiumProgram } from "../_programs.ts";
 import { Hub, type HubOptions } from "../../hub/mod.ts";
 import { type AdminServer, type AdminServerOptions, startAdminServer } from "../../ui/mod.ts";
 
-/** Where Debian puts Chromium. */
-export const CHROMIUM = "/usr/bin/chromium";
+/** Debian's Chromium, found on PATH (tests are skipped, saying why, where it is missing). */
+const CHROMIUM_PROGRAM = chromiumProgram();
+/** Where Chromium is (Debian puts it at /usr/bin/chromium). */
+export const CHROMIUM = CHROMIUM_PROGRAM.path ?? "/usr/bin/chromium";
 /** Screen size the operator's page must be readable at. */
 export const VIEWPORT = { width: 1024, height: 600 };
 /** Where screenshots go (ignored by git). */
 export const SCREENSHOTS = new URL("../screenshots/", import.meta.url).pathname;
 
 /** True when Chromium is installed (CI installs it; elsewhere the tests are skipped without it). */
-export const HAS_CHROMIUM = (() => {
-  try {
-    return Deno.statSync(CHROMIUM).isFile;
-  } catch {
-    return false;
-  }
-})();
+export const HAS_CHROMIUM = CHROMIUM_PROGRAM.path !== null;
 
-/** `deno test` options every browser test uses. */
-export const BROWSER_TEST = {
-  sanitizeOps: false,
-  sanitizeResources: false,
-  ignore: !HAS_CHROMIUM && !Deno.env.get("CI"),
-} as const;
+/**
+ * `deno test` options of a browser test named `name`: skipped where Chromium is
+ * missing (except under CI), with the reason appended to the name.
+ */
+export function browserTest(name: string) {
+  return {
+    name: CHROMIUM_PROGRAM.name(name),
+    sanitizeOps: false,
+    sanitizeResources: false,
+    ignore: CHROMIUM_PROGRAM.ignore,
+  } as const;
+}
 
 /** Log lines of the hub while the tests run (kept off stderr). */
 export const logLines: string[] = [];
@@ -114,14 +117,44 @@ export async function openAdmin(page: Page, admin: AdminServer): Promise<void> {
   await page.goto(`${admin.url}/launch?code=${admin.guard.newLaunchCode()}`);
 }
 
-/** Writes a screenshot of the whole page to tests/screenshots/<name>.png; returns the path. */
+/**
+ * Writes a screenshot of the whole page to tests/screenshots/<name>.png, and the
+ * same screen at each of {@link SCREEN_SIZES} (<name>-<w>x<h>.png); returns the first path.
+ */
 export async function screenshot(page: Page, name: string): Promise<string> {
+  const path = await shoot(page, name);
+  await screenshotSizes(page, name);
+  return path;
+}
+
+async function shoot(page: Page, name: string): Promise<string> {
   await Deno.mkdir(SCREENSHOTS, { recursive: true });
   const path = `${SCREENSHOTS}${name}.png`;
-  // Let transitions and pending renders settle so the picture shows a steady state.
+  // Let transitions and pending renders settle so the picture shows a steady state,
+  // from the top (a sticky header mid-page makes a confusing full-page picture).
   await page.waitForTimeout(150);
+  await page.evaluate("window.scrollTo(0, 0)");
+  await page.waitForFunction("window.scrollY === 0");
   await page.screenshot({ path, fullPage: true, animations: "disabled" });
   return path;
+}
+
+/** The screen sizes every screen is pictured at (a laptop and a small netbook). */
+export const SCREEN_SIZES = [{ width: 1280, height: 800 }, { width: 1024, height: 640 }] as const;
+
+/**
+ * Pictures the page at each of {@link SCREEN_SIZES} into
+ * tests/screenshots/<name>-<width>x<height>.png, then restores the viewport.
+ */
+export async function screenshotSizes(page: Page, name: string): Promise<string[]> {
+  const before = page.viewportSize() ?? VIEWPORT;
+  const paths: string[] = [];
+  for (const size of SCREEN_SIZES) {
+    await page.setViewportSize(size);
+    paths.push(await shoot(page, `${name}-${size.width}x${size.height}`));
+  }
+  await page.setViewportSize(before);
+  return paths;
 }
 
 /** Polls `fn` until it returns a truthy value (or throws after `timeoutMs`). */

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import type { Updater, UpdateStatus } from "../../update/mod.ts";
 import {
-  BROWSER_TEST,
+  browserTest,
   launchBrowser,
   openAdmin,
   screenshot,
@@ -33,8 +33,7 @@ async function setUpThroughPage(page: Page, h: UiHub): Promise<void> {
 }
 
 Deno.test({
-  name: "keyboard only: the first run and the dashboard's tabs work without a mouse",
-  ...BROWSER_TEST,
+  ...browserTest("keyboard only: the first run and the dashboard's tabs work without a mouse"),
   async fn() {
     await using h = await startUiHub();
     await using browser = await launchBrowser();
@@ -72,7 +71,11 @@ Deno.test({
     await page.getByTestId("maintenance").waitFor();
     // The new screen's heading took the focus; the next Tab lands on its first
     // control, drawn with a visible focus ring.
-    assert.equal(await page.evaluate("document.activeElement.tagName"), "H1");
+    // (The heading takes it in an effect after the screen appears: wait for it, up to 10 s.)
+    await until(
+      async () => (await page.evaluate("document.activeElement.tagName")) === "H1",
+      "the maintenance heading to take the focus",
+    );
     await page.keyboard.press("Tab");
     assert.equal(await page.evaluate("document.activeElement.textContent"), "Lock now");
     const outline = await page.evaluate(
@@ -84,8 +87,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "dashboard: a taken LAN port is explained, and the server starts once it is free",
-  ...BROWSER_TEST,
+  ...browserTest("dashboard: a taken LAN port is explained, and the server starts once it is free"),
   async fn() {
     const blocker = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     const port = (blocker.addr as Deno.NetAddr).port;
@@ -115,8 +117,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "forgot passphrase: typing RESET erases the hub and the first run starts again",
-  ...BROWSER_TEST,
+  ...browserTest("forgot passphrase: typing RESET erases the hub and the first run starts again"),
   async fn() {
     await using h = await startUiHub();
     await using browser = await launchBrowser();
@@ -132,8 +133,9 @@ Deno.test({
 });
 
 Deno.test({
-  name: "auto-lock: chosen in maintenance; after the idle time the page shows why it is locked",
-  ...BROWSER_TEST,
+  ...browserTest(
+    "auto-lock: chosen in maintenance; after the idle time the page shows why it is locked",
+  ),
   async fn() {
     const clock = { t: Date.now() };
     await using h = await startUiHub({
@@ -170,8 +172,9 @@ function fakeUpdater(status: UpdateStatus): Updater & { installs: number } {
 }
 
 Deno.test({
-  name: "updates banner: hidden without an update API; shows a new version and installs on click",
-  ...BROWSER_TEST,
+  ...browserTest(
+    "updates banner: hidden without an update API; shows a new version and installs on click",
+  ),
   async fn() {
     await using plain = await startUiHub();
     await using browser = await launchBrowser();
@@ -205,8 +208,9 @@ Deno.test({
 });
 
 Deno.test({
-  name: "a page from another origin cannot drive the admin API, even with the session cookie",
-  ...BROWSER_TEST,
+  ...browserTest(
+    "a page from another origin cannot drive the admin API, even with the session cookie",
+  ),
   async fn() {
     await using h = await startUiHub();
     await using browser = await launchBrowser();
@@ -251,8 +255,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "the page says so when the hub goes away",
-  ...BROWSER_TEST,
+  ...browserTest("the page says so when the hub goes away"),
   async fn() {
     const h = await startUiHub();
     try {
@@ -270,9 +273,9 @@ Deno.test({
 });
 
 Deno.test({
-  name:
+  ...browserTest(
     "session: without the launch link the page says how to open it; the desktop binding logs in",
-  ...BROWSER_TEST,
+  ),
   async fn() {
     await using h = await startUiHub();
     await using browser = await launchBrowser();

@@ -15,7 +15,7 @@ import type { Page } from "playwright-core";
 import { CloudDouble } from "../cloud_double.ts";
 import { PhoneClient } from "../phone_client.ts";
 import {
-  BROWSER_TEST,
+  browserTest,
   launchBrowser,
   openAdmin,
   screenshot,
@@ -117,8 +117,9 @@ function realErrors(errors: string[]): string[] {
 }
 
 Deno.test({
-  name: "operator walk: first run, cloud, pairing, phone sync, lock/unlock, rotate, clear",
-  ...BROWSER_TEST,
+  ...browserTest(
+    "operator walk: first run, cloud, pairing, phone sync, lock/unlock, rotate, clear",
+  ),
   async fn(t) {
     await using cloud = await CloudDouble.start({
       clinicIds: [CLINIC],
@@ -142,6 +143,13 @@ Deno.test({
       assert.deepEqual(await page.getByTestId("strength").getAttribute("data-score"), "0");
       await page.getByLabel("Passphrase", { exact: true }).fill(PASSPHRASE);
       assert(Number(await page.getByTestId("strength").getAttribute("data-score")) >= 3);
+      await page.getByLabel("Passphrase again").fill(PASSPHRASE);
+      // The unticked box: the error says what to do, without repeating the box's label.
+      await page.getByRole("button", { name: "Set up the hub" }).click();
+      const unticked = await page.getByTestId("setup-problem").innerText();
+      assert.match(unticked, /Tick the box/);
+      assert.doesNotMatch(unticked, /I understand/);
+      assert.equal(await page.getByLabel(/I understand/).getAttribute("aria-invalid"), "true");
       await page.getByLabel("Passphrase again").fill(PASSPHRASE + "x");
       await page.getByLabel(/I understand/).check();
       await page.getByRole("button", { name: "Set up the hub" }).click();
@@ -160,7 +168,10 @@ Deno.test({
       await page.getByLabel("Cloud server address").fill(cloud.url);
       await page.getByLabel("Hub API key").fill("hh_wrong");
       await page.getByRole("button", { name: "Link" }).click();
-      assert.match(await page.getByTestId("cloud-error").innerText(), /hh_ followed by 64/);
+      // The hint and the error describe the key in the same words.
+      const keyWords = "hh_ followed by 64 characters, each a digit 0–9 or a letter a–f";
+      assert.ok((await page.locator("#main").innerText()).includes(keyWords), "hint wording");
+      assert.ok((await page.getByTestId("cloud-error").innerText()).includes(keyWords));
       await page.getByLabel("Hub API key").fill(cloud.apiKey);
       await page.getByRole("button", { name: "Link" }).click();
       assert.match(await page.getByTestId("cloud-linked").innerText(), /Al Amal Hub.*1 clinic/);
@@ -188,7 +199,14 @@ Deno.test({
     });
 
     await t.step("dashboard: stop and start the phone server", async () => {
-      await page.getByRole("button", { name: "Stop server" }).click();
+      await page.getByTestId("server-toggle").click();
+      // Stopping cuts the phones off, so the page asks first; Cancel keeps it running.
+      const ask = page.getByRole("alertdialog");
+      assert.match(await ask.innerText(), /Phones cannot sync until it is started again/);
+      await ask.getByRole("button", { name: "Cancel" }).click();
+      assert.deepEqual(hub.server.running, true);
+      await page.getByTestId("server-toggle").click();
+      await page.getByRole("alertdialog").getByRole("button", { name: "Stop server" }).click();
       await page.locator('[data-testid="server-state"][data-running="false"]').waitFor();
       assert.deepEqual(hub.server.running, false);
       await page.getByTestId("nav-pair").click();
@@ -261,7 +279,8 @@ Deno.test({
       await page.getByTestId("health-waiting").getByText("1 change waiting").waitFor();
       await page.locator('[data-testid="counts"] tr[data-table="patients"]').waitFor();
       await page.getByTestId("health-conflicts").getByText("⚠ 1 conflict").waitFor();
-      await page.getByTestId("conflicts").getByText("Patients").waitFor();
+      await page.getByTestId("conflicts").getByRole("heading", { name: "Patient: Layla Haddad" })
+        .waitFor();
       const kept = hub.store.db.prepare("SELECT given_name FROM patients").get() as {
         given_name: string;
       };
@@ -352,10 +371,12 @@ Deno.test({
     await t.step("dashboard: revoke the phone", async () => {
       await page.getByTestId("nav-dashboard").click();
       const row = page.locator(`[data-testid="devices"] tr[data-client-id="${phone.clientId}"]`);
-      await row.getByRole("button", { name: "Revoke" }).click();
+      // The button names the device for screen readers; the question says it is for good.
+      await row.getByRole("button", { name: "Revoke Nurse tablet" }).click();
+      assert.match(await page.getByRole("alertdialog").innerText(), /permanent/);
       await screenshot(page, "17-revoke-confirm");
       await page.getByTestId("confirm-yes").click();
-      await row.getByText("Revoked").waitFor();
+      await row.getByTestId("device-status").getByText("Revoked for good").waitFor();
       let refused = false;
       try {
         await phone.handshake();
@@ -363,6 +384,10 @@ Deno.test({
         refused = true;
       }
       assert(refused, "a revoked phone must not handshake");
+      // A revoked phone can leave the list, and stays refused.
+      await row.getByRole("button", { name: "Remove Nurse tablet from the list" }).click();
+      await row.waitFor({ state: "detached" });
+      await assert.rejects(() => phone.handshake());
     });
 
     assert.deepEqual(realErrors(browser.pageErrors), []);

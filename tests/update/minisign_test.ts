@@ -6,20 +6,17 @@ import {
   signFile,
   verifyFile,
 } from "../../update/mod.ts";
+import { minisign } from "../_programs.ts";
 
-const HAVE_MINISIGN = await new Deno.Command("minisign", {
-  args: ["-v"],
-  stdout: "null",
-  stderr: "null",
-})
-  .output().then((o) => o.success || o.code === 1, () => false);
+// Skipped, with the reason in the name, where Debian's minisign is not installed.
+const MINISIGN = minisign();
 
 async function tmp(): Promise<string> {
   return await Deno.makeTempDir({ prefix: "hub-update-" });
 }
 
-async function minisign(args: string[]): Promise<{ code: number; out: string }> {
-  const r = await new Deno.Command("minisign", {
+async function runMinisign(args: string[]): Promise<{ code: number; out: string }> {
+  const r = await new Deno.Command(MINISIGN.path ?? "minisign", {
     args,
     stdout: "piped",
     stderr: "piped",
@@ -31,25 +28,28 @@ async function minisign(args: string[]): Promise<{ code: number; out: string }> 
 }
 
 Deno.test({
-  name: "signatures made by Debian's minisign (prehashed and legacy) verify in our code",
-  ignore: !HAVE_MINISIGN,
+  name: MINISIGN.name(
+    "signatures made by Debian's minisign (prehashed and legacy) verify in our code",
+  ),
+  ignore: MINISIGN.ignore,
   fn: async () => {
     const dir = await tmp();
     const file = `${dir}/hub-1.2.3`;
     await Deno.writeFile(file, randomBytes(300_000));
     assert.deepStrictEqual(
-      (await minisign(["-G", "-W", "-p", `${dir}/k.pub`, "-s", `${dir}/k.key`])).code,
+      (await runMinisign(["-G", "-W", "-p", `${dir}/k.pub`, "-s", `${dir}/k.key`])).code,
       0,
     );
     const pk = parsePublicKey(await Deno.readTextFile(`${dir}/k.pub`));
     assert.deepStrictEqual(
-      (await minisign(["-S", "-W", "-s", `${dir}/k.key`, "-m", file, "-t", "version:1.2.3"])).code,
+      (await runMinisign(["-S", "-W", "-s", `${dir}/k.key`, "-m", file, "-t", "version:1.2.3"]))
+        .code,
       0,
     );
     const comment = await verifyFile(file, await Deno.readTextFile(`${file}.minisig`), pk, "1.2.3");
     assert.deepStrictEqual(comment, "version:1.2.3");
     assert.deepStrictEqual(
-      (await minisign([
+      (await runMinisign([
         "-S",
         "-l",
         "-W",
@@ -72,8 +72,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "signatures made by our signing script verify with minisign -V",
-  ignore: !HAVE_MINISIGN,
+  name: MINISIGN.name("signatures made by our signing script verify with minisign -V"),
+  ignore: MINISIGN.ignore,
   fn: async () => {
     const dir = await tmp();
     const gen = await new Deno.Command(Deno.execPath(), {
@@ -105,7 +105,15 @@ Deno.test({
       stderr: "piped",
     }).output();
     assert.deepStrictEqual(sign.code, 0, new TextDecoder().decode(sign.stderr));
-    const v = await minisign(["-V", "-p", `${dir}/release.pub`, "-m", file, "-x", `${file}.sig`]);
+    const v = await runMinisign([
+      "-V",
+      "-p",
+      `${dir}/release.pub`,
+      "-m",
+      file,
+      "-x",
+      `${file}.sig`,
+    ]);
     assert.deepStrictEqual(v.code, 0, v.out);
     assert.deepStrictEqual(v.out.includes("version:2.0.0"), true);
     const manifest = JSON.parse(await Deno.readTextFile(`${dir}/latest.json`));
@@ -119,7 +127,8 @@ Deno.test({
     // And a tampered file is refused by minisign too.
     await Deno.writeFile(file, new Uint8Array([1, 2, 3]), { append: true });
     assert.deepStrictEqual(
-      (await minisign(["-V", "-p", `${dir}/release.pub`, "-m", file, "-x", `${file}.sig`])).code !==
+      (await runMinisign(["-V", "-p", `${dir}/release.pub`, "-m", file, "-x", `${file}.sig`]))
+        .code !==
         0,
       true,
     );

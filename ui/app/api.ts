@@ -40,16 +40,28 @@ export class ApiError extends Error {
 
 let csrf: string | null = null;
 
-/** Fetches the CSRF token of this browser session; false when there is no session. */
-export async function openSession(): Promise<boolean> {
+/**
+ * Fetches the CSRF token of this browser session. Without a session it returns
+ * the hub's state from the refusal (`locked`/`unlocked`: the page may sign in
+ * with the passphrase; `new`: only the launch address opens it).
+ */
+export async function openSession(): Promise<{ ok: true } | { ok: false; state: string | null }> {
   try {
     const s = await call<{ csrf: string | null }>("GET", "/api/session");
     csrf = s.csrf;
-    return true;
+    return { ok: true };
   } catch (err) {
-    if (err instanceof ApiError && (err.status === 401 || err.status === 403)) return false;
+    if (err instanceof ApiError && (err.status === 401 || err.status === 403)) {
+      return { ok: false, state: typeof err.body.state === "string" ? err.body.state : null };
+    }
     throw err;
   }
+}
+
+/** Signs this browser in with the passphrase (a tab left open across a restart of the hub). */
+export async function signIn(passphrase: string): Promise<void> {
+  const s = await call<{ csrf: string }>("POST", "/api/session", { passphrase });
+  csrf = s.csrf;
 }
 
 /** Calls the admin API; throws {@link ApiError} on any non-2xx reply or network failure. */
@@ -96,7 +108,12 @@ export const api = {
   devices: () => call<{ devices: Device[] }>("GET", "/api/devices"),
   revoke: (clientId: string) =>
     call<{ ok: true }>("POST", `/api/devices/${encodeURIComponent(clientId)}/revoke`),
-  conflicts: () => call<{ conflicts: Conflict[] }>("GET", "/api/conflicts?limit=100"),
+  removeDevice: (clientId: string) =>
+    call<{ ok: true }>("POST", `/api/devices/${encodeURIComponent(clientId)}/remove`),
+  /** The undecided conflicts (decided ones leave the list). */
+  conflicts: () => call<{ conflicts: Conflict[] }>("GET", "/api/conflicts?open=1&limit=100"),
+  keepNewer: (id: number) => call<{ ok: true }>("POST", `/api/conflicts/${id}/keep-newer`),
+  restoreOlder: (id: number) => call<{ ok: true }>("POST", `/api/conflicts/${id}/restore-older`),
   activity: () => call<{ buckets: ActivityBucket[] }>("GET", "/api/activity"),
   pairing: (url?: string) =>
     call<{ payload: string; svg: string; url: string; urls: string[] }>(

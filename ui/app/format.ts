@@ -46,3 +46,34 @@ export function hourLabel(at: number): string {
 export function total(o: Record<string, number> | undefined | null): number {
   return Object.values(o ?? {}).reduce((a, b) => a + b, 0);
 }
+
+/** A local date and time with the year ("3 Feb 2026, 11:30"), for records. */
+export function fullDateTime(at: number | null): string {
+  if (at === null) return S.never;
+  return new Date(at).toLocaleString(S.lang, {
+    day: "numeric",
+    month: "short",
+    year: "numeric",
+    hour: "2-digit",
+    minute: "2-digit",
+  });
+}
+
+/** A calendar date kept as text ("1980-02-03" → "3 Feb 1980"); other text as it is. */
+export function calendarDate(text: string): string {
+  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(text);
+  if (!m) return text;
+  // Noon UTC, shown in UTC: the same calendar day wherever the clinic is.
+  return new Date(Date.UTC(+m[1], +m[2] - 1, +m[3], 12)).toLocaleDateString(S.lang, {
+    day: "numeric",
+    month: "short",
+    year: "numeric",
+    timeZone: "UTC",
+  });
+}
+
+/** "given_name" → "Given name". */
+export function fieldLabel(name: string): string {
+  const words = name.replaceAll("_", " ").trim();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}

@@ -11,6 +11,8 @@ import type { ActivityBucket, Clinic, Conflict, Device, HubStatus, UpdateStatus 
 
 /** Whether this browser has a session with the hub. */
 export const session = signal<"checking" | "ok" | "none">("checking");
+/** Without a session: the hub's state as its refusal said (`new` cannot be signed in to). */
+export const signedOutState = signal<string | null>(null);
 /** The hub's status; null until first read. */
 export const status = signal<HubStatus | null>(null);
 /** Paired devices. */
@@ -50,8 +52,10 @@ export async function refreshStatus(): Promise<void> {
   try {
     applyStatus(await api.status());
   } catch (err) {
-    if (err instanceof ApiError && err.status === 401) session.value = "none";
-    else if (err instanceof ApiError && err.status === 0) hubDown.value = true;
+    if (err instanceof ApiError && err.status === 401) {
+      signedOutState.value = typeof err.body.state === "string" ? err.body.state : null;
+      session.value = "none";
+    } else if (err instanceof ApiError && err.status === 0) hubDown.value = true;
   }
 }
 
@@ -168,7 +172,9 @@ async function desktopLaunch(): Promise<boolean> {
 export async function start(): Promise<void> {
   let ok = false;
   try {
-    ok = await openSession();
+    const s = await openSession();
+    ok = s.ok;
+    if (!s.ok) signedOutState.value = s.state;
   } catch {
     hubDown.value = true;
     return;

@@ -17,9 +17,14 @@ export const S = {
   skipToContent: "Skip to content",
 
   // Session and connection
-  noSession: "This page must be opened from the hub.",
-  noSessionHelp: "Close this tab and start the Local Sync Hub again: it opens this page for you. " +
-    "If you copied the address, it will not work in another browser.",
+  noSession: "Open this page from the hub's launch address",
+  noSessionHelp:
+    "When the hub starts it prints a one-time address (in its window, terminal or service log), " +
+    "like http://127.0.0.1:4002/launch?code=…. Open that address in a browser on this computer. " +
+    "It works once: if it was already used, start the hub again for a new one.",
+  signInTitle: "Enter the passphrase",
+  signInIntro:
+    "The hub was restarted, or this page's session ended. Enter the passphrase to continue.",
   connectionLost: "Connection to the hub lost. Reconnecting…",
   hubNotAnswering: "The hub is not answering. Is it still running?",
   retry: "Try again",
@@ -65,6 +70,7 @@ export const S = {
     "It cannot be recovered and there is no backdoor: nobody, not even the Hikma Health team, " +
     "can open this hub without it. If it is lost, the data on this computer must be erased.",
   setupConfirm: "I understand that the passphrase cannot be recovered.",
+  setupConfirmMissing: "Tick the box above to go on.",
   setupButton: "Set up the hub",
   setupDone: "The hub is set up and unlocked.",
 
@@ -76,7 +82,7 @@ export const S = {
   cloudUrl: "Cloud server address",
   cloudUrlPlaceholder: "https://clinic.example.org",
   cloudApiKey: "Hub API key",
-  cloudApiKeyHint: "It starts with hh_ followed by 64 letters and digits.",
+  cloudApiKeyHint: "It is hh_ followed by 64 characters, each a digit 0–9 or a letter a–f.",
   cloudAllowInsecure:
     "Allow plain http:// (only for a server on this clinic's own network, never over the internet)",
   cloudLink: "Link",
@@ -140,23 +146,36 @@ export const S = {
   // Health line
   healthLastSync: (age: string) => `Last good sync with the cloud ${age}`,
   healthNeverSynced: "Never synced with the cloud",
-  healthNotLinked: "Not linked to a cloud",
-  healthAuth: "⚠ The cloud refused the hub's key",
-  healthOffline: "⚠ Cloud unreachable (offline)",
+  healthNotLinked: "Not linked to a cloud: records stay on this computer",
+  healthAuth: "⚠ The cloud refused the hub's key: nothing reaches the cloud",
+  healthOffline: "⚠ Cloud unreachable",
+  healthOfflineSince: (at: string, age: string) => `⚠ Cloud unreachable since ${at} (${age})`,
   healthRateLimited: "⚠ The cloud asked the hub to slow down",
-  healthError: "⚠ Last sync failed",
-  healthConflicts: (n: number) => `⚠ ${plural(n, "conflict", "conflicts")}`,
+  healthError: "⚠ Last sync with the cloud failed",
+  healthConflicts: (n: number) => `⚠ ${plural(n, "conflict", "conflicts")} to decide`,
   healthWaiting: (n: number) => `${plural(n, "change", "changes")} waiting for the cloud`,
+  healthWaitingAge: (n: number, age: string) =>
+    `${plural(n, "change", "changes")} waiting for the cloud, the oldest since ${age}`,
   healthSyncing: "Syncing with the cloud…",
+  healthServerStopped: "⚠ Phone server stopped: phones cannot sync",
+  healthServerFailed: "⚠ Phone server could not start: phones cannot sync",
+  healthFixServer: "Start it",
+  healthFixLink: "Link to a cloud",
+  healthFixKey: "Enter a new key",
+  healthFixOffline: "What to check",
+  healthFixError: "Details",
+  healthFixConflicts: "Decide",
 
   // Server card
   serverTitle: "Phone server",
   serverRunning: "Running: phones on the clinic network can sync.",
   serverStopped: "Stopped: phones cannot sync.",
   serverUrls: "Addresses",
-  serverSessions: (n: number) => `${plural(n, "phone", "phones")} connected`,
+  serverSynced: (n: number) =>
+    `${plural(n, "phone", "phones")} logged in and synced in the last 15 minutes`,
   serverStart: "Start server",
   serverStop: "Stop server",
+  serverStopConfirm: "Stop the phone server? Phones cannot sync until it is started again.",
   serverInUseTitle: "The port is already in use",
   serverInUseHelp:
     "Another program (or another copy of the hub) is using the port the phones connect to. " +
@@ -213,17 +232,26 @@ export const S = {
   deviceName: "Device",
   deviceLastSeen: "Last seen",
   deviceLastSync: "Last sync",
-  deviceRecords: "Records in / out",
+  deviceFromPhone: "Records from the phone",
+  deviceToPhone: "Records to the phone",
   deviceStatus: "Status",
-  deviceRevoked: "Revoked",
-  deviceActive: "Active",
+  deviceRevoked: "Revoked for good",
+  deviceSynced: "Synced",
+  deviceNeverSynced: "Not synced yet (no log-in)",
+  deviceActions: "Actions",
   deviceRevoke: "Revoke",
+  deviceRevokeLabel: (name: string) => `Revoke ${name}`,
   deviceRevokeConfirm: (name: string) =>
-    `Revoke ${name}? It will not be able to sync until it is paired again.`,
+    `Revoke ${name}? This is permanent: it can never sync with this hub again, not even after ` +
+    "pairing again. Use it for a lost or stolen phone. Changes on it that have not synced yet " +
+    "stay on it.",
+  deviceRemove: "Remove from list",
+  deviceRemoveLabel: (name: string) => `Remove ${name} from the list`,
   deviceUnnamed: "Unnamed device",
   deviceCatchingUp: (name: string, n: number) =>
     `${name}: ${n.toLocaleString("en")} records still to download — press Sync on it again`,
   deviceWaiting: (n: number) => `${n.toLocaleString("en")} still to download`,
+  healthFixDownloading: "Which ones",
   healthCatchingUp: (n: number) =>
     n === 1 ? "1 device still downloading" : `${n} devices still downloading`,
 
@@ -240,19 +268,50 @@ export const S = {
   activityAgo: (h: number) => `−${h} h`,
 
   // Conflicts
-  conflictsTitle: "Conflict log",
+  conflictsTitle: "Conflicts to decide",
   conflictsHelp:
-    "When two versions of a record disagree, the newer one is kept and the older one is listed " +
-    "here, so nothing is lost.",
-  conflictsNone: "No conflicts.",
-  conflictTable: "Table",
-  conflictRecord: "Record",
-  conflictFrom: "From",
-  conflictWhen: "When",
-  conflictKeptLost: "Kept / older version",
-  conflictShowLost: "Older version",
-  conflictSourceCloud: "cloud",
-  conflictSourcePhone: (name: string) => `phone “${name}”`,
+    "Two versions of a record disagreed. The newer one was kept everywhere; the older one is " +
+    "kept here so nothing is lost. Compare them, then keep the newer one or restore the older one.",
+  conflictsNone: "No conflicts to decide.",
+  conflictRecordTitle: (kind: string, who: string | null, title: string | null) =>
+    [kind, [who, title].filter(Boolean).join(", ")].filter(Boolean).join(": "),
+  conflictUnnamed: "(record without a name)",
+  /** One record of a table, where the table's name is not that ("Patients" → "Patient"). */
+  recordKinds: {
+    patients: "Patient",
+    visits: "Visit",
+    events: "Event",
+    appointments: "Appointment",
+    prescriptions: "Prescription",
+    patient_vitals: "Vital signs",
+    patient_problems: "Problem",
+    patient_additional_attributes: "Patient attribute",
+    prescription_items: "Prescription item",
+    dispensing_records: "Dispensing record",
+    clinic_inventory: "Inventory record",
+  } as Readonly<Record<string, string>>,
+  conflictFound: (when: string) => `Found ${when}`,
+  conflictField: "Field",
+  conflictKept: "Kept (newer)",
+  conflictOlder: "Older version",
+  conflictChanged: "Changed",
+  conflictMadeBy: "Made by",
+  conflictNoDifference: "The two versions hold the same content; only their dates differ.",
+  conflictGone:
+    "This record is not on the hub now (it was deleted, or the data was cleared and has not come " +
+    "back from the cloud yet), so the versions cannot be compared or restored.",
+  conflictCloudManaged: "Records of this kind are changed in the cloud, not here.",
+  conflictKeepNewer: "Keep the newer one",
+  conflictRestoreOlder: "Restore the older one",
+  conflictRestoreConfirm: (name: string) =>
+    `Restore the older version of ${name}? It becomes the current version on this hub, ` +
+    "and goes to the phones and the cloud like any other change.",
+  conflictEmptyValue: "—",
+  conflictViaPhone: (name: string) => `phone “${name}”`,
+  conflictViaCloud: "the cloud",
+  conflictViaHub: "a phone or this hub (not yet sent to the cloud)",
+  conflictViaUnknown: "an earlier sync",
+  conflictByUser: (via: string, user: string) => `${via}, by ${user}`,
 
   // Maintenance
   maintenanceTitle: "Maintenance",

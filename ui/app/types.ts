@@ -37,6 +37,7 @@ export interface SyncHealth {
   rateLimitedUntil: number | null;
   nextAttemptAt: number | null;
   consecutiveFailures: number;
+  failingSince: number | null;
   pendingChanges: number;
   oldestPendingAgeMs: number | null;
   openConflicts: number;
@@ -59,7 +60,22 @@ export interface Device {
   waitingCheckedAt: number | null;
 }
 
-/** One logged conflict. */
+/** Who made a version of a conflicting record. */
+export interface VersionAuthor {
+  via: "phone" | "cloud" | "hub" | "unknown";
+  device: string | null;
+  user: string | null;
+}
+
+/** One field that differs between the kept and the older version. */
+export interface FieldDifference {
+  name: string;
+  kind: "datetime" | "date" | "bool" | "json" | "number" | "text";
+  kept: unknown;
+  older: unknown;
+}
+
+/** One logged conflict, as `GET /api/conflicts` describes it. */
 export interface Conflict {
   id: number;
   table: string;
@@ -71,6 +87,12 @@ export interface Conflict {
   lostRow: unknown;
   detectedAt: number;
   resolvedAt: number | null;
+  label: { patient: string | null; title: string | null; date: number | null };
+  present: boolean;
+  keptBy: VersionAuthor;
+  olderBy: VersionAuthor;
+  differences: FieldDifference[];
+  restorable: boolean;
 }
 
 /** One hour of sync activity. */

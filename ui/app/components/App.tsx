@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 /** Chooses the screen from the session and the hub's state. */
 import { S } from "../strings.ts";
-import { hubDown, session, setupStep, status } from "../state.ts";
+import { hubDown, session, setupStep, signedOutState, status } from "../state.ts";
 import { FirstRun } from "./FirstRun.tsx";
 import { Unlock } from "./Unlock.tsx";
 import { Shell } from "./Shell.tsx";
@@ -21,6 +21,9 @@ export function App() {
     );
   }
   if (session.value === "none") {
+    // A set-up hub lets this tab back in with the passphrase (e.g. after a restart).
+    const st = signedOutState.value;
+    if (st === "locked" || st === "unlocked") return <Unlock signIn={st} />;
     return (
       <main class="narrow" id="main" data-testid="no-session">
         <h1>{S.noSession}</h1>

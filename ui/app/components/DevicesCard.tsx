@@ -1,5 +1,8 @@
 /// <reference lib="dom" />
-/** Paired devices: last seen, last sync, records in/out, revoke (with a confirmation). */
+/**
+ * Paired devices: last seen, last sync, records from and to each phone, revoke
+ * (permanent, with a confirmation) and, once revoked, removal from the list.
+ */
 import { useState } from "preact/hooks";
 import { api } from "../api.ts";
 import { S } from "../strings.ts";
@@ -15,12 +18,17 @@ function label(d: Device): string {
   return d.name ?? S.deviceUnnamed;
 }
 
+function deviceStatus(d: Device): string {
+  if (d.revokedAt !== null) return S.deviceRevoked;
+  return d.lastSync !== null && d.lastUserId !== null ? S.deviceSynced : S.deviceNeverSynced;
+}
+
 /** The devices card of the dashboard. */
 export function DevicesCard() {
   const [confirming, setConfirming] = useState<string | null>(null);
-  const revoke = useAction(async (id: string) => {
+  const act = useAction(async (how: "revoke" | "remove", id: string) => {
     try {
-      return await api.revoke(id);
+      return await (how === "revoke" ? api.revoke(id) : api.removeDevice(id));
     } finally {
       setConfirming(null);
       await refreshUnlocked();
@@ -46,10 +54,11 @@ export function DevicesCard() {
                 <th scope="col">{S.deviceName}</th>
                 <th scope="col">{S.deviceLastSeen}</th>
                 <th scope="col">{S.deviceLastSync}</th>
-                <th scope="col" class="num">{S.deviceRecords}</th>
+                <th scope="col" class="num">{S.deviceFromPhone}</th>
+                <th scope="col" class="num">{S.deviceToPhone}</th>
                 <th scope="col">{S.deviceStatus}</th>
                 <th scope="col">
-                  <span class="sr-only">{S.deviceRevoke}</span>
+                  <span class="sr-only">{S.deviceActions}</span>
                 </th>
               </tr>
             </thead>
@@ -73,16 +82,29 @@ export function DevicesCard() {
                       </>
                     )}
                   </td>
-                  <td class="num">{d.rowsPushed} / {d.rowsPulled}</td>
-                  <td>{d.revokedAt !== null ? S.deviceRevoked : S.deviceActive}</td>
+                  <td class="num" data-testid="device-from-phone">{d.rowsPushed}</td>
+                  <td class="num" data-testid="device-to-phone">{d.rowsPulled}</td>
+                  <td data-testid="device-status">{deviceStatus(d)}</td>
                   <td>
                     {d.revokedAt === null && confirming !== d.clientId && (
                       <button
                         type="button"
                         class="small"
+                        aria-label={S.deviceRevokeLabel(label(d))}
                         onClick={() => setConfirming(d.clientId)}
                       >
                         {S.deviceRevoke}
+                      </button>
+                    )}
+                    {d.revokedAt !== null && (
+                      <button
+                        type="button"
+                        class="small"
+                        disabled={act.busy}
+                        aria-label={S.deviceRemoveLabel(label(d))}
+                        onClick={() => act.run("remove", d.clientId)}
+                      >
+                        {S.deviceRemove}
                       </button>
                     )}
                   </td>
@@ -99,12 +121,12 @@ export function DevicesCard() {
           )}
           confirmLabel={S.deviceRevoke}
           danger
-          busy={revoke.busy}
-          onConfirm={() => revoke.run(confirming)}
+          busy={act.busy}
+          onConfirm={() => act.run("revoke", confirming)}
           onCancel={() => setConfirming(null)}
         />
       )}
-      {revoke.error && <Notice kind="error">{errorText(revoke.error)}</Notice>}
+      {act.error && <Notice kind="error">{errorText(act.error)}</Notice>}
     </Card>
   );
 }

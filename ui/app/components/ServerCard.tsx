@@ -1,9 +1,17 @@
 /// <reference lib="dom" />
 /** The phone server: on/off, its LAN addresses, connected phones. */
 import { S } from "../strings.ts";
-import { status } from "../state.ts";
+import { devices, now, status } from "../state.ts";
 import { Card } from "./Card.tsx";
 import { ServerToggle } from "./ServerToggle.tsx";
+
+/** Phones that logged in and synced lately: a bare handshake does not count as connected. */
+function recentlySynced(): number {
+  const since = now.value - 15 * 60_000;
+  return devices.value.filter((d) =>
+    d.revokedAt === null && d.lastUserId !== null && d.lastSync !== null && d.lastSync >= since
+  ).length;
+}
 
 /** The server card of the dashboard. */
 export function ServerCard() {
@@ -25,7 +33,7 @@ export function ServerCard() {
               </li>
             ))}
           </ul>
-          <p class="muted">{S.serverSessions(server.sessions)}</p>
+          <p class="muted" data-testid="server-synced">{S.serverSynced(recentlySynced())}</p>
         </>
       )}
       <ServerToggle />

@@ -23,7 +23,8 @@ export function SetPassphrase() {
     e.preventDefault();
     if ([...first].length < MIN_PASSPHRASE) return setProblem(S.passphraseTooShort);
     if (first !== second) return setProblem(S.passphraseMismatch);
-    if (!understood) return setProblem(S.setupConfirm);
+    // The box's own label already says what it means; the error says what to do.
+    if (!understood) return setProblem(S.setupConfirmMissing);
     setProblem(null);
     const status = await setup.run(first);
     if (status) {
@@ -61,11 +62,17 @@ export function SetPassphrase() {
           type="checkbox"
           id="setup-understood"
           checked={understood}
+          aria-invalid={problem === S.setupConfirmMissing ? "true" : undefined}
+          aria-describedby={problem === S.setupConfirmMissing ? "setup-problem" : undefined}
           onChange={(e) => setUnderstood((e.currentTarget as HTMLInputElement).checked)}
         />
         {S.setupConfirm}
       </label>
-      {problem && <Notice kind="error" testId="setup-problem">{problem}</Notice>}
+      {problem && (
+        <div id="setup-problem">
+          <Notice kind="error" testId="setup-problem">{problem}</Notice>
+        </div>
+      )}
       {setup.error && <Notice kind="error">{errorText(setup.error)}</Notice>}
       <div class="actions">
         <button type="submit" class="primary" disabled={setup.busy}>

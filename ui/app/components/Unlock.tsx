@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 /** The unlock screen: wrong passphrases say so and show the wait; "forgot" leads to the reset. */
 import { useState } from "preact/hooks";
-import { api, ApiError } from "../api.ts";
+import { api, ApiError, signIn as signInWithPassphrase } from "../api.ts";
 import { S } from "../strings.ts";
 import { errorText, useCountdown, useFocusOnMount } from "../hooks.ts";
 import { applyStatus, autoLocked } from "../state.ts";
@@ -10,8 +10,18 @@ import { Notice } from "./Notice.tsx";
 import { Heading } from "./Heading.tsx";
 import { Reset } from "./Reset.tsx";
 
+/** Props of {@link Unlock}. */
+export interface UnlockProps {
+  /**
+   * This tab has no session (the hub restarted, or the address was typed in): the
+   * passphrase signs it in, unlocking the hub if it is `locked`. "Forgot" needs a
+   * session, so it is not offered here.
+   */
+  signIn?: "locked" | "unlocked";
+}
+
 /** The unlock form, or the reset explanation after "forgot passphrase". */
-export function Unlock() {
+export function Unlock({ signIn }: UnlockProps = {}) {
   const [forgot, setForgot] = useState(false);
   const [pass, setPass] = useState("");
   const [busy, setBusy] = useState(false);
@@ -27,6 +37,12 @@ export function Unlock() {
     if (wait > 0 || pass === "" || busy) return;
     setBusy(true);
     try {
+      if (signIn) {
+        await signInWithPassphrase(pass);
+        // Start over with the new session cookie: status, lists and the event stream.
+        location.reload();
+        return;
+      }
       const status = await api.unlock(pass);
       setPass("");
       setError(null);
@@ -44,12 +60,12 @@ export function Unlock() {
 
   const wrong = error?.code === "wrong_passphrase";
   return (
-    <main class="narrow" id="main" data-testid="unlock">
-      <Heading>{S.unlockTitle}</Heading>
+    <main class="narrow" id="main" data-testid={signIn ? "sign-in" : "unlock"}>
+      <Heading>{signIn === "unlocked" ? S.signInTitle : S.unlockTitle}</Heading>
       {autoLocked.value !== null && (
         <Notice kind="info" testId="autolocked">{S.unlockAutoLocked(autoLocked.value)}</Notice>
       )}
-      <p>{S.unlockIntro}</p>
+      <p>{signIn === "unlocked" ? S.signInIntro : S.unlockIntro}</p>
       <form onSubmit={submit} noValidate>
         <PassphraseField
           id="unlock-pass"
@@ -77,9 +93,11 @@ export function Unlock() {
           >
             {busy ? S.working : S.unlockButton}
           </button>
-          <button type="button" class="link" onClick={() => setForgot(true)}>
-            {S.forgotLink}
-          </button>
+          {!signIn && (
+            <button type="button" class="link" onClick={() => setForgot(true)}>
+              {S.forgotLink}
+            </button>
+          )}
         </div>
       </form>
     </main>
