@@ -280,14 +280,12 @@ function upsertLocal(
 /**
  * The pushing phone now holds a version that lost: give the stored row a new
  * stamp (not pending, so nothing new goes to the cloud) so that the phone's next
- * pull brings it the version that won, or the deletion.
+ * pull brings it the version that won, or the deletion. The row's push mark
+ * stays: the device that pushed the winner holds it already.
  */
 function resend(ctx: ApplyContext, table: TableDef, id: string): void {
-  cached(
-    ctx.db,
-    `UPDATE ${ident(table.name)} SET local_server_last_modified_at = ?,
-       local_server_pushed_by = NULL, local_server_pushed_after = NULL WHERE id = ?`,
-  ).run(ctx.stamp, id);
+  cached(ctx.db, `UPDATE ${ident(table.name)} SET local_server_last_modified_at = ? WHERE id = ?`)
+    .run(ctx.stamp, id);
 }
 
 const guardedSqlCache = new Map<string, string>();

@@ -116,7 +116,8 @@ function currentRow(db: Database, table: TableDef, id: string): Record<string, u
   const secret = new Set(SECRET_COLUMNS[table.name] ?? []);
   const cols = table.columns.filter((c) => !secret.has(c.name)).map((c) => ident(c.name));
   const row = db.prepare(
-    `SELECT ${cols.join(", ")}, local_server_pending AS _pending FROM ${ident(table.name)}
+    `SELECT ${cols.join(", ")}, local_server_pending AS _pending,
+       local_server_pushed_by AS _pushedBy FROM ${ident(table.name)}
      WHERE id = ? AND coalesce(is_deleted, 0) = 0 AND local_server_deleted_at IS NULL`,
   ).get(id) as Record<string, unknown> | undefined;
   return row ?? null;
@@ -229,9 +230,18 @@ export function describeConflict(db: Database, c: ConflictRecord): ConflictView 
     device: c.source === "phone" ? deviceName(db, c.deviceId) : null,
     user: authorUser(db, older),
   };
+  // A phone's push marks the row with the device (store/_device_sync.ts) until
+  // anything else changes it.
+  const keptDevice = typeof kept?._pushedBy === "string" ? kept._pushedBy : null;
   const keptBy: VersionAuthor = {
-    via: c.source === "local" ? "cloud" : kept?._pending === 1 ? "hub" : "unknown",
-    device: null,
+    via: keptDevice
+      ? "phone"
+      : c.source === "local"
+      ? "cloud"
+      : kept?._pending === 1
+      ? "hub"
+      : "unknown",
+    device: keptDevice ? deviceName(db, keptDevice) : null,
     user: authorUser(db, kept),
   };
   const { lostRow: _omit, ...record } = c;

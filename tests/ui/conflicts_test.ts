@@ -79,7 +79,8 @@ Deno.test("conflicts: named, compared field by field, with who made each version
   assert.equal(c.present, true);
   assert.equal(c.restorable, true);
   assert.deepEqual(c.olderBy, { via: "phone", device: "Nurse phone", user: null });
-  assert.equal(c.keptBy.via, "hub", "the kept version is a phone's change not yet in the cloud");
+  // The kept version is phone A's push (the hub marks each pushed row with its device).
+  assert.deepEqual(c.keptBy, { via: "phone", device: "Reception tablet", user: null });
   const byName = Object.fromEntries(
     c.differences.map((d: { name: string }) => [d.name, d]),
   );
