@@ -95,7 +95,8 @@ function retryAfter(res: Response): number | null {
  * ```ts
  * import { CloudClient, DEFAULT_TIMEOUTS } from "./mod.ts";
  *
- * const cloud = new CloudClient("https://cloud.example.org", "hh_" + "0".repeat(64), DEFAULT_TIMEOUTS);
+ * const key = "hh_" + "0".repeat(64);
+ * const cloud = new CloudClient("https://cloud.example.org", key, DEFAULT_TIMEOUTS);
  * const device = await cloud.verifyKey(); // the hub's device row: id, name, clinic_ids
  * ```
  */
@@ -252,19 +253,20 @@ export class CloudClient implements CloudPeer {
     const transfer = AbortSignal.any([signal, AbortSignal.timeout(this.#timeouts.transferMs)]);
     const res = await this.#pullResponse(lastPulledAt, transfer);
     // Errors of the caller's merge are the caller's, not a broken connection.
-    let callerError: { err: unknown } | null = null;
+    const caller = { failed: false, error: undefined as unknown };
     let summary;
     try {
       summary = await streamChanges(res.body!, async (c) => {
         try {
           await onChange(c);
         } catch (err) {
-          callerError = { err };
+          caller.failed = true;
+          caller.error = err;
           throw err;
         }
       });
     } catch (err) {
-      if (callerError) throw (callerError as { err: unknown }).err;
+      if (caller.failed) throw caller.error;
       if (err instanceof HubError) throw err;
       if (err instanceof ChangesFormatError) {
         throw new CloudError("protocol", `The cloud's pull reply is malformed: ${err.message}`);
