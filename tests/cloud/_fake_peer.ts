@@ -6,7 +6,7 @@
 import type { CloudPeer, PullEnd, StreamedChange, Timers } from "../../cloud/mod.ts";
 import { Relay, type RelaySchedule } from "../../cloud/mod.ts";
 import { pushChanges, Store } from "../../store/mod.ts";
-import "./_fixtures.ts"; // keeps the relay's log lines out of the test output
+// _fixtures.ts also keeps the relay's log lines out of the test output.
 import { phonePatient } from "./_fixtures.ts";
 
 /** A cloud held in memory. */
