@@ -1,8 +1,11 @@
 /**
  * The HTTP client of the cloud's hub API (SPEC §7). It knows URLs, headers,
- * status codes and timeouts; it does not know the database.
+ * status codes, timeouts and the shape of a pull reply; it does not know the
+ * database. It is the relay's `CloudPeer`.
  */
 import { HubError } from "../core/mod.ts";
+import { ChangesFormatError, streamChanges, type StreamedChange } from "./_changes_stream.ts";
+import type { CloudPeer, PullEnd } from "./_peer.ts";
 
 /** Why a cloud call failed, in the terms the sync health shows. */
 export type CloudFailure = "auth" | "rate_limited" | "unreachable" | "server" | "protocol";
@@ -84,8 +87,20 @@ function retryAfter(res: Response): number | null {
   return Number.isNaN(at) ? null : Math.max(0, Math.min((at - Date.now()) / 1000, 3600));
 }
 
-/** Client of one cloud server. */
-export class CloudClient {
+/**
+ * Client of one cloud server; the hub builds one per registration and hands it
+ * to the relay as its {@link CloudPeer}.
+ *
+ * @example
+ * ```ts
+ * import { CloudClient, DEFAULT_TIMEOUTS } from "./mod.ts";
+ *
+ * const key = "hh_" + "0".repeat(64);
+ * const cloud = new CloudClient("https://cloud.example.org", key, DEFAULT_TIMEOUTS);
+ * const device = await cloud.verifyKey(); // the hub's device row: id, name, clinic_ids
+ * ```
+ */
+export class CloudClient implements CloudPeer {
   readonly baseUrl: string;
   #apiKey: string;
   #timeouts: CloudTimeouts;
@@ -219,12 +234,77 @@ export class CloudClient {
     };
   }
 
+  /** Where the cloud is (the checked base URL). */
+  get url(): string {
+    return this.baseUrl;
+  }
+
   /**
-   * GET /api/v2/sync: returns the response whose body the caller streams. The
-   * cloud may build a whole first-sync reply before its headers go out, so the
-   * wait for them is longer than `connectMs`: up to 5 minutes, within `transferMs`.
+   * GET /api/v2/sync, read as a stream (see `_changes_stream.ts`): each row goes
+   * to `onChange` as it arrives; the whole pull, body included, is bounded by
+   * the transfer timeout. A broken or stalled body is `unreachable`, a malformed
+   * one `protocol`; what `onChange` throws passes through unchanged.
    */
-  async pull(lastPulledAt: number, signal?: AbortSignal): Promise<Response> {
+  async pull(
+    lastPulledAt: number,
+    onChange: (change: StreamedChange) => void | Promise<void>,
+    signal: AbortSignal,
+  ): Promise<PullEnd> {
+    const transfer = AbortSignal.any([signal, AbortSignal.timeout(this.#timeouts.transferMs)]);
+    const res = await this.#pullResponse(lastPulledAt, transfer);
+    // Errors of the caller's merge are the caller's, not a broken connection.
+    const caller = { failed: false, error: undefined as unknown };
+    let summary;
+    try {
+      summary = await streamChanges(res.body!, async (c) => {
+        try {
+          await onChange(c);
+        } catch (err) {
+          caller.failed = true;
+          caller.error = err;
+          throw err;
+        }
+      });
+    } catch (err) {
+      if (caller.failed) throw caller.error;
+      if (err instanceof HubError) throw err;
+      if (err instanceof ChangesFormatError) {
+        throw new CloudError("protocol", `The cloud's pull reply is malformed: ${err.message}`);
+      }
+      throw new CloudError(
+        "unreachable",
+        `The connection to the cloud broke during the pull (${(err as Error).message}).`,
+        { cause: err },
+      );
+    }
+    if (summary.success !== true || typeof summary.timestamp !== "number") {
+      throw new CloudError(
+        "protocol",
+        "The cloud's pull reply has no success flag or timestamp.",
+      );
+    }
+    return { timestamp: summary.timestamp };
+  }
+
+  /** A TCP connect to the cloud's host and port: cheap, and enough to tell it is back. */
+  async reachable(): Promise<boolean> {
+    const url = new URL(this.baseUrl);
+    const port = Number(url.port || (url.protocol === "https:" ? 443 : 80));
+    try {
+      const conn = await Deno.connect({ hostname: url.hostname, port });
+      conn.close();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * The pull's response, whose body {@link pull} streams. The cloud may build a
+   * whole first-sync reply before its headers go out, so the wait for them is
+   * longer than `connectMs`: up to 5 minutes, within `transferMs`.
+   */
+  async #pullResponse(lastPulledAt: number, signal: AbortSignal): Promise<Response> {
     const q = `lastPulledAt=${encodeURIComponent(String(lastPulledAt))}&peerType=sync_hub`;
     const headersMs = Math.max(
       this.#timeouts.connectMs,
@@ -287,10 +367,5 @@ export class CloudClient {
       if (err instanceof CloudError) throw err;
       throw new CloudError("protocol", "The cloud's push answer is not JSON.");
     }
-  }
-
-  /** The transfer timeout (the relay applies it to a whole pull). */
-  get transferMs(): number {
-    return this.#timeouts.transferMs;
   }
 }

@@ -1,13 +1,15 @@
 /** The relay to the cloud: client, registration, relay loop, sync health. */
+export { DEFAULT_SCHEDULE, Relay, type RelayDeps, type RelaySchedule } from "./relay.ts";
+export type { CycleResult } from "./_cycle.ts";
+export type { SyncHealth } from "./_health.ts";
+export type { Timers } from "./_schedule.ts";
+export type { CloudPeer, PullEnd } from "./_peer.ts";
 export {
-  type CycleResult,
-  DEFAULT_SCHEDULE,
-  Relay,
-  type RelayDeps,
-  type RelaySchedule,
-  type SyncHealth,
-} from "./relay.ts";
-export { API_KEY_PATTERN, type Registration, verifyRegistration } from "./register.ts";
+  API_KEY_PATTERN,
+  cloudPeerFor,
+  type Registration,
+  verifyRegistration,
+} from "./register.ts";
 export {
   checkCloudUrl,
   CloudClient,

@@ -2,6 +2,7 @@
 import { HubError, log } from "../core/mod.ts";
 import type { CloudLink } from "../vault/mod.ts";
 import { checkCloudUrl, CloudClient, CloudError, type CloudTimeouts } from "./_client.ts";
+import type { CloudPeer } from "./_peer.ts";
 
 /** What registration returns to the operator. */
 export interface Registration {
@@ -67,4 +68,24 @@ export async function verifyRegistration(
       ...(options.allowInsecure ? { allowInsecure: true } : {}),
     },
   };
+}
+
+/**
+ * The cloud peer of a stored link: the hub builds it once per registration (and
+ * on unlock) and hands it to the relay; cycles never build their own.
+ *
+ * @example
+ * ```ts
+ * import { cloudPeerFor, Relay } from "./mod.ts";
+ * import type { CloudLink } from "../vault/mod.ts";
+ * import type { Store } from "../store/mod.ts";
+ *
+ * declare const link: CloudLink;
+ * declare const store: Store;
+ * const peer = cloudPeerFor(link);
+ * const relay = new Relay({ store, peer: () => peer });
+ * ```
+ */
+export function cloudPeerFor(link: CloudLink, timeouts?: CloudTimeouts): CloudPeer {
+  return new CloudClient(link.url, link.apiKey, timeouts);
 }

@@ -15,6 +15,8 @@ import {
 import { type HubAccess, LanServer, type LanServerOptions } from "../server/mod.ts";
 import { PassphraseThrottle } from "./_throttle.ts";
 import {
+  type CloudPeer,
+  cloudPeerFor,
   type CloudTimeouts,
   type CycleResult,
   Relay,
@@ -66,6 +68,8 @@ export class Hub {
   #store: Store | null = null;
   #access: HubAccess | null = null;
   #relay: Relay | null = null;
+  /** The cloud peer of the vault's link, built once per registration (and on unlock). */
+  #cloudPeer: CloudPeer | undefined;
   #throttle: PassphraseThrottle;
   #busy: Promise<unknown> = Promise.resolve();
   #vaultExists = false;
@@ -242,11 +246,12 @@ export class Hub {
     this.#store = store;
     store.prune((this.#options.now ?? Date.now)());
     await this.#refreshAccess();
+    const link = vault.secrets.cloud;
+    this.#cloudPeer = link ? cloudPeerFor(link, this.#options.cloudTimeouts) : undefined;
     this.#relay = new Relay({
       store,
-      link: () => this.#vault?.secrets.cloud,
+      peer: () => this.#cloudPeer,
       schedule: this.#options.relay,
-      timeouts: this.#options.cloudTimeouts,
       now: this.#options.now,
     });
     if (vault.secrets.cloud) this.#relay.start();
@@ -283,6 +288,7 @@ export class Hub {
   }
 
   #lockNow(): void {
+    this.#cloudPeer = undefined; // it holds the API key
     if (this.#access) this.#access.jwtKey.fill(0);
     this.#access = null;
     this.#store?.close();
@@ -454,6 +460,7 @@ export class Hub {
         v.hubId = reg.hubId;
         v.hubName = reg.hubName;
       });
+      this.#cloudPeer = cloudPeerFor(reg.link, this.#options.cloudTimeouts);
       if (previous?.url !== reg.link.url || previous?.apiKey !== reg.link.apiKey) {
         // Another cloud (or key): start its watermark from the beginning.
         store.setMeta(CLOUD_WATERMARK_KEY, "0");
