@@ -1,26 +1,37 @@
 /**
- * One structured logger: one JSON object per line on stderr. Field names on the
- * redaction list are replaced before anything is written, so a careless call can
- * not leak a passphrase, key or token into a log file.
+ * One structured logger: one JSON object per line on stderr. Fields whose name
+ * looks like a secret are replaced at any depth before anything is written, so a
+ * careless call can not leak a passphrase, key or token into a log file.
  */
 
-const REDACTED_KEYS = new Set([
-  "passphrase",
-  "password",
-  "hashed_password",
-  "token",
+/**
+ * A field is redacted when its name, lower-cased without `_` and `-`, contains
+ * one of these: every secret the hub holds is named so (`dbKey`,
+ * `pendingDbKey`, `hubPrivateKey`, `jwtKey`, `apiKey`, `sessionToken`, `csrf`,
+ * `passphrase`, `hashed_password`, `cookie`, `authorization`, the envelope's
+ * `payload`). Matching by part, not by the whole name, so a new secret field
+ * named like the others is covered without a change here.
+ */
+const REDACTED_PARTS = [
   "key",
-  "dbkey",
-  "apikey",
-  "api_key",
+  "token",
   "secret",
-  "authorization",
-  "cookie",
-  "payload",
+  "password",
+  "passphrase",
   "private",
-  "privatekey",
+  "csrf",
+  "cookie",
+  "authorization",
+  "payload",
   "jwt",
-]);
+  "signature",
+];
+
+/** Whether a field of this name is redacted. */
+export function isSecretField(name: string): boolean {
+  const n = name.toLowerCase().replaceAll("_", "").replaceAll("-", "");
+  return REDACTED_PARTS.some((p) => n.includes(p));
+}
 
 /** Log levels in increasing severity. */
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -56,16 +67,26 @@ export function setLogLevel(level: LogLevel): void {
   threshold = level;
 }
 
-function redact(value: unknown, depth = 0): unknown {
-  if (depth > 4 || value === null || typeof value !== "object") return value;
+/** Deeper than this a value is not written at all (never written unredacted). */
+const MAX_DEPTH = 12;
+
+function redact(value: unknown, depth = 0, seen = new WeakSet<object>()): unknown {
+  if (value === null || typeof value !== "object") return value;
+  if (depth > MAX_DEPTH) return "[too deep]";
   if (value instanceof Error) return { name: value.name, message: value.message };
-  if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
+  // Raw bytes are keys or ciphertext more often than not: only their size is told.
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) {
+    return `[${value.byteLength} bytes]`;
+  }
+  if (seen.has(value)) return "[circular]";
+  seen.add(value);
+  if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1, seen));
+  const entries = value instanceof Map
+    ? [...value.entries()].map(([k, v]) => [String(k), v] as const)
+    : Object.entries(value as Record<string, unknown>);
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    out[k] = REDACTED_KEYS.has(k.toLowerCase().replaceAll("_", "").replaceAll("-", "")) ||
-        REDACTED_KEYS.has(k.toLowerCase())
-      ? "[redacted]"
-      : redact(v, depth + 1);
+  for (const [k, v] of entries) {
+    out[k] = isSecretField(k) ? "[redacted]" : redact(v, depth + 1, seen);
   }
   return out;
 }
