@@ -1,5 +1,6 @@
 /** Users, clinics and permissions as the LAN server's login and authorisation need them. */
 import type { Database } from "./_db.ts";
+import { ident, TABLES } from "./_schema.ts";
 
 /** A user able to log in (hash included: only the login check reads it). */
 export interface LoginUser {
@@ -65,4 +66,41 @@ export function clinicName(db: Database, clinicId: string | null): string | null
     | { name: string | null }
     | undefined;
   return r?.name ?? null;
+}
+
+/**
+ * The clinic a stored row belongs to, for authorisation: its own clinic column
+ * (`primary_clinic_id` for patients, `clinic_id` elsewhere), else, for a row
+ * without one (or with it empty), its patient's clinic. Deleted rows count too,
+ * so a deleted row of another clinic is refused rather than described.
+ * `undefined` when no row has this id; `clinicId: null` when it has no clinic.
+ *
+ * @example
+ * ```ts
+ * rowClinic(db, "patient_vitals", "v1"); // { clinicId: "clinic-a" }, through its patient
+ * ```
+ */
+export function rowClinic(
+  db: Database,
+  table: string,
+  id: string,
+): { clinicId: string | null } | undefined {
+  const t = TABLES.get(table);
+  if (!t) throw new Error(`rowClinic: unknown table ${table}`);
+  const own = table === "patients"
+    ? "primary_clinic_id"
+    : t.columnNames.has("clinic_id")
+    ? "clinic_id"
+    : null;
+  const viaPatient = table !== "patients" && t.columnNames.has("patient_id");
+  const r = db.prepare(
+    `SELECT ${own ? ident(own) : "NULL"} AS own,
+       ${
+      viaPatient ? "(SELECT primary_clinic_id FROM patients p WHERE p.id = r.patient_id)" : "NULL"
+    }
+         AS patient
+     FROM ${ident(table)} r WHERE r.id = ?`,
+  ).get(id) as { own: string | null; patient: string | null } | undefined;
+  if (!r) return undefined;
+  return { clinicId: r.own || r.patient || null };
 }

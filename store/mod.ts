@@ -53,6 +53,7 @@ export {
   type LoginUser,
   type PermissionRow,
   permissionRow,
+  rowClinic,
   userIsLive,
 } from "./_people.ts";
 export {

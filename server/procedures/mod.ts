@@ -22,6 +22,13 @@ export {
   RawJson,
   Registry,
 } from "./registry.ts";
+export {
+  type ClinicOf,
+  type ClinicRule,
+  describeScope,
+  enforceScope,
+  type ProcedureScope,
+} from "./_scope.ts";
 
 /** Builds the registry of every procedure. */
 export function buildRegistry(): Registry {

@@ -3,12 +3,15 @@ import { z } from "zod";
 import { log } from "../../core/mod.ts";
 import { pullChanges, pushChanges, recordSync } from "../../store/mod.ts";
 import { procedure, RawJson } from "./registry.ts";
+import { noClinic } from "./_scope.ts";
 
 const cursor = z.union([z.number().int().nonnegative(), z.null()]).optional();
 
 /** `sync_pull {lastPulledAt | last_pulled_at}` → `{changes, timestamp}` (paged; see store/_sync.ts). */
 export const syncPull = procedure({
   name: "sync_pull",
+  // Not scoped per user yet: see docs/security.md, "What a phone can read".
+  scope: noClinic("the hub's whole data set, as the cloud sends it for the hub's clinics"),
   kind: "query",
   auth: "token",
   inReference: true,
@@ -41,6 +44,7 @@ export const syncPull = procedure({
 /** `sync_push {lastPulledAt, changes}` → `{}`; one transaction, all or nothing. */
 export const syncPush = procedure({
   name: "sync_push",
+  scope: { kind: "per-row" },
   kind: "command",
   auth: "token",
   inReference: true,
