@@ -117,6 +117,16 @@ export async function authenticate(
   return { userId, clinicId, role, permissions };
 }
 
+/** The caller's live permission row at a clinic (their token's clinic when none is given). */
+export function permissionsAt(
+  store: Store,
+  auth: AuthInfo,
+  clinicId?: string | null,
+): PermissionRow | undefined {
+  if (!clinicId || clinicId === auth.clinicId) return auth.permissions;
+  return permissionRow(store.db, auth.userId, clinicId);
+}
+
 /**
  * The one permission check: throws `forbidden` unless the caller holds `flag`
  * at `clinicId` (their token's clinic when none is given). Another clinic needs
@@ -134,7 +144,7 @@ export function requireAt(
   clinicId?: string | null,
 ): void {
   const own = !clinicId || clinicId === auth.clinicId;
-  const row = own ? auth.permissions : permissionRow(store.db, auth.userId, clinicId);
+  const row = permissionsAt(store, auth, clinicId);
   const where = own ? "" : ` at clinic '${clinicId}'`;
   if (!row && !flag) {
     throw new HubError("forbidden", 403, `Forbidden: this user has no permissions${where}.`);

@@ -259,7 +259,7 @@ function getConflict(db: Database, id: number): ConflictRecord {
   const c = db.prepare(
     `SELECT id, table_name AS "table", row_id AS rowId, source, device_id AS deviceId,
        kept_updated_at AS keptUpdatedAt, lost_updated_at AS lostUpdatedAt, lost_row AS lostRow,
-       detected_at AS detectedAt, resolved_at AS resolvedAt FROM conflicts WHERE id = ?`,
+       reason, detected_at AS detectedAt, resolved_at AS resolvedAt FROM conflicts WHERE id = ?`,
   ).get(id) as (ConflictRecord & { lostRow: string }) | undefined;
   if (!c) throw new HubError("not_found", 404, "No such conflict.");
   return { ...c, lostRow: JSON.parse(c.lostRow) };
