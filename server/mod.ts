@@ -14,6 +14,8 @@ export {
   describeScope,
   type Procedure,
   type ProcedureScope,
+  PUSH_RULES,
+  type PushRule,
   Registry,
 } from "./procedures/mod.ts";
 export { deriveSessionKey, PAIRING_SALT, seal } from "./_crypto.ts";

@@ -29,6 +29,7 @@ export {
   enforceScope,
   type ProcedureScope,
 } from "./_scope.ts";
+export { PUSH_RULES, pushGuard, type PushRule } from "./_push_rules.ts";
 
 /** Builds the registry of every procedure. */
 export function buildRegistry(): Registry {
