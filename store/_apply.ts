@@ -87,10 +87,11 @@ export function logConflict(
 }
 
 /**
- * Sets aside a pushed row (or deletion) the pusher had no right to write: it is
- * kept in the conflict log with the reason, for the operator, and the stored
- * row, if any, goes back to the pushing phone on its next pull (it holds a
- * version the hub did not take). Nothing else changes.
+ * Sets aside a pushed row (`raw`; null for a deletion, logged as `{id,
+ * is_deleted: true}`) the pusher had no right to write: it is kept in the
+ * conflict log with the reason, for the operator, and the stored row, if any,
+ * goes back to the pushing phone on its next pull (it holds a version the hub
+ * did not take). Nothing else changes.
  */
 export function refuseRow(
   ctx: ApplyContext,
@@ -113,7 +114,7 @@ export function refuseRow(
     id,
     existing?.updated_at ?? null,
     typeof pushed === "number" ? pushed : null,
-    raw && typeof raw === "object" ? raw : { id },
+    raw && typeof raw === "object" ? raw : { id, is_deleted: true },
     reason,
   );
   if (existing && ctx.source === "phone") resend(ctx, table, id);

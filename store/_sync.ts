@@ -495,7 +495,7 @@ export function pushChanges(
         }
         const refusal = guard ? guard(name, id, null) : null;
         if (refusal !== null) {
-          refuseRow(ctx, t, id, d, refusal);
+          refuseRow(ctx, t, id, null, refusal);
           result.refused++;
         } else if (deleteRow(ctx, t, id)) counts.deleted++;
         else counts.unchanged++;

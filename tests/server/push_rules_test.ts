@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { PUSH_RULES } from "../../server/mod.ts";
-import { PHONE_READ_ONLY_TABLES, PHONE_TABLES } from "../../store/mod.ts";
+import { listConflictViews, PHONE_READ_ONLY_TABLES, PHONE_TABLES } from "../../store/mod.ts";
 import {
   adminClient,
   ALL_PERMISSIONS,
@@ -68,12 +68,24 @@ function prescriptionRow(id: string, patientId: string, updatedAt: number) {
   };
 }
 
-Deno.test("push rules: every table a phone may push has a written rule", () => {
+Deno.test("push rules: every table a phone may push has a written rule, as documented", async () => {
   const pushable = PHONE_TABLES.filter((t) => !PHONE_READ_ONLY_TABLES.has(t));
   assert.deepEqual(Object.keys(PUSH_RULES).sort(), [...pushable].sort());
+  // docs/security.md states the same table: one line per group of tables, columns in order.
+  const doc = await Deno.readTextFile(new URL("../../docs/security.md", import.meta.url));
   for (const [table, rule] of Object.entries(PUSH_RULES)) {
-    for (const op of ["create", "change", "delete"] as const) {
+    const line = doc.split("\n").find((l) =>
+      l.trim().startsWith("|") && l.includes(`\`${table}\``)
+    );
+    assert.ok(line, `docs/security.md has a row for ${table}`);
+    const cells = line.split("|").slice(2, 5).map((c) => c.trim());
+    for (const [i, op] of (["create", "change", "delete"] as const).entries()) {
       assert.ok(rule[op].length > 0, `${table}.${op} names the flag it needs`);
+      assert.equal(
+        cells[i],
+        rule[op].map((f) => `\`${f}\``).join(" or "),
+        `${table}.${op} in the doc`,
+      );
     }
   }
 });
@@ -132,8 +144,19 @@ Deno.test("push rules: a user with every flag off writes nothing, is told nothin
 
     // The operator sees them, with the reason, in the admin API.
     const listed = await admin.get("/api/conflicts");
-    const views = listed.body.conflicts as { rowId: string; reason: string | null }[];
+    const views = listed.body.conflicts as {
+      id: number;
+      rowId: string;
+      reason: string | null;
+      restorable: boolean;
+    }[];
     assert.match(views.find((v) => v.rowId === "rx-new")!.reason!, /^refused: /);
+    // Restoring a refused new row is the operator accepting it: it is created.
+    const pNew = views.find((v) => v.rowId === "p-new")!;
+    assert.equal(pNew.restorable, true);
+    const restored = await admin.post(`/api/conflicts/${pNew.id}/restore-older`);
+    assert.equal(restored.status, 200, JSON.stringify(restored.body));
+    assert.equal(storedRow(t.store, "patients", "p-new")!.given_name, "Given p-new");
 
     // The phone gets the stored version of the row it changed back on its next pull.
     const back = await phone.pull(start.timestamp);
@@ -209,6 +232,10 @@ Deno.test("push rules: allowed rows land, refused ones in the same push are logg
     assert.match(reason("ev-b")!, /clinic 'clinic-b'/);
     assert.match(reason("ev-new-b")!, /clinic 'clinic-b'/);
     assert.match(reason("rx-a")!, /can_prescribe_medications/);
+    // A refused deletion is kept as such, and has no content to restore.
+    const deletion = listConflictViews(t.store.db).find((c) => c.rowId === "p-a")!;
+    assert.deepEqual(deletion.lostRow, { id: "p-a", is_deleted: true });
+    assert.equal(deletion.restorable, false);
   } finally {
     await t.close();
   }
