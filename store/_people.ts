@@ -1,5 +1,6 @@
 /** Users, clinics and permissions as the LAN server's login and authorisation need them. */
 import type { Database } from "./_db.ts";
+import { stmt } from "./_read.ts";
 import { ident, TABLES } from "./_schema.ts";
 
 /** A user able to log in (hash included: only the login check reads it). */
@@ -93,7 +94,8 @@ export function rowClinic(
     ? "clinic_id"
     : null;
   const viaPatient = table !== "patients" && t.columnNames.has("patient_id");
-  const r = db.prepare(
+  const r = stmt(
+    db,
     `SELECT ${own ? ident(own) : "NULL"} AS own,
        ${
       viaPatient ? "(SELECT primary_clinic_id FROM patients p WHERE p.id = r.patient_id)" : "NULL"
