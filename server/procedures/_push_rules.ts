@@ -1,10 +1,11 @@
 /**
- * The written rule for `sync_push`: per table, the flag a pusher needs at a
- * row's clinic to create it, change it, or delete it (docs/security.md, "What a
- * phone may push"). A row's clinic is its own clinic column, else its patient's
- * (stored, or pushed in the same push); a row without one is checked at the
- * caller's clinic. Changing or deleting a stored row is checked at the stored
- * row's clinic too, so a row cannot be moved out of (or into) a clinic by push.
+ * The written rule for `sync_push`: per table, the flag a pusher needs to
+ * create, change or delete a row (docs/security.md, "What a phone may push"),
+ * at every clinic the row belongs to: the clinic it names, the clinic of the
+ * patient it names (stored, or pushed in the same push), and for a change or
+ * deletion the stored row's clinic (its clinic column, else its patient's), so
+ * a row cannot be moved into or out of a clinic by push. A row belonging to no
+ * clinic is checked at the caller's clinic.
  *
  * A refused row never fails the push (the phone would retry the same push
  * forever) and is never dropped silently: it goes to the conflict log with the
@@ -125,17 +126,22 @@ export function pushGuard(store: Store, auth: AuthInfo, changes: unknown): PushG
     const stored = rowClinic(store.db, table, id);
     if (row === null) return refusal(table, "delete", rule.delete, stored?.clinicId ?? null);
     const op = stored ? "change" : "create";
-    const flags = rule[op];
-    if (stored) {
-      const r = refusal(table, op, flags, stored.clinicId);
+    // Every clinic the row belongs to, before and after: the stored row's, the
+    // clinic it names, and the clinic of the patient it names.
+    const clinics = new Set<string | null>();
+    if (stored) clinics.add(stored.clinicId);
+    const named = clinicIn(table, row);
+    if (named !== undefined) clinics.add(named);
+    if (table !== "patients" && typeof row.patient_id === "string" && row.patient_id !== "") {
+      const patient = rowClinic(store.db, "patients", row.patient_id);
+      if (patient) clinics.add(patient.clinicId);
+      else if (patients.has(row.patient_id)) clinics.add(patients.get(row.patient_id)!);
+    }
+    if (clinics.size === 0) clinics.add(null);
+    for (const clinic of clinics) {
+      const r = refusal(table, op, rule[op], clinic);
       if (r) return r;
     }
-    let clinic = clinicIn(table, row);
-    if (clinic === undefined && stored) return null; // the stored clinic stays, checked above
-    if (!clinic && table !== "patients" && typeof row.patient_id === "string") {
-      clinic = rowClinic(store.db, "patients", row.patient_id)?.clinicId ??
-        patients.get(row.patient_id) ?? null;
-    }
-    return refusal(table, op, flags, clinic ?? null);
+    return null;
   };
 }

@@ -68,6 +68,20 @@ function prescriptionRow(id: string, patientId: string, updatedAt: number) {
   };
 }
 
+function visitRow(id: string, patientId: string, clinicId: string) {
+  return {
+    id,
+    patient_id: patientId,
+    clinic_id: clinicId,
+    provider_id: NURSE.id,
+    check_in_timestamp: T0,
+    metadata: {},
+    is_deleted: false,
+    created_at: T0,
+    updated_at: T0,
+  };
+}
+
 Deno.test("push rules: every table a phone may push has a written rule, as documented", async () => {
   const pushable = PHONE_TABLES.filter((t) => !PHONE_READ_ONLY_TABLES.has(t));
   assert.deepEqual(Object.keys(PUSH_RULES).sort(), [...pushable].sort());
@@ -205,12 +219,21 @@ Deno.test("push rules: allowed rows land, refused ones in the same push are logg
         ],
       },
       prescriptions: { created: [prescriptionRow("rx-a", "p-a", T0)] },
+      visits: {
+        created: [
+          visitRow("v-a", "p-a", CLINIC_A),
+          // At clinic A, but in the chart of clinic B's patient.
+          visitRow("v-a-for-b", "p-b", CLINIC_A),
+        ],
+      },
     });
     // Allowed: a new patient at A, an edit at A, an event of A's patient.
     assert.equal(storedRow(t.store, "patients", "p-new")!.primary_clinic_id, CLINIC_A);
     assert.equal(storedRow(t.store, "patients", "p-a")!.given_name, "Edited");
     assert.equal(storedRow(t.store, "patients", "p-a")!.local_server_deleted_at, null);
     assert.ok(storedRow(t.store, "events", "ev-a"));
+    assert.ok(storedRow(t.store, "visits", "v-a"));
+    assert.equal(storedRow(t.store, "visits", "v-a-for-b"), undefined);
     // Refused: anything at clinic B, a deletion without the flag, a prescription.
     assert.equal(storedRow(t.store, "patients", "p-new-b"), undefined);
     assert.equal(storedRow(t.store, "patients", "p-b")!.primary_clinic_id, CLINIC_B);
@@ -221,7 +244,7 @@ Deno.test("push rules: allowed rows land, refused ones in the same push are logg
     const reason = (id: string) => logged.find((c) => c[1] === id)?.[2] as string | undefined;
     assert.deepEqual(
       logged.map((c) => c[1]).sort(),
-      ["ev-b", "ev-new-b", "p-a", "p-b", "p-new-b", "rx-a"],
+      ["ev-b", "ev-new-b", "p-a", "p-b", "p-new-b", "rx-a", "v-a-for-b"],
     );
     assert.match(reason("p-new-b")!, /create patients at clinic 'clinic-b'/);
     assert.match(reason("p-b")!, /change patients at clinic 'clinic-b'/);
@@ -232,6 +255,7 @@ Deno.test("push rules: allowed rows land, refused ones in the same push are logg
     assert.match(reason("ev-b")!, /clinic 'clinic-b'/);
     assert.match(reason("ev-new-b")!, /clinic 'clinic-b'/);
     assert.match(reason("rx-a")!, /can_prescribe_medications/);
+    assert.match(reason("v-a-for-b")!, /create visits at clinic 'clinic-b'/);
     // A refused deletion is kept as such, and has no content to restore.
     const deletion = listConflictViews(t.store.db).find((c) => c.rowId === "p-a")!;
     assert.deepEqual(deletion.lostRow, { id: "p-a", is_deleted: true });
