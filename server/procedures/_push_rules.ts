@@ -125,7 +125,9 @@ export function pushGuard(store: Store, auth: AuthInfo, changes: unknown): PushG
     if (!rule) return `refused: ${table} has no push rule`;
     const stored = rowClinic(store.db, table, id);
     if (row === null) return refusal(table, "delete", rule.delete, stored?.clinicId ?? null);
-    const op = stored ? "change" : "create";
+    // A row pushed as deleted (`is_deleted`) deletes the stored one: the delete flag.
+    const deletes = stored && (row.is_deleted === true || row.is_deleted === 1);
+    const op = deletes ? "delete" : stored ? "change" : "create";
     // Every clinic the row belongs to, before and after: the stored row's, the
     // clinic it names, and the clinic of the patient it names.
     const clinics = new Set<string | null>();

@@ -256,6 +256,16 @@ Deno.test("push rules: allowed rows land, refused ones in the same push are logg
     assert.match(reason("ev-new-b")!, /clinic 'clinic-b'/);
     assert.match(reason("rx-a")!, /can_prescribe_medications/);
     assert.match(reason("v-a-for-b")!, /create visits at clinic 'clinic-b'/);
+    // Deleting by pushing the row with is_deleted set needs the delete flag too.
+    const next = await phone.pull(start.timestamp);
+    await phone.push(next.timestamp, {
+      patients: { updated: [patientRow("p-new", T0 + 2000, { is_deleted: true })] },
+    });
+    assert.equal(storedRow(t.store, "patients", "p-new")!.local_server_deleted_at, null);
+    assert.match(
+      refusals(t).at(-1)!.reason!,
+      /may not delete patients at clinic 'clinic-a'.*can_delete_patient_records/,
+    );
     // A refused deletion is kept as such, and has no content to restore.
     const deletion = listConflictViews(t.store.db).find((c) => c.rowId === "p-a")!;
     assert.deepEqual(deletion.lostRow, { id: "p-a", is_deleted: true });
