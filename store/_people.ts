@@ -60,6 +60,37 @@ export function permissionRow(
   ).get(userId, clinicId) as PermissionRow | undefined;
 }
 
+const FLAG_COLUMNS: ReadonlySet<string> = new Set([
+  "can_register_patients",
+  "can_view_history",
+  "can_edit_records",
+  "can_delete_records",
+  "is_clinic_admin",
+  "can_edit_other_provider_event",
+  "can_download_patient_reports",
+  "can_prescribe_medications",
+  "can_dispense_medications",
+  "can_delete_patient_visits",
+  "can_delete_patient_records",
+]);
+
+/**
+ * The clinics where the user holds `flag` in a live permission row.
+ *
+ * @example
+ * ```ts
+ * clinicsWithFlag(db, "user-1", "can_view_history"); // ["clinic-a"]
+ * ```
+ */
+export function clinicsWithFlag(db: Database, userId: string, flag: string): string[] {
+  if (!FLAG_COLUMNS.has(flag)) throw new Error(`clinicsWithFlag: unknown flag ${flag}`);
+  return stmt(
+    db,
+    `SELECT DISTINCT clinic_id FROM user_clinic_permissions
+     WHERE user_id = ? AND ${flag} = 1 AND local_server_deleted_at IS NULL`,
+  ).pluck(true).all(userId) as string[];
+}
+
 /** A clinic's name. */
 export function clinicName(db: Database, clinicId: string | null): string | null {
   if (!clinicId) return null;

@@ -51,6 +51,7 @@ export {
 } from "./_conflicts.ts";
 export {
   clinicName,
+  clinicsWithFlag,
   findLoginUsers,
   type LoginUser,
   type PermissionRow,

@@ -34,7 +34,7 @@ export interface ClinicRule {
 export type ProcedureScope =
   /** Touches no clinic's patient data (reference data, the caller's own session); `why` says so. */
   | { kind: "none"; why: string }
-  /** Answers only rows of clinics where the caller holds `flag` (the handler filters; no refusal). */
+  /** Answers only rows of clinics where the caller holds `flag` (the dispatcher hands them to the handler as `listedClinics`; no refusal). */
   | { kind: "listed"; flag: PermissionFlag }
   /** Each pushed row is checked by the sync_push rule table (server/procedures/_push_rules.ts). */
   | { kind: "per-row" }

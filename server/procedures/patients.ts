@@ -15,7 +15,6 @@ import {
   registerPatient,
   searchPatients,
   similarPatients,
-  viewableClinics,
 } from "../../store/mod.ts";
 import {
   clinical,
@@ -74,8 +73,10 @@ const attribute = z.object({
 /** Search and list page sizes. */
 const PAGE = { def: 20, max: 200 } as const;
 
+/** The clinics the dispatcher found for this `listed` procedure (its scope's flag). */
 function scopeOf(ctx: CallContext): string[] {
-  return viewableClinics(storeOf(ctx).db, userOf(ctx));
+  if (!ctx.listedClinics) throw new Error("a listed procedure runs without its clinics");
+  return ctx.listedClinics;
 }
 
 /** `register_patient {patient, additional_attributes}` → `{patient_id, attributes_count}`. */

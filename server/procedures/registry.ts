@@ -9,7 +9,7 @@
 import type { z } from "zod";
 import { HubError, LOCKED_MESSAGE, log } from "../../core/mod.ts";
 import type { HubAccess } from "../_access.ts";
-import { shapeAnswer } from "../../store/mod.ts";
+import { clinicsWithFlag, shapeAnswer } from "../../store/mod.ts";
 import { authenticate, type AuthInfo, type PermissionFlag, requireAt } from "../_auth.ts";
 import { enforceScope, type ProcedureScope } from "./_scope.ts";
 
@@ -22,6 +22,11 @@ export interface CallContext {
   hub: HubAccess | null;
   /** Who is calling; set when the procedure needs a token. */
   auth: AuthInfo | null;
+  /**
+   * For a procedure scoped `listed`: the clinics whose rows it may answer (where
+   * the caller holds the scope's flag), set by the dispatcher. Null otherwise.
+   */
+  listedClinics?: string[] | null;
   /** The calling device's client id. */
   clientId: string;
   /** Wall-clock time of the call, ms. */
@@ -145,7 +150,10 @@ export class Registry {
       }
       // Synchronously before the handler starts: no write can slip in between.
       if (auth) enforceScope(proc.scope, parsed.data, base.hub!.store, auth, proc.permission);
-      const result = await proc.handler(parsed.data, { ...base, auth });
+      const listedClinics = auth && proc.scope.kind === "listed"
+        ? clinicsWithFlag(base.hub!.store.db, auth.userId, proc.scope.flag)
+        : null;
+      const result = await proc.handler(parsed.data, { ...base, auth, listedClinics });
       const json = result instanceof RawJson
         ? result.json
         : result === undefined
