@@ -117,7 +117,27 @@ export function refuseRow(
     raw && typeof raw === "object" ? raw : { id, is_deleted: true },
     reason,
   );
-  if (existing && ctx.source === "phone") resend(ctx, table, id);
+  if (!existing || ctx.source !== "phone") return;
+  const deletion = !raw || typeof raw !== "object" ||
+    isTruthy((raw as Record<string, unknown>).is_deleted);
+  if (deletion) resendAsCreated(ctx, table, id);
+  else resend(ctx, table, id);
+}
+
+/**
+ * The pushing phone deleted a row the hub kept (a refused deletion). After its
+ * push succeeds the app forgets the row entirely, so an `updated` version would
+ * be skipped (SPEC §5): the row goes to it as `created`, which the app creates
+ * again (another phone that holds it merges it). Not pending: nothing goes to the cloud.
+ */
+function resendAsCreated(ctx: ApplyContext, table: TableDef, id: string): void {
+  cached(
+    ctx.db,
+    `UPDATE ${ident(table.name)} SET local_server_created_at = ?,
+       local_server_last_modified_at = ?, local_server_created_by = NULL,
+       local_server_created_after = NULL, local_server_pushed_by = NULL,
+       local_server_pushed_after = NULL WHERE id = ?`,
+  ).run(ctx.stamp, ctx.stamp, id);
 }
 
 /** Columns the cloud manages; a difference only there is not a change phones need. */

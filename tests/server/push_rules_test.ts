@@ -256,8 +256,11 @@ Deno.test("push rules: allowed rows land, refused ones in the same push are logg
     assert.match(reason("ev-new-b")!, /clinic 'clinic-b'/);
     assert.match(reason("rx-a")!, /can_prescribe_medications/);
     assert.match(reason("v-a-for-b")!, /create visits at clinic 'clinic-b'/);
-    // Deleting by pushing the row with is_deleted set needs the delete flag too.
+    // The refused deletion comes back to the phone as `created`: after its push the app has
+    // forgotten the row, and would skip it as `updated`.
     const next = await phone.pull(start.timestamp);
+    assert.ok(next.changes.patients.created.some((r) => r.id === "p-a"), "p-a is sent again");
+    // Deleting by pushing the row with is_deleted set needs the delete flag too.
     await phone.push(next.timestamp, {
       patients: { updated: [patientRow("p-new", T0 + 2000, { is_deleted: true })] },
     });
