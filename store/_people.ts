@@ -1,4 +1,5 @@
 /** Users, clinics and permissions as the LAN server's login and authorisation need them. */
+import type { Statement } from "better-sqlite3-multiple-ciphers";
 import type { Database } from "./_db.ts";
 import { stmt } from "./_read.ts";
 import { ident, TABLES } from "./_schema.ts";
@@ -117,6 +118,20 @@ export function rowClinic(
   table: string,
   id: string,
 ): { clinicId: string | null } | undefined {
+  let byTable = rowClinicSql.get(db);
+  if (!byTable) rowClinicSql.set(db, byTable = new Map());
+  let read = byTable.get(table);
+  if (!read) byTable.set(table, read = prepareRowClinic(db, table));
+  // Raw rows: [own clinic, patient's clinic]; one call per row on the push path.
+  const r = read.get(id) as [string | null, string | null] | undefined;
+  if (!r) return undefined;
+  return { clinicId: r[0] || r[1] || null };
+}
+
+/** Statements of {@link rowClinic}, per connection and table (prepared once, kept in raw mode). */
+const rowClinicSql = new WeakMap<Database, Map<string, Statement>>();
+
+function prepareRowClinic(db: Database, table: string): Statement {
   const t = TABLES.get(table);
   if (!t) throw new Error(`rowClinic: unknown table ${table}`);
   const own = table === "patients"
@@ -125,15 +140,10 @@ export function rowClinic(
     ? "clinic_id"
     : null;
   const viaPatient = table !== "patients" && t.columnNames.has("patient_id");
-  const r = stmt(
-    db,
-    `SELECT ${own ? ident(own) : "NULL"} AS own,
-       ${
-      viaPatient ? "(SELECT primary_clinic_id FROM patients p WHERE p.id = r.patient_id)" : "NULL"
-    }
-         AS patient
-     FROM ${ident(table)} r WHERE r.id = ?`,
-  ).get(id) as { own: string | null; patient: string | null } | undefined;
-  if (!r) return undefined;
-  return { clinicId: r.own || r.patient || null };
+  const patient = viaPatient
+    ? "(SELECT primary_clinic_id FROM patients p WHERE p.id = r.patient_id)"
+    : "NULL";
+  return db.prepare(
+    `SELECT ${own ? ident(own) : "NULL"}, ${patient} FROM ${ident(table)} r WHERE r.id = ?`,
+  ).raw(true);
 }

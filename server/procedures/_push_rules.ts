@@ -107,6 +107,16 @@ export function pushGuard(store: Store, auth: AuthInfo, changes: unknown): PushG
     return rows.get(key);
   };
   const patients = pushedPatients(changes);
+  // A push carries many rows per patient (events, vitals...): each patient is looked up
+  // once (its stored clinic, else the one this push gives it).
+  const patientClinics = new Map<string, string | null | undefined>();
+  const patientClinic = (id: string): string | null | undefined => {
+    if (patientClinics.has(id)) return patientClinics.get(id);
+    const clinic = rowClinic(store.db, "patients", id)?.clinicId ??
+      (patients.has(id) ? patients.get(id)! : undefined);
+    patientClinics.set(id, clinic);
+    return clinic;
+  };
   const refusal = (
     table: string,
     op: keyof PushRule,
@@ -135,9 +145,8 @@ export function pushGuard(store: Store, auth: AuthInfo, changes: unknown): PushG
     const named = clinicIn(table, row);
     if (named !== undefined) clinics.add(named);
     if (table !== "patients" && typeof row.patient_id === "string" && row.patient_id !== "") {
-      const patient = rowClinic(store.db, "patients", row.patient_id);
-      if (patient) clinics.add(patient.clinicId);
-      else if (patients.has(row.patient_id)) clinics.add(patients.get(row.patient_id)!);
+      const clinic = patientClinic(row.patient_id);
+      if (clinic !== undefined) clinics.add(clinic);
     }
     if (clinics.size === 0) clinics.add(null);
     for (const clinic of clinics) {
