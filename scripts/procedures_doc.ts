@@ -3,7 +3,7 @@
  * drift from the code: `deno run -A scripts/procedures_doc.ts` (the test
  * tests/procedures/docs_test.ts fails when the file is out of date).
  */
-import { buildRegistry, type Procedure } from "../server/mod.ts";
+import { buildRegistry, describeScope, type Procedure } from "../server/mod.ts";
 import { formatMarkdown } from "./_markdown.ts";
 
 /** Where the table lives. */
@@ -15,6 +15,11 @@ function access(p: Procedure): string {
   return p.note ? `${flag}; ${p.note}` : flag;
 }
 
+/** The clinic scope, rendered from the record's data (never from prose). */
+function scope(p: Procedure): string {
+  return describeScope(p.scope, p.permission);
+}
+
 /** Renders the whole document (formatted) for a list of procedures. */
 export async function renderProceduresDoc(procs: readonly Procedure[]): Promise<string> {
   return await formatMarkdown(renderRaw(procs));
@@ -23,8 +28,8 @@ export async function renderProceduresDoc(procs: readonly Procedure[]): Promise<
 function renderRaw(procs: readonly Procedure[]): string {
   const rows = procs.map((p) =>
     `| \`${p.name}\` | ${p.kind} | ${p.auth === "none" ? "no" : "yes"} | ${access(p)} | ${
-      p.inReference ? "yes" : "**no** (the phone calls it)"
-    } |`
+      scope(p)
+    } | ${p.inReference ? "yes" : "**no** (the phone calls it)"} |`
   );
   const commands = procs.filter((p) => p.kind === "command").length;
   return [
@@ -36,6 +41,11 @@ function renderRaw(procs: readonly Procedure[]): string {
     `(${commands} commands, ${procs.length - commands} queries). "Token" means the call needs a`,
     "valid login token and a live `user_clinic_permissions` row for the user at the token's",
     'clinic; "Permission" is the flag that row must hold, and any rule the handler adds.',
+    '"Clinic scope" is the record\'s `scope` (server/procedures/_scope.ts), checked by the',
+    "dispatcher before the handler runs: at every clinic a call touches (one its params name, or",
+    "the clinic of a stored row they name: its own clinic column, else its patient's) the caller",
+    "needs that flag in a live permission row there. A row without a clinic is checked at the",
+    "caller's clinic. A row that does not exist yet is checked where it will belong.",
     'Shapes follow the reference hub\'s procedures-readme; the procedures marked "no" come from',
     "the phone's online data provider. Where the app's transformers read a column otherwise, the",
     "app wins, in every answer alike (one table, `store/_column_kinds.ts`): JSON columns",
@@ -44,8 +54,8 @@ function renderRaw(procs: readonly Procedure[]): string {
     "`deleted_at`. Errors are the SPEC §3 error reply: bad params name the",
     "field and what was expected; unknown names, missing permissions and missing rows say so.",
     "",
-    "| Procedure | Kind | Token | Permission | In reference hub |",
-    "|---|---|---|---|---|",
+    "| Procedure | Kind | Token | Permission | Clinic scope | In reference hub |",
+    "|---|---|---|---|---|---|",
     ...rows,
     "",
     "Lists are bounded: paged searches take `limit` (default 20, at most 200) and `offset` and",

@@ -117,10 +117,44 @@ export async function authenticate(
   return { userId, clinicId, role, permissions };
 }
 
-/** Throws `forbidden` unless the flag is set. */
-export function requirePermission(auth: AuthInfo, flag: PermissionFlag): void {
-  if (auth.permissions[flag] !== 1) {
-    throw new HubError("forbidden", 403, `Forbidden: this user lacks the permission ${flag}.`);
+/** The caller's live permission row at a clinic (their token's clinic when none is given). */
+export function permissionsAt(
+  store: Store,
+  auth: AuthInfo,
+  clinicId?: string | null,
+): PermissionRow | undefined {
+  if (!clinicId || clinicId === auth.clinicId) return auth.permissions;
+  return permissionRow(store.db, auth.userId, clinicId);
+}
+
+/**
+ * The one permission check: throws `forbidden` unless the caller holds `flag`
+ * at `clinicId` (their token's clinic when none is given). Another clinic needs
+ * its own live permission row; with no flag, that row is all it needs.
+ *
+ * @example
+ * ```ts
+ * requireAt(store, auth, "can_edit_records", "clinic-b"); // throws unless the row at B has it
+ * ```
+ */
+export function requireAt(
+  store: Store,
+  auth: AuthInfo,
+  flag: PermissionFlag | undefined,
+  clinicId?: string | null,
+): void {
+  const own = !clinicId || clinicId === auth.clinicId;
+  const row = permissionsAt(store, auth, clinicId);
+  const where = own ? "" : ` at clinic '${clinicId}'`;
+  if (!row && !flag) {
+    throw new HubError("forbidden", 403, `Forbidden: this user has no permissions${where}.`);
+  }
+  if (flag && row?.[flag] !== 1) {
+    throw new HubError(
+      "forbidden",
+      403,
+      `Forbidden: this user lacks the permission ${flag}${where}.`,
+    );
   }
 }
 

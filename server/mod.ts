@@ -9,5 +9,13 @@ export {
 } from "./server.ts";
 export { DEFAULT_SESSION_LIMITS, type SessionLimits } from "./_sessions.ts";
 export { signToken, TOKEN_TTL_SECONDS } from "./_auth.ts";
-export { buildRegistry, type Procedure, Registry } from "./procedures/mod.ts";
+export {
+  buildRegistry,
+  describeScope,
+  type Procedure,
+  type ProcedureScope,
+  PUSH_RULES,
+  type PushRule,
+  Registry,
+} from "./procedures/mod.ts";
 export { deriveSessionKey, PAIRING_SALT, seal } from "./_crypto.ts";

@@ -59,7 +59,7 @@ interface Existing {
   local_server_deleted_at: number | null;
 }
 
-/** Records the losing version of a row. */
+/** Records the losing version of a row (and, for a refused push, why). */
 export function logConflict(
   ctx: ApplyContext,
   table: string,
@@ -67,11 +67,12 @@ export function logConflict(
   keptUpdatedAt: number | null,
   lostUpdatedAt: number | null,
   lostRow: unknown,
+  reason: string | null = null,
 ): void {
   cached(
     ctx.db,
     `INSERT INTO conflicts (table_name, row_id, source, device_id, kept_updated_at,
-       lost_updated_at, lost_row, detected_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+       lost_updated_at, lost_row, detected_at, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   ).run(
     table,
     rowId,
@@ -81,7 +82,62 @@ export function logConflict(
     lostUpdatedAt,
     JSON.stringify(lostRow),
     ctx.now,
+    reason,
   );
+}
+
+/**
+ * Sets aside a pushed row (`raw`; null for a deletion, logged as `{id,
+ * is_deleted: true}`) the pusher had no right to write: it is kept in the
+ * conflict log with the reason, for the operator, and the stored row, if any,
+ * goes back to the pushing phone on its next pull (it holds a version the hub
+ * did not take). Nothing else changes.
+ */
+export function refuseRow(
+  ctx: ApplyContext,
+  table: TableDef,
+  id: string,
+  raw: unknown,
+  reason: string,
+): void {
+  const existing = cached(
+    ctx.db,
+    `SELECT ${table.columnNames.has("updated_at") ? "updated_at" : "NULL AS updated_at"}
+       FROM ${ident(table.name)} WHERE id = ?`,
+  ).get(id) as { updated_at: number | null } | undefined;
+  const pushed = raw && typeof raw === "object"
+    ? (raw as Record<string, unknown>).updated_at
+    : null;
+  logConflict(
+    ctx,
+    table.name,
+    id,
+    existing?.updated_at ?? null,
+    typeof pushed === "number" ? pushed : null,
+    raw && typeof raw === "object" ? raw : { id, is_deleted: true },
+    reason,
+  );
+  if (!existing || ctx.source !== "phone") return;
+  const deletion = !raw || typeof raw !== "object" ||
+    isTruthy((raw as Record<string, unknown>).is_deleted);
+  if (deletion) resendAsCreated(ctx, table, id);
+  else resend(ctx, table, id);
+}
+
+/**
+ * The pushing phone deleted a row the hub kept (a refused deletion). After its
+ * push succeeds the app forgets the row entirely, so an `updated` version would
+ * be skipped (SPEC §5): the row goes to it as `created`, which the app creates
+ * again (another phone that holds it merges it). Not pending: nothing goes to the cloud.
+ */
+function resendAsCreated(ctx: ApplyContext, table: TableDef, id: string): void {
+  cached(
+    ctx.db,
+    `UPDATE ${ident(table.name)} SET local_server_created_at = ?,
+       local_server_last_modified_at = ?, local_server_created_by = NULL,
+       local_server_created_after = NULL, local_server_pushed_by = NULL,
+       local_server_pushed_after = NULL WHERE id = ?`,
+  ).run(ctx.stamp, ctx.stamp, id);
 }
 
 /** Columns the cloud manages; a difference only there is not a change phones need. */

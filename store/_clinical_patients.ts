@@ -9,6 +9,7 @@
  * never touches the table except for the page it answers with, and one scan
  * gives both the page and the total. Measured in bench/RESULTS.md.
  */
+import { clinicsWithFlag } from "./_people.ts";
 import { HubError } from "../core/mod.ts";
 import type { Database } from "./_db.ts";
 import { notFound } from "./_local.ts";
@@ -69,12 +70,7 @@ const LIST_COLUMNS = [
 
 /** Clinics where the user may view patient history (`can_view_history`). */
 export function viewableClinics(db: Database, userId: string): string[] {
-  return all(
-    db,
-    `SELECT DISTINCT clinic_id FROM user_clinic_permissions
-     WHERE user_id = ? AND can_view_history = 1 AND local_server_deleted_at IS NULL`,
-    userId,
-  ).map((r) => r.clinic_id as string);
+  return clinicsWithFlag(db, userId, "can_view_history");
 }
 
 function scope(clinicIds: readonly string[]): { sql: string; args: string[] } {

@@ -1,7 +1,9 @@
 /**
  * The conflict log as an operator reads it, and the two decisions on it:
  * "keep the newer one" (mark it decided) and "restore the older one" (write the
- * older version again as a new local change). A restore goes through the same
+ * older version again as a new local change). A pushed row the pusher had no
+ * right to write is logged the same way, with a `reason`; restoring it is the
+ * operator accepting it. A restore goes through the same
  * local-write path as a phone's online procedure ({@link writeLocal}): one
  * change-clock stamp (phones get it by `sync_pull`), source `local` (pending for
  * the relay, so the cloud gets it), `updated_at` moved past the stored one.
@@ -52,7 +54,11 @@ export interface ConflictView extends ConflictRecord {
   olderBy: VersionAuthor;
   /** The fields that differ (bookkeeping and the cloud's own columns left out). */
   differences: FieldDifference[];
-  /** Whether "restore the older one" is offered (records the cloud manages are not). */
+  /**
+   * Whether "restore the older one" is offered (records the cloud manages are
+   * not). For a refused push (`reason` set) it writes the refused version, which
+   * the operator may accept even when the hub never held the record.
+   */
   restorable: boolean;
 }
 
@@ -202,6 +208,11 @@ function labelOf(
   return { patient, title, date: typeof d === "number" ? d : null };
 }
 
+function refusedDeletion(c: ConflictRecord): boolean {
+  const row = c.lostRow as Record<string, unknown> | null;
+  return !!row && (row.is_deleted === true || row.is_deleted === 1);
+}
+
 /** Describes one logged conflict for the operator. */
 export function describeConflict(db: Database, c: ConflictRecord): ConflictView {
   const table = tableDef(c.table);
@@ -253,7 +264,8 @@ export function describeConflict(db: Database, c: ConflictRecord): ConflictView 
     keptBy,
     olderBy,
     differences,
-    restorable: !PHONE_READ_ONLY_TABLES.has(c.table),
+    // A refused deletion has no content to restore: it is decided by keeping the record.
+    restorable: !PHONE_READ_ONLY_TABLES.has(c.table) && !(c.reason !== null && refusedDeletion(c)),
   };
 }
 
@@ -269,7 +281,7 @@ function getConflict(db: Database, id: number): ConflictRecord {
   const c = db.prepare(
     `SELECT id, table_name AS "table", row_id AS rowId, source, device_id AS deviceId,
        kept_updated_at AS keptUpdatedAt, lost_updated_at AS lostUpdatedAt, lost_row AS lostRow,
-       detected_at AS detectedAt, resolved_at AS resolvedAt FROM conflicts WHERE id = ?`,
+       reason, detected_at AS detectedAt, resolved_at AS resolvedAt FROM conflicts WHERE id = ?`,
   ).get(id) as (ConflictRecord & { lostRow: string }) | undefined;
   if (!c) throw new HubError("not_found", 404, "No such conflict.");
   return { ...c, lostRow: JSON.parse(c.lostRow) };
@@ -310,7 +322,10 @@ export function restoreOlder(store: Store, id: number, now: number): { table: st
     row[col.name] = older[col.name];
   }
   writeLocal(store, { now }, (w) => {
-    if (!w.get(c.table, c.rowId)) {
+    // A refused push of a new row has no stored row: restoring it is the
+    // operator accepting it, so it is created (a deleted row stays deleted).
+    const refusedNew = c.reason !== null && !w.isDeleted(c.table, c.rowId);
+    if (!w.get(c.table, c.rowId) && !refusedNew) {
       throw new HubError(
         "record_missing",
         409,

@@ -1,4 +1,7 @@
-/** The conflict log: every version of a row that lost to a newer one, kept for the operator. */
+/**
+ * The conflict log: every version of a row that lost to a newer one, and every
+ * pushed row the pusher had no right to write (with the `reason`), kept for the operator.
+ */
 import type { Database } from "./_db.ts";
 
 /** One logged conflict. The losing row is included (the admin API is loopback-only). */
@@ -11,6 +14,8 @@ export interface ConflictRecord {
   keptUpdatedAt: number | null;
   lostUpdatedAt: number | null;
   lostRow: unknown;
+  /** Why the version was set aside when it did not simply lose to a newer one (a refused push). */
+  reason: string | null;
   detectedAt: number;
   resolvedAt: number | null;
 }
@@ -24,7 +29,7 @@ export function listConflicts(
   const rows = db.prepare(
     `SELECT id, table_name AS "table", row_id AS rowId, source, device_id AS deviceId,
        kept_updated_at AS keptUpdatedAt, lost_updated_at AS lostUpdatedAt, lost_row AS lostRow,
-       detected_at AS detectedAt, resolved_at AS resolvedAt
+       reason, detected_at AS detectedAt, resolved_at AS resolvedAt
      FROM conflicts ${options.open ? "WHERE resolved_at IS NULL" : ""}
      ORDER BY id DESC LIMIT ?`,
   ).all(limit) as (ConflictRecord & { lostRow: string })[];

@@ -128,6 +128,18 @@ const MIGRATIONS: Migration[] = [
     },
     statements: () => [],
   },
+  {
+    version: 4,
+    description:
+      "why a logged version was set aside: a refused push names the missing right (issue 12)",
+    // NULL for the ordinary conflicts (an older version lost to a newer one).
+    prepare: (db) => {
+      if (!hasColumn(db, "conflicts", "reason")) {
+        db.exec("ALTER TABLE conflicts ADD COLUMN reason TEXT");
+      }
+    },
+    statements: () => [],
+  },
 ];
 
 /** The schema version this build writes. */

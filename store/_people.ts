@@ -1,5 +1,8 @@
 /** Users, clinics and permissions as the LAN server's login and authorisation need them. */
+import type { Statement } from "better-sqlite3-multiple-ciphers";
 import type { Database } from "./_db.ts";
+import { stmt } from "./_read.ts";
+import { ident, TABLES } from "./_schema.ts";
 
 /** A user able to log in (hash included: only the login check reads it). */
 export interface LoginUser {
@@ -58,6 +61,37 @@ export function permissionRow(
   ).get(userId, clinicId) as PermissionRow | undefined;
 }
 
+const FLAG_COLUMNS: ReadonlySet<string> = new Set([
+  "can_register_patients",
+  "can_view_history",
+  "can_edit_records",
+  "can_delete_records",
+  "is_clinic_admin",
+  "can_edit_other_provider_event",
+  "can_download_patient_reports",
+  "can_prescribe_medications",
+  "can_dispense_medications",
+  "can_delete_patient_visits",
+  "can_delete_patient_records",
+]);
+
+/**
+ * The clinics where the user holds `flag` in a live permission row.
+ *
+ * @example
+ * ```ts
+ * clinicsWithFlag(db, "user-1", "can_view_history"); // ["clinic-a"]
+ * ```
+ */
+export function clinicsWithFlag(db: Database, userId: string, flag: string): string[] {
+  if (!FLAG_COLUMNS.has(flag)) throw new Error(`clinicsWithFlag: unknown flag ${flag}`);
+  return stmt(
+    db,
+    `SELECT DISTINCT clinic_id FROM user_clinic_permissions
+     WHERE user_id = ? AND ${flag} = 1 AND local_server_deleted_at IS NULL`,
+  ).pluck(true).all(userId) as string[];
+}
+
 /** A clinic's name. */
 export function clinicName(db: Database, clinicId: string | null): string | null {
   if (!clinicId) return null;
@@ -65,4 +99,51 @@ export function clinicName(db: Database, clinicId: string | null): string | null
     | { name: string | null }
     | undefined;
   return r?.name ?? null;
+}
+
+/**
+ * The clinic a stored row belongs to, for authorisation: its own clinic column
+ * (`primary_clinic_id` for patients, `clinic_id` elsewhere), else, for a row
+ * without one (or with it empty), its patient's clinic. Deleted rows count too,
+ * so a deleted row of another clinic is refused rather than described.
+ * `undefined` when no row has this id; `clinicId: null` when it has no clinic.
+ *
+ * @example
+ * ```ts
+ * rowClinic(db, "patient_vitals", "v1"); // { clinicId: "clinic-a" }, through its patient
+ * ```
+ */
+export function rowClinic(
+  db: Database,
+  table: string,
+  id: string,
+): { clinicId: string | null } | undefined {
+  let byTable = rowClinicSql.get(db);
+  if (!byTable) rowClinicSql.set(db, byTable = new Map());
+  let read = byTable.get(table);
+  if (!read) byTable.set(table, read = prepareRowClinic(db, table));
+  // Raw rows: [own clinic, patient's clinic]; one call per row on the push path.
+  const r = read.get(id) as [string | null, string | null] | undefined;
+  if (!r) return undefined;
+  return { clinicId: r[0] || r[1] || null };
+}
+
+/** Statements of {@link rowClinic}, per connection and table (prepared once, kept in raw mode). */
+const rowClinicSql = new WeakMap<Database, Map<string, Statement>>();
+
+function prepareRowClinic(db: Database, table: string): Statement {
+  const t = TABLES.get(table);
+  if (!t) throw new Error(`rowClinic: unknown table ${table}`);
+  const own = table === "patients"
+    ? "primary_clinic_id"
+    : t.columnNames.has("clinic_id")
+    ? "clinic_id"
+    : null;
+  const viaPatient = table !== "patients" && t.columnNames.has("patient_id");
+  const patient = viaPatient
+    ? "(SELECT primary_clinic_id FROM patients p WHERE p.id = r.patient_id)"
+    : "NULL";
+  return db.prepare(
+    `SELECT ${own ? ident(own) : "NULL"}, ${patient} FROM ${ident(table)} r WHERE r.id = ?`,
+  ).raw(true);
 }

@@ -26,6 +26,7 @@ import {
   type ApplyCounts,
   deleteRow,
   emptyCounts,
+  refuseRow,
   ROWS_PER_STAMP,
   upsertRow,
 } from "./_apply.ts";
@@ -387,7 +388,20 @@ export interface PushResult {
   tables: Record<string, ApplyCounts>;
   total: ApplyCounts;
   ignoredTables: string[];
+  /** Rows and deletions the guard refused (each is in the conflict log). */
+  refused: number;
 }
+
+/**
+ * Decides whether the pusher may write one pushed row (`row`) or deletion
+ * (`row` null) of `table`: null to apply it, else the reason it is refused.
+ * Runs inside the push's transaction, before the row is applied.
+ */
+export type PushGuard = (
+  table: string,
+  id: string,
+  row: Record<string, unknown> | null,
+) => string | null;
 
 function asArray(table: string, kind: string, v: unknown): unknown[] {
   if (v === undefined || v === null) return [];
@@ -407,13 +421,20 @@ export function pushChanges(
   db: Database,
   clock: ChangeClock,
   changes: unknown,
-  options: { deviceId?: string | null; now?: number; lastPulledAt?: number | null } = {},
+  options: {
+    deviceId?: string | null;
+    now?: number;
+    lastPulledAt?: number | null;
+    /** Who may write what; a refused row is logged and skipped, the rest applied. */
+    guard?: PushGuard;
+  } = {},
 ): PushResult {
   const device = options.deviceId ?? null;
   if (changes === null || typeof changes !== "object" || Array.isArray(changes)) {
     throw new HubError("bad_params", 400, "changes must be an object of tables.");
   }
-  const result: PushResult = { tables: {}, total: emptyCounts(), ignoredTables: [] };
+  const result: PushResult = { tables: {}, total: emptyCounts(), ignoredTables: [], refused: 0 };
+  const guard = options.guard;
   db.transaction(() => {
     const stamp = clock.next();
     const now = options.now ?? Date.now();
@@ -449,7 +470,14 @@ export function pushChanges(
           ...asArray(name, "updated", s.updated),
         ]
       ) {
-        counts[upsertRow(ctx, t, row)]++;
+        const id = (row as Record<string, unknown> | null)?.id;
+        const refusal = guard && typeof id === "string" && id !== ""
+          ? guard(name, id, row as Record<string, unknown>)
+          : null;
+        if (refusal !== null) {
+          refuseRow(ctx, t, id as string, row, refusal);
+          result.refused++;
+        } else counts[upsertRow(ctx, t, row)]++;
         if (++written % ROWS_PER_STAMP === 0) ctx.stamp = clock.next();
       }
       for (const d of asArray(name, "deleted", s.deleted)) {
@@ -465,7 +493,11 @@ export function pushChanges(
             `changes.${name}.deleted holds an entry without an id.`,
           );
         }
-        if (deleteRow(ctx, t, id)) counts.deleted++;
+        const refusal = guard ? guard(name, id, null) : null;
+        if (refusal !== null) {
+          refuseRow(ctx, t, id, null, refusal);
+          result.refused++;
+        } else if (deleteRow(ctx, t, id)) counts.deleted++;
         else counts.unchanged++;
         if (++written % ROWS_PER_STAMP === 0) ctx.stamp = clock.next();
       }

@@ -17,6 +17,7 @@ export {
   type PullOptions,
   type PullResult,
   pushChanges,
+  type PushGuard,
   type PushResult,
 } from "./_sync.ts";
 export {
@@ -26,6 +27,7 @@ export {
   deleteRow,
   emptyCounts,
   logConflict,
+  refuseRow,
   ROWS_PER_STAMP,
   upsertRow,
 } from "./_apply.ts";
@@ -49,10 +51,12 @@ export {
 } from "./_conflicts.ts";
 export {
   clinicName,
+  clinicsWithFlag,
   findLoginUsers,
   type LoginUser,
   type PermissionRow,
   permissionRow,
+  rowClinic,
   userIsLive,
 } from "./_people.ts";
 export {

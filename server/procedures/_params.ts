@@ -1,16 +1,14 @@
 /**
- * Building blocks of the clinical procedures' params schemas, and the clinic
- * permission check. Phones send the same value in several forms (epoch ms or
+ * Building blocks of the clinical procedures' params schemas. Phones send the same value in several forms (epoch ms or
  * ISO dates, JSON as text or as objects, flags as booleans or 0/1); each schema
  * here accepts those forms and hands the handler one: numbers, JSON text, 0/1.
+ * Clinic rules are not here: each record states its scope (./_scope.ts).
  *
  * Limits decided here: ids ≤ 200 characters, free text ≤ 64 KiB, JSON ≤ 1 MiB,
  * page sizes as each procedure states.
  */
 import { z } from "zod";
-import { HubError } from "../../core/mod.ts";
-import { type LocalWriteMeta, permissionRow, type Store } from "../../store/mod.ts";
-import { type PermissionFlag, requirePermission } from "../_auth.ts";
+import type { LocalWriteMeta, Store } from "../../store/mod.ts";
 import { type CallContext, type Procedure, procedure, RawJson } from "./registry.ts";
 
 /** A required id. */
@@ -86,27 +84,6 @@ export function metaOf(ctx: CallContext): LocalWriteMeta {
 /** The caller's user id. */
 export function userOf(ctx: CallContext): string {
   return ctx.auth!.userId;
-}
-
-/**
- * Throws `forbidden` unless the caller holds `flag` at `clinicId` (their own
- * clinic when none is given). Another clinic needs its own live permission row.
- */
-export function requireAt(
-  ctx: CallContext,
-  flag: PermissionFlag,
-  clinicId: string | null | undefined,
-): void {
-  const auth = ctx.auth!;
-  if (!clinicId || clinicId === auth.clinicId) return requirePermission(auth, flag);
-  const row = permissionRow(storeOf(ctx).db, auth.userId, clinicId);
-  if (!row || row[flag] !== 1) {
-    throw new HubError(
-      "forbidden",
-      403,
-      `Forbidden: this user lacks the permission ${flag} at clinic '${clinicId}'.`,
-    );
-  }
 }
 
 /** A result that is JSON `null` (the registry would otherwise answer `{}`). */

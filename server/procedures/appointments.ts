@@ -23,13 +23,13 @@ import {
   offset,
   optId,
   orNull,
-  requireAt,
   storeOf,
   stringList,
   text,
   timestamp,
   userOf,
 } from "./_params.ts";
+import { clinicParam, clinics, patientOf, rowOf } from "./_scope.ts";
 
 const optString = z.string().max(200).nullish();
 const PAGE = { def: 20, max: 200 } as const;
@@ -37,10 +37,10 @@ const PAGE = { def: 20, max: 200 } as const;
 /** `appointments.create` → `{appointment_id}`; upsert by id. */
 export const createAppointmentCommand = clinical({
   name: "appointments.create",
+  scope: clinics(rowOf("appointments"), patientOf(), clinicParam("clinic_id", true)),
   kind: "command",
   permission: "can_edit_records",
   inReference: true,
-  note: "checked at the appointment's clinic too",
   params: z.object({
     id: optId,
     provider_id: optString,
@@ -63,7 +63,6 @@ export const createAppointmentCommand = clinical({
   handler: (p, ctx) => {
     const store = storeOf(ctx);
     const clinicId = p.clinic_id || ctx.auth!.clinicId;
-    requireAt(ctx, "can_edit_records", clinicId);
     requireRecord(store.db, "patients", p.patient_id);
     const row = putRecord(store, metaOf(ctx), "appointments", {
       ...p,
@@ -84,6 +83,7 @@ export const createAppointmentCommand = clinical({
 /** `appointments.update {id, ...}` → the whole appointment; only the fields given change. */
 export const updateAppointmentCommand = clinical({
   name: "appointments.update",
+  scope: clinics(rowOf("appointments")),
   kind: "command",
   permission: "can_edit_records",
   inReference: true,
@@ -117,6 +117,7 @@ export const updateAppointmentCommand = clinical({
 /** `appointments.cancel {id}` → `{cancelled}`; the status becomes `cancelled`. */
 export const cancelAppointmentCommand = clinical({
   name: "appointments.cancel",
+  scope: clinics(rowOf("appointments")),
   kind: "command",
   permission: "can_edit_records",
   inReference: true,
@@ -130,6 +131,7 @@ export const cancelAppointmentCommand = clinical({
 /** `appointments.complete {id, user_id, visit_id?}` → `{completed}`; links the visit given. */
 export const completeAppointmentCommand = clinical({
   name: "appointments.complete",
+  scope: clinics(rowOf("appointments"), rowOf("visits", "visit_id")),
   kind: "command",
   permission: "can_edit_records",
   inReference: true,
@@ -149,6 +151,7 @@ export const completeAppointmentCommand = clinical({
 /** `appointments.list {start_date, end_date, clinic_id?, status?}` → a page, latest first. */
 export const listAppointmentsQuery = clinical({
   name: "appointments.list",
+  scope: clinics(clinicParam("clinic_id", true)),
   kind: "query",
   inReference: true,
   params: z.object({
@@ -159,12 +162,15 @@ export const listAppointmentsQuery = clinical({
     limit: limit(PAGE.def, PAGE.max),
     offset,
   }),
-  handler: (p, ctx) => listAppointments(storeOf(ctx).db, p),
+  // The clinic the scope checked: the one named, else the caller's.
+  handler: (p, ctx) =>
+    listAppointments(storeOf(ctx).db, { ...p, clinic_id: p.clinic_id || ctx.auth!.clinicId }),
 });
 
 /** `appointments.get {id}` → the appointment, or null. */
 export const getAppointmentQuery = clinical({
   name: "appointments.get",
+  scope: clinics(rowOf("appointments")),
   kind: "query",
   inReference: true,
   params: z.object({ id }),
@@ -175,6 +181,7 @@ export const getAppointmentQuery = clinical({
 /** `appointments.by_patient {patient_id}` → `{data}`, latest first. */
 export const appointmentsByPatientQuery = clinical({
   name: "appointments.by_patient",
+  scope: clinics(patientOf()),
   kind: "query",
   inReference: true,
   params: z.object({ patient_id: id, limit: limit(1000, 5000) }),
@@ -191,6 +198,7 @@ export const appointmentsByPatientQuery = clinical({
 /** `appointments.search {search_query, clinic_id, date, ...}` → a page, latest first. */
 export const searchAppointmentsQuery = clinical({
   name: "appointments.search",
+  scope: clinics(clinicParam()),
   kind: "query",
   inReference: true,
   params: z.object({

@@ -3,12 +3,14 @@ import { z } from "zod";
 import { HubError } from "../../core/mod.ts";
 import { login } from "../_auth.ts";
 import { procedure } from "./registry.ts";
+import { noClinic } from "./_scope.ts";
 
 const empty = z.object({}).passthrough();
 
 /** `ping` as a command and as a query: answers even while locked. */
 export const pingCommand = procedure({
   name: "ping",
+  scope: noClinic("no token, no data"),
   kind: "command",
   auth: "none",
   whileLocked: true,
@@ -23,6 +25,7 @@ export const pingQuery = procedure({ ...pingCommand, kind: "query", params: empt
 /** `heartbeat` query. */
 export const heartbeatQuery = procedure({
   name: "heartbeat",
+  scope: noClinic("no token, no data"),
   kind: "query",
   auth: "none",
   whileLocked: true,
@@ -34,6 +37,7 @@ export const heartbeatQuery = procedure({
 /** `login {email, password}` → token and who the user is. Slowed per e-mail and client. */
 export const loginCommand = procedure({
   name: "login",
+  scope: noClinic("answers only the caller's own user"),
   kind: "command",
   auth: "none",
   inReference: true,

@@ -12,9 +12,10 @@ import {
   listRecords,
   notFound,
   patchRecord,
+  rowClinic,
   withId,
 } from "../../store/mod.ts";
-import { requirePermission } from "../_auth.ts";
+import { requireAt } from "../_auth.ts";
 import {
   clinical,
   defined,
@@ -23,18 +24,19 @@ import {
   limit,
   metaOf,
   optId,
-  requireAt,
   storeOf,
   text,
   timestamp,
   userOf,
 } from "./_params.ts";
+import { clinicParam, clinics, patientOf, rowOf } from "./_scope.ts";
 
 const optString = z.string().max(200).nullish();
 
 /** `create_event {id, patient_id, visit_id, form_data, ...}` → `{event_id}`; upsert. */
 export const createEventCommand = clinical({
   name: "create_event",
+  scope: clinics(rowOf("events"), patientOf(), rowOf("visits", "visit_id")),
   kind: "command",
   permission: "can_edit_records",
   inReference: true,
@@ -82,6 +84,7 @@ export const createEventCommand = clinical({
 /** `get_visit_events {patient_id, visit_id}` → `{data}`, newest first. */
 export const getVisitEventsQuery = clinical({
   name: "get_visit_events",
+  scope: clinics(patientOf(), rowOf("visits", "visit_id")),
   kind: "query",
   inReference: true,
   params: z.object({ patient_id: id, visit_id: id, limit: limit(1000, 5000) }),
@@ -101,6 +104,12 @@ export const getVisitEventsQuery = clinical({
  */
 export const eventsCreateCommand = clinical({
   name: "events.create",
+  scope: clinics(
+    rowOf("events"),
+    patientOf(),
+    rowOf("visits", "visit_id"),
+    clinicParam("clinic_id", true),
+  ),
   kind: "command",
   permission: "can_edit_records",
   inReference: false,
@@ -120,7 +129,6 @@ export const eventsCreateCommand = clinical({
   }),
   handler: (p, ctx) => {
     const clinicId = p.clinic_id || ctx.auth!.clinicId;
-    if (!p.visit_id) requireAt(ctx, "can_edit_records", clinicId);
     return changeRecords(storeOf(ctx), metaOf(ctx), (w) => {
       w.require("patients", p.patient_id);
       let visitId = p.visit_id;
@@ -155,6 +163,7 @@ export const eventsCreateCommand = clinical({
 /** `events.update {id, form_data, metadata?}` → the whole event (phone shape). */
 export const eventsUpdateCommand = clinical({
   name: "events.update",
+  scope: clinics(rowOf("events")),
   kind: "command",
   permission: "can_edit_records",
   inReference: false,
@@ -165,7 +174,9 @@ export const eventsUpdateCommand = clinical({
     const current = getRecord(store.db, "events", p.id, ["recorded_by_user_id"]);
     if (!current) throw notFound("events", p.id);
     if (current.recorded_by_user_id && current.recorded_by_user_id !== userOf(ctx)) {
-      requirePermission(ctx.auth!, "can_edit_other_provider_event");
+      // At the event's clinic, where the scope already found can_edit_records.
+      const clinic = rowClinic(store.db, "events", p.id)?.clinicId;
+      requireAt(store, ctx.auth!, "can_edit_other_provider_event", clinic);
     }
     const row = patchRecord(
       store,
@@ -181,6 +192,7 @@ export const eventsUpdateCommand = clinical({
 /** `events.delete {id}` → `{success}`; soft delete. */
 export const eventsDeleteCommand = clinical({
   name: "events.delete",
+  scope: clinics(rowOf("events")),
   kind: "command",
   permission: "can_delete_records",
   inReference: false,
@@ -194,6 +206,7 @@ export const eventsDeleteCommand = clinical({
 /** `events.by_form {form_id, patient_id}` → the patient's events of that form (an array). */
 export const eventsByFormQuery = clinical({
   name: "events.by_form",
+  scope: clinics(patientOf()),
   kind: "query",
   inReference: false,
   params: z.object({ form_id: id, patient_id: id, limit: limit(1000, 5000) }),

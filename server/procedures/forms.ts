@@ -9,13 +9,16 @@ import {
   registrationForm,
 } from "../../store/mod.ts";
 import { clinical, id, storeOf } from "./_params.ts";
+import { clinicParam, clinics, noClinic } from "./_scope.ts";
 
 const optString = z.string().max(200).nullish();
 const none = z.object({});
+const FORMS = noClinic("forms are set up in the cloud for every clinic");
 
 /** `get_patient_registration_form {}` → the newest registration form. */
 export const getRegistrationFormQuery = clinical({
   name: "get_patient_registration_form",
+  scope: FORMS,
   kind: "query",
   inReference: true,
   params: none,
@@ -25,6 +28,7 @@ export const getRegistrationFormQuery = clinical({
 /** `get_all_registration_forms {}` → `{data}`, deleted ones included. */
 export const getAllRegistrationFormsQuery = clinical({
   name: "get_all_registration_forms",
+  scope: FORMS,
   kind: "query",
   inReference: true,
   params: none,
@@ -34,6 +38,7 @@ export const getAllRegistrationFormsQuery = clinical({
 /** `registration_form.get {language?}` → the newest form naming that language, else the newest. */
 export const registrationFormGetQuery = clinical({
   name: "registration_form.get",
+  scope: FORMS,
   kind: "query",
   inReference: true,
   params: z.object({ language: optString }),
@@ -43,6 +48,7 @@ export const registrationFormGetQuery = clinical({
 /** `get_event_forms {}` → `{data}` by name. */
 export const getEventFormsQuery = clinical({
   name: "get_event_forms",
+  scope: FORMS,
   kind: "query",
   inReference: true,
   params: none,
@@ -52,6 +58,7 @@ export const getEventFormsQuery = clinical({
 /** `event_forms.list {language?, clinic_id?}` → `{data}` by name. */
 export const listEventFormsQuery = clinical({
   name: "event_forms.list",
+  scope: FORMS,
   kind: "query",
   inReference: true,
   params: z.object({ language: optString, clinic_id: optString }),
@@ -61,6 +68,7 @@ export const listEventFormsQuery = clinical({
 /** `get_event_form {form_id}` → the form. */
 export const getEventFormQuery = clinical({
   name: "get_event_form",
+  scope: FORMS,
   kind: "query",
   inReference: true,
   params: z.object({ form_id: id }),
@@ -70,6 +78,7 @@ export const getEventFormQuery = clinical({
 /** `clinics.list {}` → `{data}`: live, unarchived clinics by name. */
 export const listClinicsQuery = clinical({
   name: "clinics.list",
+  scope: noClinic("clinic names and addresses, which every phone holds"),
   kind: "query",
   inReference: true,
   params: none,
@@ -79,6 +88,7 @@ export const listClinicsQuery = clinical({
 /** `clinic_departments.list {clinic_id}` → `{data}` by name. */
 export const listDepartmentsQuery = clinical({
   name: "clinic_departments.list",
+  scope: clinics(clinicParam()),
   kind: "query",
   inReference: true,
   params: z.object({ clinic_id: id }),

@@ -22,6 +22,14 @@ export {
   RawJson,
   Registry,
 } from "./registry.ts";
+export {
+  type ClinicOf,
+  type ClinicRule,
+  describeScope,
+  enforceScope,
+  type ProcedureScope,
+} from "./_scope.ts";
+export { PUSH_RULES, pushGuard, type PushRule } from "./_push_rules.ts";
 
 /** Builds the registry of every procedure. */
 export function buildRegistry(): Registry {

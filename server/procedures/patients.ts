@@ -15,7 +15,6 @@ import {
   registerPatient,
   searchPatients,
   similarPatients,
-  viewableClinics,
 } from "../../store/mod.ts";
 import {
   clinical,
@@ -28,12 +27,12 @@ import {
   num,
   offset,
   optId,
-  requireAt,
   storeOf,
   text,
   timestamp,
   userOf,
 } from "./_params.ts";
+import { clinicParam, clinics, noClinic, patientOf } from "./_scope.ts";
 import type { CallContext } from "./registry.ts";
 
 const patientFields = z.object({
@@ -74,8 +73,10 @@ const attribute = z.object({
 /** Search and list page sizes. */
 const PAGE = { def: 20, max: 200 } as const;
 
+/** The clinics the dispatcher found for this `listed` procedure (its scope's flag). */
 function scopeOf(ctx: CallContext): string[] {
-  return viewableClinics(storeOf(ctx).db, userOf(ctx));
+  if (!ctx.listedClinics) throw new Error("a listed procedure runs without its clinics");
+  return ctx.listedClinics;
 }
 
 /** `register_patient {patient, additional_attributes}` → `{patient_id, attributes_count}`. */
@@ -83,8 +84,23 @@ export const registerPatientCommand = clinical({
   name: "register_patient",
   kind: "command",
   inReference: true,
-  note: "can_register_patients for a new patient, can_edit_records for an existing one, " +
-    "at the patient's clinic",
+  scope: {
+    kind: "clinics",
+    subject: { row: "patients", idParam: "patient.id" },
+    rules: [
+      { clinic: patientOf("patient.id"), flag: "can_edit_records" },
+      {
+        clinic: clinicParam("patient.primary_clinic_id"),
+        flag: "can_edit_records",
+        when: "existing",
+      },
+      {
+        clinic: clinicParam("patient.primary_clinic_id", true),
+        flag: "can_register_patients",
+        when: "new",
+      },
+    ],
+  },
   params: z.object({
     patient: patientFields,
     additional_attributes: z.array(attribute).max(1000).nullish().transform((v) => v ?? []),
@@ -92,16 +108,8 @@ export const registerPatientCommand = clinical({
   handler: (p, ctx) => {
     const store = storeOf(ctx);
     const existing = p.patient.id ? patientClinic(store.db, p.patient.id) : undefined;
-    if (existing) {
-      requireAt(ctx, "can_edit_records", existing.clinicId);
-      if (p.patient.primary_clinic_id && p.patient.primary_clinic_id !== existing.clinicId) {
-        requireAt(ctx, "can_edit_records", p.patient.primary_clinic_id);
-      }
-    } else {
-      // Like the phone's own registration: a new patient belongs to the caller's clinic.
-      p.patient.primary_clinic_id ||= ctx.auth!.clinicId || null;
-      requireAt(ctx, "can_register_patients", p.patient.primary_clinic_id);
-    }
+    // Like the phone's own registration: a new patient belongs to the caller's clinic.
+    if (!existing) p.patient.primary_clinic_id ||= ctx.auth!.clinicId || null;
     return registerPatient(store, metaOf(ctx), {
       patient: p.patient,
       additional_attributes: p.additional_attributes,
@@ -116,13 +124,12 @@ export const deletePatientCommand = clinical({
   kind: "command",
   permission: "can_delete_patient_records",
   inReference: true,
-  note: "checked at the patient's clinic too",
+  scope: clinics(patientOf()),
   params: z.object({ patient_id: id }),
   handler: (p, ctx) => {
     const store = storeOf(ctx);
     const found = patientClinic(store.db, p.patient_id);
     if (!found) throw notFound("patients", p.patient_id);
-    requireAt(ctx, "can_delete_patient_records", found.clinicId);
     return deletePatient(store, metaOf(ctx), p.patient_id);
   },
 });
@@ -132,13 +139,12 @@ export const getPatientQuery = clinical({
   name: "get_patient",
   kind: "query",
   inReference: true,
-  note: "can_view_history at the patient's clinic, when it has one",
+  scope: clinics({ clinic: patientOf(), flag: "can_view_history", openWithoutClinic: true }),
   params: z.object({ patient_id: id }),
   handler: (p, ctx) => {
     const store = storeOf(ctx);
     const found = patientClinic(store.db, p.patient_id);
     if (!found) throw notFound("patients", p.patient_id);
-    if (found.clinicId) requireAt(ctx, "can_view_history", found.clinicId);
     return patientRecord(store.db, p.patient_id);
   },
 });
@@ -148,7 +154,8 @@ export const searchPatientsQuery = clinical({
   name: "search_patients",
   kind: "query",
   inReference: true,
-  note: "answers patients of clinics with can_view_history, and those without a clinic",
+  scope: { kind: "listed", flag: "can_view_history" },
+  note: "patients without a clinic are listed too",
   params: z.object({
     filters: z.record(
       z.string().min(1).max(200),
@@ -174,7 +181,8 @@ export const getPatientsQuery = clinical({
   name: "get_patients",
   kind: "query",
   inReference: true,
-  note: "answers patients of clinics with can_view_history, and those without a clinic",
+  scope: { kind: "listed", flag: "can_view_history" },
+  note: "patients without a clinic are listed too",
   params: z.object({ limit: limit(PAGE.def, PAGE.max), offset }),
   handler: (p, ctx) =>
     listPatients(storeOf(ctx).db, { limit: p.limit, offset: p.offset, clinicIds: scopeOf(ctx) }),
@@ -183,6 +191,7 @@ export const getPatientsQuery = clinical({
 /** `check_government_id {government_id}` → `{exists}`. */
 export const checkGovernmentIdQuery = clinical({
   name: "check_government_id",
+  scope: noClinic("answers only whether the id is in use, to spot a duplicate"),
   kind: "query",
   inReference: true,
   params: z.object({ government_id: z.string().max(200) }),
@@ -197,7 +206,8 @@ export const similarPatientsQuery = clinical({
   name: "patients.similar",
   kind: "query",
   inReference: true,
-  note: "answers patients of clinics with can_view_history, and those without a clinic",
+  scope: { kind: "listed", flag: "can_view_history" },
+  note: "patients without a clinic are listed too",
   params: z.object({
     given_name: z.string().max(200).nullish().transform((v) => v ?? ""),
     surname: z.string().max(200).nullish().transform((v) => v ?? ""),

@@ -28,14 +28,15 @@ import {
   metaOf,
   optId,
   orNull,
-  requireAt,
   storeOf,
   text,
   timestamp,
   userOf,
 } from "./_params.ts";
+import { clinicParam, clinics, noClinic, patientOf, rowOf } from "./_scope.ts";
 
 const optString = z.string().max(200).nullish();
+const DRUGS = noClinic("the drug catalogue is shared by every clinic");
 
 /** The columns a prescription-item update may change. */
 const ITEM_CHANGEABLE = {
@@ -52,6 +53,12 @@ const ITEM_CHANGEABLE = {
 /** `prescription_items.create` → `{id}`; upsert by id. */
 export const createPrescriptionItemCommand = clinical({
   name: "prescription_items.create",
+  scope: clinics(
+    rowOf("prescription_items"),
+    rowOf("prescriptions", "prescription_id"),
+    patientOf(),
+    clinicParam(),
+  ),
   kind: "command",
   permission: "can_prescribe_medications",
   inReference: true,
@@ -86,6 +93,7 @@ export const createPrescriptionItemCommand = clinical({
 /** `prescription_items.update {id, ...}` → the whole item; only the fields given change. */
 export const updatePrescriptionItemCommand = clinical({
   name: "prescription_items.update",
+  scope: clinics(rowOf("prescription_items")),
   kind: "command",
   permission: "can_prescribe_medications",
   inReference: true,
@@ -109,6 +117,7 @@ export const updatePrescriptionItemCommand = clinical({
  */
 export const dispensePrescriptionItemCommand = clinical({
   name: "prescription_items.dispense",
+  scope: clinics(rowOf("prescription_items")),
   kind: "command",
   permission: "can_dispense_medications",
   inReference: true,
@@ -132,10 +141,10 @@ export const dispensePrescriptionItemCommand = clinical({
 /** `dispensing.create` → `{id}`: records medication handed to a patient. */
 export const createDispensingCommand = clinical({
   name: "dispensing.create",
+  scope: clinics(rowOf("dispensing_records"), clinicParam(), patientOf()),
   kind: "command",
   permission: "can_dispense_medications",
   inReference: true,
-  note: "checked at the dispensing clinic too",
   params: z.object({
     id: optId,
     clinic_id: id,
@@ -153,7 +162,6 @@ export const createDispensingCommand = clinical({
     updated_at: timestamp.nullish(),
   }),
   handler: (p, ctx) => {
-    requireAt(ctx, "can_dispense_medications", p.clinic_id);
     const store = storeOf(ctx);
     requireRecord(store.db, "patients", p.patient_id);
     const row = putRecord(store, metaOf(ctx), "dispensing_records", {
@@ -170,6 +178,7 @@ export const createDispensingCommand = clinical({
 /** `prescription_items.by_prescription {prescription_id}` → `{data}`, oldest first. */
 export const itemsByPrescriptionQuery = clinical({
   name: "prescription_items.by_prescription",
+  scope: clinics(rowOf("prescriptions", "prescription_id")),
   kind: "query",
   inReference: true,
   params: z.object({ prescription_id: id, limit: limit(1000, 5000) }),
@@ -186,6 +195,7 @@ export const itemsByPrescriptionQuery = clinical({
 /** `prescription_items.by_patient {patient_id}` → `{data}`, newest first. */
 export const itemsByPatientQuery = clinical({
   name: "prescription_items.by_patient",
+  scope: clinics(patientOf()),
   kind: "query",
   inReference: true,
   params: z.object({ patient_id: id, limit: limit(1000, 5000) }),
@@ -202,6 +212,7 @@ export const itemsByPatientQuery = clinical({
 /** `dispensing.by_patient {patient_id}` → `{data}`, latest first. */
 export const dispensingByPatientQuery = clinical({
   name: "dispensing.by_patient",
+  scope: clinics(patientOf()),
   kind: "query",
   inReference: true,
   params: z.object({ patient_id: id, limit: limit(1000, 5000) }),
@@ -218,6 +229,7 @@ export const dispensingByPatientQuery = clinical({
 /** `drugs.search {search_term?, form?, route?, is_active?}` → `{data}` by generic name. */
 export const searchDrugsQuery = clinical({
   name: "drugs.search",
+  scope: DRUGS,
   kind: "query",
   inReference: true,
   params: z.object({
@@ -233,6 +245,7 @@ export const searchDrugsQuery = clinical({
 /** `drugs.get {id}` → the drug, or null. */
 export const getDrugQuery = clinical({
   name: "drugs.get",
+  scope: DRUGS,
   kind: "query",
   inReference: true,
   params: z.object({ id }),
@@ -242,6 +255,7 @@ export const getDrugQuery = clinical({
 /** `drugs.by_barcode {barcode}` → the drug, or null. */
 export const drugByBarcodeQuery = clinical({
   name: "drugs.by_barcode",
+  scope: DRUGS,
   kind: "query",
   inReference: true,
   params: z.object({ barcode: id }),
@@ -259,6 +273,7 @@ export const drugByBarcodeQuery = clinical({
 /** `inventory.by_clinic {clinic_id}` → `{data}`, recently changed first. */
 export const inventoryByClinicQuery = clinical({
   name: "inventory.by_clinic",
+  scope: clinics(clinicParam()),
   kind: "query",
   inReference: true,
   params: z.object({ clinic_id: id, limit: limit(1000, 5000) }),
@@ -268,6 +283,7 @@ export const inventoryByClinicQuery = clinical({
 /** `inventory.search {clinic_id, search_term}` → `{data}` by drug name. */
 export const inventorySearchQuery = clinical({
   name: "inventory.search",
+  scope: clinics(clinicParam()),
   kind: "query",
   inReference: true,
   params: z.object({
@@ -281,6 +297,7 @@ export const inventorySearchQuery = clinical({
 /** `inventory.check_availability {drug_id, clinic_id, required_quantity}` → `{available, total_available}`. */
 export const checkAvailabilityQuery = clinical({
   name: "inventory.check_availability",
+  scope: clinics(clinicParam()),
   kind: "query",
   inReference: true,
   params: z.object({ drug_id: id, clinic_id: id, required_quantity: count }),

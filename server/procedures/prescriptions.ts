@@ -24,6 +24,7 @@ import {
   timestamp,
   userOf,
 } from "./_params.ts";
+import { clinicParam, clinics, patientOf, rowOf } from "./_scope.ts";
 
 const optString = z.string().max(200).nullish();
 
@@ -43,6 +44,7 @@ const CHANGEABLE = {
 /** `prescriptions.create` → `{prescription_id}`; upsert by id. */
 export const createPrescriptionCommand = clinical({
   name: "prescriptions.create",
+  scope: clinics(rowOf("prescriptions"), patientOf(), rowOf("visits", "visit_id")),
   kind: "command",
   permission: "can_prescribe_medications",
   inReference: true,
@@ -75,6 +77,7 @@ export const createPrescriptionCommand = clinical({
 /** `prescriptions.update {id, ...}` → the whole prescription; only the fields given change. */
 export const updatePrescriptionCommand = clinical({
   name: "prescriptions.update",
+  scope: clinics(rowOf("prescriptions")),
   kind: "command",
   permission: "can_prescribe_medications",
   inReference: true,
@@ -89,6 +92,7 @@ export const updatePrescriptionCommand = clinical({
 /** `prescriptions.update_status {id, status}` → `{ok}`. */
 export const updatePrescriptionStatusCommand = clinical({
   name: "prescriptions.update_status",
+  scope: clinics(rowOf("prescriptions")),
   kind: "command",
   permission: "can_prescribe_medications",
   inReference: true,
@@ -102,6 +106,7 @@ export const updatePrescriptionStatusCommand = clinical({
 /** `prescriptions.pickup {id, provider_id}` → `{ok}`; status `picked-up`, filled by and at. */
 export const pickupPrescriptionCommand = clinical({
   name: "prescriptions.pickup",
+  scope: clinics(rowOf("prescriptions")),
   kind: "command",
   permission: "can_dispense_medications",
   inReference: true,
@@ -119,6 +124,7 @@ export const pickupPrescriptionCommand = clinical({
 /** `prescriptions.search {search_query?, clinic_id?, status?, date?}` → a page, latest first. */
 export const searchPrescriptionsQuery = clinical({
   name: "prescriptions.search",
+  scope: clinics(clinicParam("clinic_id", true)),
   kind: "query",
   inReference: true,
   params: z.object({
@@ -129,12 +135,15 @@ export const searchPrescriptionsQuery = clinical({
     limit: limit(20, 200),
     offset,
   }),
-  handler: (p, ctx) => searchPrescriptions(storeOf(ctx).db, p),
+  // The pickup clinic the scope checked: the one named, else the caller's.
+  handler: (p, ctx) =>
+    searchPrescriptions(storeOf(ctx).db, { ...p, clinic_id: p.clinic_id || ctx.auth!.clinicId }),
 });
 
 /** `prescriptions.by_patient_visit {patient_id, visit_id}` → `{data}`, latest first. */
 export const prescriptionsByPatientVisitQuery = clinical({
   name: "prescriptions.by_patient_visit",
+  scope: clinics(patientOf(), rowOf("visits", "visit_id")),
   kind: "query",
   inReference: true,
   params: z.object({ patient_id: id, visit_id: id, limit: limit(1000, 5000) }),

@@ -19,12 +19,14 @@ import {
   timestamp,
   userOf,
 } from "./_params.ts";
+import { clinics, patientOf, rowOf } from "./_scope.ts";
 
 const code = z.string().max(1000);
 
 /** `problems.create` → `{success, id}`. */
 export const createProblemCommand = clinical({
   name: "problems.create",
+  scope: clinics(rowOf("patient_problems"), patientOf(), rowOf("visits", "visit_id")),
   kind: "command",
   permission: "can_edit_records",
   inReference: false,
@@ -58,6 +60,7 @@ export const createProblemCommand = clinical({
 /** `problems.update {id, ...}` → the whole problem; a field given as null is cleared. */
 export const updateProblemCommand = clinical({
   name: "problems.update",
+  scope: clinics(rowOf("patient_problems"), rowOf("visits", "visit_id")),
   kind: "command",
   permission: "can_edit_records",
   inReference: false,
@@ -83,6 +86,7 @@ export const updateProblemCommand = clinical({
 /** `problems.list {patient_id}` → the patient's problems, newest first (an array). */
 export const listProblemsQuery = clinical({
   name: "problems.list",
+  scope: clinics(patientOf()),
   kind: "query",
   inReference: false,
   params: z.object({ patient_id: id, limit: limit(1000, 5000) }),
@@ -97,6 +101,7 @@ export const listProblemsQuery = clinical({
 /** `problems.get {id}` → the problem, or null. */
 export const getProblemQuery = clinical({
   name: "problems.get",
+  scope: clinics(rowOf("patient_problems")),
   kind: "query",
   inReference: false,
   params: z.object({ id }),

@@ -1,15 +1,17 @@
 /**
  * The procedure registry: each procedure is one record (name, kind, auth,
- * permission, params schema, handler). The dispatcher is generic: it validates
- * params, checks the token and the permission flag, runs the handler, gives the
+ * permission, clinic scope, params schema, handler). The dispatcher is generic:
+ * it checks the token and the permission flag, validates params, checks the
+ * flag at every clinic the call touches (./_scope.ts), runs the handler, gives the
  * answer the phone's shapes (store/_column_kinds.ts), and turns any failure into
  * the SPEC §3 error reply. Adding a procedure is adding a record.
  */
 import type { z } from "zod";
 import { HubError, LOCKED_MESSAGE, log } from "../../core/mod.ts";
 import type { HubAccess } from "../_access.ts";
-import { shapeAnswer } from "../../store/mod.ts";
-import { authenticate, type AuthInfo, type PermissionFlag } from "../_auth.ts";
+import { clinicsWithFlag, shapeAnswer } from "../../store/mod.ts";
+import { authenticate, type AuthInfo, type PermissionFlag, requireAt } from "../_auth.ts";
+import { enforceScope, type ProcedureScope } from "./_scope.ts";
 
 /** Command (write) or query (read). */
 export type ProcedureKind = "command" | "query";
@@ -20,6 +22,11 @@ export interface CallContext {
   hub: HubAccess | null;
   /** Who is calling; set when the procedure needs a token. */
   auth: AuthInfo | null;
+  /**
+   * For a procedure scoped `listed`: the clinics whose rows it may answer (where
+   * the caller holds the scope's flag), set by the dispatcher. Null otherwise.
+   */
+  listedClinics?: string[] | null;
   /** The calling device's client id. */
   clientId: string;
   /** Wall-clock time of the call, ms. */
@@ -52,13 +59,15 @@ export interface Procedure<P = unknown> {
   auth: "none" | "token";
   /** Flag the caller must hold at their clinic, if any. */
   permission?: PermissionFlag;
+  /** Which clinics a call touches and what it needs there; checked by the dispatcher. */
+  scope: ProcedureScope;
   /** Answers while the hub is locked (ping, heartbeat only). */
   whileLocked?: boolean;
   params: z.ZodType<P>;
   handler: (params: P, ctx: CallContext) => unknown | Promise<unknown>;
   /** Whether the reference hub had it (for docs/procedures.md). */
   inReference?: boolean;
-  /** A permission rule the handler applies beyond `permission` (for docs/procedures.md). */
+  /** A rule beyond permission and clinic scope the handler applies (for docs/procedures.md). */
   note?: string;
 }
 
@@ -129,13 +138,7 @@ export class Registry {
           base.now,
           base.clientId,
         );
-        if (proc.permission && auth.permissions[proc.permission] !== 1) {
-          throw new HubError(
-            "forbidden",
-            403,
-            `Forbidden: this user lacks the permission ${proc.permission}.`,
-          );
-        }
+        if (proc.permission) requireAt(base.hub!.store, auth, proc.permission);
       }
       const parsed = proc.params.safeParse(params);
       if (!parsed.success) {
@@ -145,7 +148,12 @@ export class Registry {
           `Invalid params for ${name}: ${describeZodError(parsed.error)}`,
         );
       }
-      const result = await proc.handler(parsed.data, { ...base, auth });
+      // Synchronously before the handler starts: no write can slip in between.
+      if (auth) enforceScope(proc.scope, parsed.data, base.hub!.store, auth, proc.permission);
+      const listedClinics = auth && proc.scope.kind === "listed"
+        ? clinicsWithFlag(base.hub!.store.db, auth.userId, proc.scope.flag)
+        : null;
+      const result = await proc.handler(parsed.data, { ...base, auth, listedClinics });
       const json = result instanceof RawJson
         ? result.json
         : result === undefined

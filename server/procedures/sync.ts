@@ -3,12 +3,16 @@ import { z } from "zod";
 import { log } from "../../core/mod.ts";
 import { pullChanges, pushChanges, recordSync } from "../../store/mod.ts";
 import { procedure, RawJson } from "./registry.ts";
+import { noClinic } from "./_scope.ts";
+import { pushGuard } from "./_push_rules.ts";
 
 const cursor = z.union([z.number().int().nonnegative(), z.null()]).optional();
 
 /** `sync_pull {lastPulledAt | last_pulled_at}` → `{changes, timestamp}` (paged; see store/_sync.ts). */
 export const syncPull = procedure({
   name: "sync_pull",
+  // Not scoped per user yet: see docs/security.md, "What a phone can read".
+  scope: noClinic("the hub's whole data set, as the cloud sends it for the hub's clinics"),
   kind: "query",
   auth: "token",
   inReference: true,
@@ -38,9 +42,14 @@ export const syncPull = procedure({
   },
 });
 
-/** `sync_push {lastPulledAt, changes}` → `{}`; one transaction, all or nothing. */
+/**
+ * `sync_push {lastPulledAt, changes}` → `{}`; one transaction, all or nothing.
+ * Each row is checked by the push rule table (./_push_rules.ts): a refused row
+ * goes to the conflict log and the rest is applied.
+ */
 export const syncPush = procedure({
   name: "sync_push",
+  scope: { kind: "per-row" },
   kind: "command",
   auth: "token",
   inReference: true,
@@ -57,6 +66,8 @@ export const syncPush = procedure({
         deviceId: ctx.clientId,
         now: ctx.now,
         lastPulledAt: p.lastPulledAt ?? p.last_pulled_at ?? null,
+        // Rows the caller may not write are logged and skipped, never fail the push.
+        guard: pushGuard(store, ctx.auth!, p.changes),
       });
       const rows = r.total.upserted + r.total.deleted;
       recordSync(store.db, ctx.clientId, "push", rows, ctx.now, ctx.auth!.userId);
@@ -67,6 +78,7 @@ export const syncPush = procedure({
       upserted: result.total.upserted,
       deleted: result.total.deleted,
       conflicts: result.total.conflicts,
+      refused: result.refused,
       ignoredTables: result.ignoredTables.length,
     });
     return {};

@@ -16,20 +16,20 @@ import {
   limit,
   metaOf,
   optId,
-  requireAt,
   storeOf,
   text,
   timestamp,
   userOf,
 } from "./_params.ts";
+import { clinicParam, clinics, patientOf, rowOf } from "./_scope.ts";
 
 /** `visits.create` → `{success, id}`; clinic and provider default to the caller's. */
 export const createVisitCommand = clinical({
   name: "visits.create",
+  scope: clinics(rowOf("visits"), patientOf(), clinicParam("clinic_id", true)),
   kind: "command",
   permission: "can_edit_records",
   inReference: false,
-  note: "checked at the visit's clinic too",
   params: z.object({
     id: optId,
     patient_id: id,
@@ -43,7 +43,6 @@ export const createVisitCommand = clinical({
     const store = storeOf(ctx);
     requireRecord(store.db, "patients", p.patient_id);
     const clinicId = p.clinic_id || ctx.auth!.clinicId;
-    requireAt(ctx, "can_edit_records", clinicId);
     const row = putRecord(store, metaOf(ctx), "visits", {
       id: p.id,
       patient_id: p.patient_id,
@@ -60,6 +59,7 @@ export const createVisitCommand = clinical({
 /** `visits.update {id, ...}` → the whole visit; only the fields given change. */
 export const updateVisitCommand = clinical({
   name: "visits.update",
+  scope: clinics(rowOf("visits"), clinicParam()),
   kind: "command",
   permission: "can_edit_records",
   inReference: true,
@@ -73,7 +73,6 @@ export const updateVisitCommand = clinical({
     updated_at: timestamp.nullish(),
   }),
   handler: (p, ctx) => {
-    if (p.clinic_id) requireAt(ctx, "can_edit_records", p.clinic_id);
     // As in the reference, null means "leave as is" for these fields.
     const { id: visitId, ...changes } = p;
     const row = patchRecord(
@@ -90,6 +89,7 @@ export const updateVisitCommand = clinical({
 /** `get_visits {patient_id}` → `{data}`, latest check-in first. */
 export const getVisitsQuery = clinical({
   name: "get_visits",
+  scope: clinics(patientOf()),
   kind: "query",
   inReference: true,
   params: z.object({ patient_id: id, limit: limit(1000, 5000) }),

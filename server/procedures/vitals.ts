@@ -17,6 +17,7 @@ import {
   timestamp,
   userOf,
 } from "./_params.ts";
+import { clinics, patientOf, rowOf } from "./_scope.ts";
 
 /** The measurement columns, each an optional number. */
 const MEASUREMENTS = {
@@ -38,6 +39,7 @@ const MEASUREMENTS = {
 /** `vitals.create` → `{success, id}`. */
 export const createVitalsCommand = clinical({
   name: "vitals.create",
+  scope: clinics(rowOf("patient_vitals"), patientOf(), rowOf("visits", "visit_id")),
   kind: "command",
   permission: "can_edit_records",
   inReference: false,
@@ -67,6 +69,7 @@ export const createVitalsCommand = clinical({
 /** `vitals.update {id, ...}` → `{ok, id}`; only the fields given change. */
 export const updateVitalsCommand = clinical({
   name: "vitals.update",
+  scope: clinics(rowOf("patient_vitals")),
   kind: "command",
   permission: "can_edit_records",
   inReference: true,
@@ -86,6 +89,7 @@ export const updateVitalsCommand = clinical({
 /** `vitals.list {patient_id}` → the patient's vitals, newest first (an array). */
 export const listVitalsQuery = clinical({
   name: "vitals.list",
+  scope: clinics(patientOf()),
   kind: "query",
   inReference: false,
   params: z.object({ patient_id: id, limit: limit(1000, 5000) }),

@@ -166,7 +166,8 @@ export function seedPeople(cloud: CloudDouble): void {
       can_prescribe_medications: true,
       can_dispense_medications: true,
       can_delete_patient_visits: false,
-      can_delete_patient_records: false,
+      // The relay tests' phones delete patients; sync_push needs this flag for that.
+      can_delete_patient_records: true,
       created_at: t,
       updated_at: t,
     });

@@ -1,11 +1,15 @@
 /**
  * SQL injection and LIKE-wildcard attempts through every search filter and
  * free-text field: each is answered as plain text that matches nothing, no
- * error is raised, and the database is unchanged afterwards.
+ * error is raised (a clinic id the caller has no rights at is refused), and the
+ * database is unchanged afterwards.
  */
 import assert from "node:assert/strict";
 import { PATIENT_FILTER_COLUMNS } from "../../store/mod.ts";
+import { buildRegistry } from "../../server/mod.ts";
 import { CLINIC, IDS, liveCount, phoneAs, startHub } from "./_fixtures.ts";
+
+const REGISTRY = buildRegistry();
 
 // deno-lint-ignore no-explicit-any
 type Any = any;
@@ -82,6 +86,12 @@ Deno.test("injection attempts through search filters and free text are harmless"
     for (const v of ATTEMPTS) {
       for (const [, name, params, count] of probes(v)) {
         const r = await phone.query(name, params);
+        if (params.clinic_id === v && REGISTRY.get("query", name)!.scope.kind === "clinics") {
+          // A clinic the caller holds no permission row at is refused before any query runs.
+          assert.equal(r.success, false, `${name} ${JSON.stringify(params)} answered`);
+          assert.match(r.error!, /^Forbidden: this user has no permissions at clinic /);
+          continue;
+        }
         assert.ok(r.success, `${name} ${JSON.stringify(params)} failed: ${r.error}`);
         assert.equal(count(r.result), 0, `${name} ${JSON.stringify(params)} matched rows`);
       }

@@ -1,7 +1,8 @@
 /**
  * In a real browser: the conflict screen (a record named for people, kept vs
  * older field by field, who made each; restore the older one and see it reach a
- * second phone's pull and the cloud; keep the newer one), and each state of the
+ * second phone's pull and the cloud; keep the newer one; a refused push shown
+ * with why, and accepted), and each state of the
  * health line with its link to the fix (not linked, server stopped, conflicts,
  * cloud unreachable since when with the age of the oldest waiting change, key
  * refused). Every screen is photographed at 1280×800 and 1024×640.
@@ -252,6 +253,42 @@ Deno.test({
       };
       assert.equal(kept.hometown, "Zarqa");
     });
+
+    await t.step(
+      "conflict: a push the user had no right to make is shown with why, and can be accepted",
+      async () => {
+        // The nurse holds no permission row at this other clinic: the hub refuses the row,
+        // keeps it for the operator and answers the push with success.
+        const n = await nurse.pull(null);
+        const p: Record<string, unknown> = {
+          ...patient(Date.now()),
+          primary_clinic_id: "other-clinic",
+          given_name: "Rana",
+        };
+        const pid = String(p.id);
+        await nurse.push(n.timestamp, { patients: { created: [p], updated: [], deleted: [] } });
+        const card = page.getByTestId("conflict");
+        const why = card.getByTestId("conflict-refused");
+        await why.waitFor();
+        assert.match(
+          await why.innerText(),
+          /may not create patients at clinic 'other-clinic' \(needs can_register_patients\)/,
+        );
+        await screenshot(page, "45b-conflict-refused");
+        const stored = () =>
+          hub.store.db.prepare("SELECT given_name FROM patients WHERE id = ?").get(pid) as
+            | { given_name: string }
+            | undefined;
+        assert.equal(stored(), undefined, "the refused record was not written");
+        await card.getByTestId("conflict-restore").click();
+        await page.getByTestId("confirm-yes").click();
+        await page.getByTestId("conflicts-none").waitFor();
+        assert.equal(stored()?.given_name, "Rana", "restoring accepted the refused record");
+        // It is an ordinary change: the next relay cycle sends it (none is left waiting).
+        await hub.syncCloud();
+        assert.equal(hub.store.pendingCloud().count, 0);
+      },
+    );
 
     await t.step(
       "health: cloud unreachable since when, and how long changes have waited",

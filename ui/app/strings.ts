@@ -301,6 +301,10 @@ export const S = {
     "This record is not on the hub now (it was deleted, or the data was cleared and has not come " +
     "back from the cloud yet), so the versions cannot be compared or restored.",
   conflictCloudManaged: "Records of this kind are changed in the cloud, not here.",
+  conflictRefused: (reason: string) =>
+    `A phone sent this version, but its user may not write it, so the hub did not take it ` +
+    `(${reason.replace(/^refused: /, "")}). Restoring it accepts it.`,
+  conflictRefusedNew: "The hub has never held this record: only the refused version exists.",
   conflictKeepNewer: "Keep the newer one",
   conflictRestoreOlder: "Restore the older one",
   conflictRestoreConfirm: (name: string) =>

@@ -85,6 +85,8 @@ export interface Conflict {
   keptUpdatedAt: number | null;
   lostUpdatedAt: number | null;
   lostRow: unknown;
+  /** Why a pushed version was refused (`refused: ...`); null when it lost to a newer one. */
+  reason: string | null;
   detectedAt: number;
   resolvedAt: number | null;
   label: { patient: string | null; title: string | null; date: number | null };

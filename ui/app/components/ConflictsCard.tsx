@@ -59,39 +59,44 @@ function ConflictItem({ c }: { c: Conflict }) {
     <article class="conflict" data-testid="conflict" data-conflict-id={c.id}>
       <h3>{name}</h3>
       <p class="muted small">{S.conflictFound(fullDateTime(c.detectedAt))}</p>
-      {!c.present ? <Notice kind="info">{S.conflictGone}</Notice> : (
-        <div class="scroll-x">
-          <table class="table compare" data-testid="conflict-compare">
-            <thead>
-              <tr>
-                <th scope="col">{S.conflictField}</th>
-                <th scope="col">{S.conflictKept}</th>
-                <th scope="col">{S.conflictOlder}</th>
-              </tr>
-            </thead>
-            <tbody>
-              <tr>
-                <th scope="row">{S.conflictChanged}</th>
-                <td>{fullDateTime(c.keptUpdatedAt)}</td>
-                <td>{fullDateTime(c.lostUpdatedAt)}</td>
-              </tr>
-              <tr>
-                <th scope="row">{S.conflictMadeBy}</th>
-                <td>{author(c.keptBy)}</td>
-                <td data-testid="conflict-older-by">{author(c.olderBy)}</td>
-              </tr>
-              {c.differences.map((d) => (
-                <tr key={d.name} class="differs" data-field={d.name}>
-                  <th scope="row">{fieldLabel(d.name)}</th>
-                  <td>{value(d.kind, d.kept)}</td>
-                  <td>{value(d.kind, d.older)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          {c.differences.length === 0 && <p class="muted">{S.conflictNoDifference}</p>}
-        </div>
+      {c.reason && (
+        <Notice kind="warn" testId="conflict-refused">{S.conflictRefused(c.reason)}</Notice>
       )}
+      {!c.present
+        ? <Notice kind="info">{c.reason ? S.conflictRefusedNew : S.conflictGone}</Notice>
+        : (
+          <div class="scroll-x">
+            <table class="table compare" data-testid="conflict-compare">
+              <thead>
+                <tr>
+                  <th scope="col">{S.conflictField}</th>
+                  <th scope="col">{S.conflictKept}</th>
+                  <th scope="col">{S.conflictOlder}</th>
+                </tr>
+              </thead>
+              <tbody>
+                <tr>
+                  <th scope="row">{S.conflictChanged}</th>
+                  <td>{fullDateTime(c.keptUpdatedAt)}</td>
+                  <td>{fullDateTime(c.lostUpdatedAt)}</td>
+                </tr>
+                <tr>
+                  <th scope="row">{S.conflictMadeBy}</th>
+                  <td>{author(c.keptBy)}</td>
+                  <td data-testid="conflict-older-by">{author(c.olderBy)}</td>
+                </tr>
+                {c.differences.map((d) => (
+                  <tr key={d.name} class="differs" data-field={d.name}>
+                    <th scope="row">{fieldLabel(d.name)}</th>
+                    <td>{value(d.kind, d.kept)}</td>
+                    <td>{value(d.kind, d.older)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+            {c.differences.length === 0 && <p class="muted">{S.conflictNoDifference}</p>}
+          </div>
+        )}
       {!c.restorable && <p class="muted small">{S.conflictCloudManaged}</p>}
       <div class="actions">
         <button
@@ -104,7 +109,7 @@ function ConflictItem({ c }: { c: Conflict }) {
         >
           {S.conflictKeepNewer}
         </button>
-        {c.present && c.restorable && !confirming && (
+        {(c.present || c.reason) && c.restorable && !confirming && (
           <button
             type="button"
             disabled={decide.busy}
