@@ -3,7 +3,7 @@
  * line `GET /api/cloud/health` shows (SPEC §7; issue 5), put together from this
  * record, the schedule's state, the peer and the store's counts.
  */
-import { openConflictCount, type Store } from "../store/mod.ts";
+import type { Store } from "../store/mod.ts";
 import { CloudError, type CloudFailure } from "./_client.ts";
 import { type CycleResult, LAST_SUCCESS_KEY } from "./_cycle.ts";
 import type { CloudPeer } from "./_peer.ts";
@@ -91,7 +91,7 @@ export class HealthRecord {
       oldestPendingAgeMs: pending.oldestStamp === null
         ? null
         : Math.max(0, s.now - pending.oldestStamp),
-      openConflicts: open ? openConflictCount(store.db) : 0,
+      openConflicts: open ? store.openConflicts() : 0,
       lastCycle: this.#lastCycle,
     };
   }

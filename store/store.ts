@@ -7,6 +7,13 @@ import { HubError } from "../core/mod.ts";
 import { ChangeClock, type WallClock } from "./_clock.ts";
 import { type Database, openDatabase, rekeyDatabase } from "./_db.ts";
 import { migrate } from "./_migrations.ts";
+import {
+  countByScanning,
+  COUNTER_KEYS,
+  type CountRow,
+  installCounters,
+  readCounters,
+} from "./_counters.ts";
 import { ident, TABLES } from "./_schema.ts";
 
 /**
@@ -62,6 +69,7 @@ export class Store {
         highest = Math.max(highest, r.m ?? 0);
       }
       const clock = new ChangeClock(db, options.now ?? Date.now, highest);
+      installCounters(db);
       return new Store(db, clock);
     } catch (err) {
       db.close();
@@ -79,45 +87,61 @@ export class Store {
     return this.db.transaction(fn).immediate();
   }
 
-  /** Row counts per synced table. */
+  /** Row counts per synced table, from the kept counters (store/_counters.ts), not by counting. */
   counts(): Record<string, TableCount> {
+    const kept = readCounters(this.db);
     const out: Record<string, TableCount> = {};
-    this.db.transaction(() => {
-      for (const t of TABLES.values()) {
-        const sql = t.softDelete
-          ? `SELECT count(*) AS rows, coalesce(sum(is_deleted = 1 OR local_server_deleted_at IS NOT NULL), 0) AS deleted FROM ${
-            ident(t.name)
-          }`
-          : `SELECT count(*) AS rows, coalesce(sum(local_server_deleted_at IS NOT NULL), 0) AS deleted FROM ${
-            ident(t.name)
-          }`;
-        out[t.name] = this.db.prepare(sql).get() as TableCount;
-      }
-    })();
+    for (const t of TABLES.values()) {
+      const c = kept[t.name];
+      out[t.name] = { rows: c.rows, deleted: c.deleted };
+    }
     return out;
   }
 
-  /** How many local changes wait for the cloud, and the stamp of the oldest. */
+  /**
+   * How many local changes wait for the cloud (a kept counter), and the stamp of
+   * the oldest (one index lookup per table: the pending index is ordered by stamp).
+   */
   pendingCloud(): { count: number; oldestStamp: number | null } {
-    let count = 0;
+    const kept = readCounters(this.db);
+    let count = kept[COUNTER_KEYS.tombstones].pending;
+    for (const t of TABLES.values()) count += kept[t.name].pending;
+    if (count === 0) return { count, oldestStamp: null };
     let oldest: number | null = null;
     this.db.transaction(() => {
       for (const t of TABLES.values()) {
-        const r = this.db.prepare(
-          `SELECT count(*) AS n, min(local_server_last_modified_at) AS o FROM ${
+        if (kept[t.name].pending === 0) continue;
+        const o = this.db.prepare(
+          `SELECT min(local_server_last_modified_at) FROM ${
             ident(t.name)
           } WHERE local_server_pending = 1`,
-        ).get() as { n: number; o: number | null };
-        count += r.n;
-        if (r.o !== null) oldest = oldest === null ? r.o : Math.min(oldest, r.o);
+        ).pluck().get() as number | null;
+        if (o !== null) oldest = oldest === null ? o : Math.min(oldest, o);
       }
-      const r = this.db.prepare(
-        "SELECT count(*) AS n, min(deleted_stamp) AS o FROM tombstones WHERE local_server_pending = 1",
-      ).get() as { n: number; o: number | null };
-      count += r.n;
-      if (r.o !== null) oldest = oldest === null ? r.o : Math.min(oldest, r.o);
+      if (kept[COUNTER_KEYS.tombstones].pending > 0) {
+        const o = this.db.prepare(
+          "SELECT min(deleted_stamp) FROM tombstones WHERE local_server_pending = 1",
+        ).pluck().get() as number | null;
+        if (o !== null) oldest = oldest === null ? o : Math.min(oldest, o);
+      }
     })();
     return { count, oldestStamp: oldest };
+  }
+
+  /** Undecided entries of the conflict log (a kept counter). */
+  openConflicts(): number {
+    return readCounters(this.db)[COUNTER_KEYS.conflicts].pending;
+  }
+
+  /**
+   * The kept counters beside the same numbers counted from the tables (tests
+   * check they agree after every kind of write).
+   */
+  checkCounters(): { kept: Record<string, CountRow>; counted: Record<string, CountRow> } {
+    return this.db.transaction(() => ({
+      kept: readCounters(this.db),
+      counted: countByScanning(this.db),
+    }))();
   }
 
   /** Reads a value from the hub's own key/value table. */
