@@ -6,8 +6,9 @@
  * hub owns the peer (built once per registration) and hands it in; nothing runs
  * while locked (the hub stops the relay before closing the store).
  */
-import { HubError } from "../core/mod.ts";
+import { HubError, type HubEventMap } from "../core/mod.ts";
 import type { Store } from "../store/mod.ts";
+import { CloudError } from "./_client.ts";
 import { type CycleResult, type CycleSizes, runCycle } from "./_cycle.ts";
 import { HealthRecord, type SyncHealth } from "./_health.ts";
 import type { CloudPeer } from "./_peer.ts";
@@ -37,6 +38,8 @@ export interface RelayDeps {
   random?: () => number;
   /** Timers (tests hand in a fake clock's). */
   timers?: Timers;
+  /** Told when a cycle starts and how it ended (the hub publishes it as a `relay` event). */
+  onCycle?: (outcome: HubEventMap["relay"]) => void;
 }
 
 /**
@@ -110,6 +113,8 @@ export class Relay {
     const peer = this.#deps.peer();
     if (!peer) throw new HubError("not_registered", 409, "Link the hub to the cloud first.");
     this.#health.attempted(this.#now());
+    const tell = this.#deps.onCycle ?? (() => {});
+    tell({ outcome: "started", pulled: 0, pushed: 0, conflicts: 0, errorKind: null });
     try {
       const result = await runCycle({
         peer,
@@ -119,10 +124,23 @@ export class Relay {
         signal,
       });
       this.#health.succeeded(result);
+      tell({
+        outcome: "ok",
+        pulled: total(result.pulled),
+        pushed: total(result.pushed),
+        conflicts: result.merged.conflicts,
+        errorKind: null,
+      });
       return result;
     } catch (err) {
       this.#health.failed(err, this.#now());
+      const errorKind = err instanceof CloudError ? err.kind : "internal";
+      tell({ outcome: "failed", pulled: 0, pushed: 0, conflicts: 0, errorKind });
       throw err;
     }
   }
+}
+
+function total(o: Record<string, number>): number {
+  return Object.values(o).reduce((a, b) => a + b, 0);
 }

@@ -1,6 +1,19 @@
 /** Building blocks every part of the hub may use: the error type, the logger, durable files, encodings. */
 export { HubError, LOCKED_MESSAGE, lockedError } from "./errors.ts";
 export { isSecretField, log, type LogLevel, type LogSink, setLogLevel, setLogSink } from "./log.ts";
+export {
+  type BusEvent,
+  type Cursor,
+  DEFAULT_EVENT_CAPACITY,
+  EventBus,
+  type EventBusOptions,
+  type EventsSince,
+  formatCursor,
+  type HubEventMap,
+  type HubEventType,
+  parseCursor,
+  type Publish,
+} from "./events.ts";
 export { dirname, exists, join, syncDir, writeFileDurable } from "./fsutil.ts";
 export {
   fromB64,

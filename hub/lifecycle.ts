@@ -3,7 +3,17 @@
  * server stopped/running) and hands each part what it needs. No other module
  * keeps global state.
  */
-import { exists, fromB64u, HubError, join, lockedError, log, sha256Hex } from "../core/mod.ts";
+import {
+  EventBus,
+  type EventBusOptions,
+  exists,
+  fromB64u,
+  HubError,
+  join,
+  lockedError,
+  log,
+  sha256Hex,
+} from "../core/mod.ts";
 import { Store, type WallClock } from "../store/mod.ts";
 import {
   createVault,
@@ -42,6 +52,8 @@ export interface HubOptions {
   relay?: Partial<RelaySchedule>;
   /** Cloud call timeouts (tests shorten them). */
   cloudTimeouts?: CloudTimeouts;
+  /** The event ring's size, launch id and clock (tests). */
+  events?: EventBusOptions;
 }
 
 /** What the admin API reports as status. */
@@ -63,6 +75,8 @@ export class Hub {
   readonly vaultPath: string;
   readonly dbPath: string;
   readonly server: LanServer;
+  /** What happened, with increasing ids of this launch (core/events.ts; the admin stream). */
+  readonly events: EventBus;
   #options: HubOptions;
   #vault: OpenVault | null = null;
   #store: Store | null = null;
@@ -83,6 +97,16 @@ export class Hub {
     this.dbPath = join(options.dataDir, "hub.db");
     this.#throttle = new PassphraseThrottle(options.now ?? Date.now);
     this.server = new LanServer(options.lan, () => this.#access);
+    this.events = new EventBus(options.events);
+  }
+
+  #publishState(): void {
+    this.events.publish("state", { state: this.state });
+  }
+
+  #publishServer(): void {
+    const s = this.server.status();
+    this.events.publish("server", { running: s.running, error: s.error });
   }
 
   /** Reads what is on disk (whether a vault exists). */
@@ -144,6 +168,7 @@ export class Hub {
       this.#vaultExists = true;
       await this.#opened(vault, store);
       log("info", "hub.setup", { hubId: secrets.hubId });
+      this.#publishState();
     });
   }
 
@@ -166,6 +191,7 @@ export class Hub {
       const store = await this.#openStore(vault);
       await this.#opened(vault, store);
       log("info", "hub.unlocked", {});
+      this.#publishState();
     });
   }
 
@@ -253,6 +279,17 @@ export class Hub {
       peer: () => this.#cloudPeer,
       schedule: this.#options.relay,
       now: this.#options.now,
+      onCycle: (outcome) => {
+        this.events.publish("relay", outcome);
+        if (outcome.conflicts > 0 && !store.closed) {
+          this.events.publish("conflict", {
+            action: "logged",
+            id: null,
+            count: outcome.conflicts,
+            open: store.openConflicts(),
+          });
+        }
+      },
     });
     if (vault.secrets.cloud) this.#relay.start();
   }
@@ -270,6 +307,7 @@ export class Hub {
       hubPublicKey: fromB64u(s.hubPublicKey),
       hubPrivateKey,
       jwtKey: fromB64u(s.jwtKey),
+      publish: (type, data) => void this.events.publish(type, data),
     };
   }
 
@@ -278,6 +316,7 @@ export class Hub {
     return this.#serial(async () => {
       await this.#stopRelay();
       this.#lockNow();
+      this.#publishState();
     });
   }
 
@@ -365,6 +404,7 @@ export class Hub {
         if (relay && this.vault.secrets.cloud) relay.start();
       }
       log("warn", "hub.data_cleared", { forced: force, pendingLost: pending.count });
+      this.events.publish("data", { action: "cleared" });
       return { deleted };
     });
   }
@@ -389,6 +429,8 @@ export class Hub {
       }
       this.#throttle.succeed();
       log("warn", "hub.reset", {});
+      this.#publishServer();
+      this.#publishState();
     });
   }
 
@@ -397,12 +439,17 @@ export class Hub {
     if (this.state === "new") {
       throw new HubError("not_set_up", 409, "Set the hub up before starting the server.");
     }
-    await this.server.start();
+    try {
+      await this.server.start();
+    } finally {
+      this.#publishServer();
+    }
   }
 
   /** Stops the LAN server. */
   async stopServer(): Promise<void> {
     await this.server.stop();
+    this.#publishServer();
   }
 
   /** A snapshot for the admin API. */
@@ -467,6 +514,7 @@ export class Hub {
       }
       await this.#refreshAccess();
       this.#relay?.start();
+      this.events.publish("cloud", { registered: true });
       return { hubId: reg.hubId, hubName: reg.hubName, clinicIds: reg.link.clinicIds };
     });
   }

@@ -1,4 +1,5 @@
 /** What the LAN server needs from an unlocked hub; `null` while locked. */
+import type { Publish } from "../core/mod.ts";
 import type { Store } from "../store/mod.ts";
 
 /** The unlocked hub's parts the LAN server may use. */
@@ -12,6 +13,8 @@ export interface HubAccess {
   hubPrivateKey: CryptoKey;
   /** HS256 key for phone session tokens. */
   jwtKey: Uint8Array;
+  /** Publishes the hub's events (device seen, syncs, conflicts); absent in bare tests. */
+  publish?: Publish;
 }
 
 /** Returns the unlocked hub, or null while locked. */

@@ -91,6 +91,7 @@ export async function handshake(req: Request, deps: RpcDeps): Promise<Response> 
   }
   deps.sessions.set(clientId, key);
   log("info", "handshake.ok", { device: clientId });
+  hub.publish?.("device", { device: clientId, action: "seen" });
   return jsonText(JSON.stringify({
     hub_public_key: toB64u(hub.hubPublicKey),
     hub_id: hub.hubId,

@@ -107,6 +107,19 @@ export function installCounters(db: Database): void {
 }
 
 /**
+ * Drops the counter table and triggers (before a rekey: SQLCipher's rekey leaves
+ * the connection's temp schema locked for the next checkpoint otherwise).
+ */
+export function removeCounters(db: Database): void {
+  const triggers = db.prepare("SELECT name FROM temp.sqlite_master WHERE type = 'trigger'")
+    .pluck().all() as string[];
+  for (const t of triggers) {
+    if (t.startsWith("hub_count_")) db.exec(`DROP TRIGGER temp.${ident(t)}`);
+  }
+  db.exec("DROP TABLE IF EXISTS temp.hub_counts");
+}
+
+/**
  * Counts everything the counters keep by reading the tables (once at open, and
  * in tests to check the counters). Keys: table names, `~tombstones`, `~conflicts`.
  */

@@ -13,6 +13,7 @@ import {
   type CountRow,
   installCounters,
   readCounters,
+  removeCounters,
 } from "./_counters.ts";
 import { ident, TABLES } from "./_schema.ts";
 
@@ -161,7 +162,20 @@ export class Store {
 
   /** Re-encrypts the database under a new raw key (see rekeyDatabase for crash safety). */
   rekey(newKeyHex: string): void {
-    rekeyDatabase(this.db, newKeyHex);
+    // SQLCipher's rekey leaves the temp schema locked for the next checkpoint:
+    // take the counters down around it and count once afterwards.
+    removeCounters(this.db);
+    try {
+      rekeyDatabase(this.db, newKeyHex);
+    } catch (err) {
+      try {
+        installCounters(this.db);
+      } catch {
+        // The rekey's own error says more.
+      }
+      throw err;
+    }
+    installCounters(this.db);
   }
 
   /**

@@ -1,219 +1,184 @@
 /**
- * The admin API's event stream (`GET /api/events`): a bounded, in-memory log of
- * what changed, with strictly increasing ids so a page that reconnects with
- * `since=<last id>` (or `Last-Event-ID`) gets exactly what it missed. When the
- * ids it asks for are no longer held (or belong to another launch) it gets one
- * `reset` event and reloads everything through the REST endpoints.
+ * The admin API's event stream (`GET /api/events`). It serves the hub's own
+ * events (`hub.events`, core/events.ts): the facts the hub's parts publish where
+ * they change something (state, server, sync, device, conflict, relay, cloud,
+ * data, update, disk, autolock), with ids that increase within a launch and carry
+ * it, so a page that reconnects with `since=<launch>-<id>` (or `Last-Event-ID`)
+ * gets exactly what it missed, and a cursor from another launch or older than
+ * the ring gets one `reset`.
  *
- * The log is fed by {@link HubWatcher}, which polls the hub's own snapshots
- * (status, devices, activity, conflicts, clinics) while someone listens and appends an
- * event only when a snapshot changed. Polling keeps the hub free of UI hooks;
- * one poll costs one status read (a count per table) and four small queries.
+ * Nothing here polls. {@link AdminFeed} listens to the facts and, right after
+ * them, publishes the page's views (`status`, `devices`, `activity`,
+ * `conflicts`, `clinics`) into the same stream when they differ from the last
+ * ones published; the status is cheap (kept counters, store/_counters.ts).
  */
-import { log } from "../core/mod.ts";
+import {
+  type BusEvent,
+  type Cursor,
+  type EventBus,
+  formatCursor,
+  type HubEventType,
+  log,
+} from "../core/mod.ts";
 import type { Hub, HubStatus } from "../hub/mod.ts";
-import { activitySince, listConflicts, listDevices, openConflictCount } from "../store/mod.ts";
+import { activitySince, listConflicts, listDevices } from "../store/mod.ts";
+import type { Updater } from "../update/mod.ts";
 import { authorisedClinics } from "./_clinics.ts";
 
-/** One event of the stream. */
-export interface HubEvent {
-  /** Strictly increasing within one launch of the hub, starting at 1. */
-  id: number;
-  /** `status`, `devices`, `activity`, `conflicts`, `clinics`, `autolock`, `update`. */
-  type: string;
-  /** Epoch ms when it was recorded. */
-  at: number;
-  /** The snapshot (see docs/admin-api.md, "Event stream"). */
-  data: unknown;
-}
+/** The page's views, published after the facts that change them. */
+type View = "status" | "devices" | "activity" | "conflicts" | "clinics";
 
-/** What {@link EventLog.since} returns. */
-export interface EventsSince {
-  /** The events after `since`, oldest first. */
-  events: HubEvent[];
-  /** True when events after `since` were dropped or `since` is unknown: reload everything. */
-  reset: boolean;
-  /** The newest id (the cursor to pass next time). */
-  lastId: number;
-}
+const ALL_VIEWS: readonly View[] = ["status", "devices", "activity", "conflicts", "clinics"];
 
-/** Events kept in memory; a page away for longer than this gets a reset. */
-export const DEFAULT_EVENT_CAPACITY = 500;
+/** Which views each fact may change (views and page-only events change none). */
+const TOUCHES: Partial<Record<HubEventType, readonly View[]>> = {
+  state: ALL_VIEWS,
+  server: ["status"],
+  sync: ["status", "devices", "activity"],
+  change: ["status"],
+  device: ["status", "devices"],
+  conflict: ["status", "conflicts"],
+  relay: ["status", "conflicts", "clinics"],
+  cloud: ["status", "clinics"],
+  data: ["status", "conflicts", "clinics"],
+  disk: ["status"],
+};
 
-/** A bounded log of events with increasing ids. */
-export class EventLog {
-  #events: HubEvent[] = [];
-  #lastId = 0;
-  #capacity: number;
-  #waiters = new Set<() => void>();
-  #now: () => number;
-
-  /** Creates an empty log holding at most `capacity` events. */
-  constructor(capacity = DEFAULT_EVENT_CAPACITY, now: () => number = Date.now) {
-    this.#capacity = Math.max(1, capacity);
-    this.#now = now;
-  }
-
-  /** The id of the newest event (0 before the first). */
-  get lastId(): number {
-    return this.#lastId;
-  }
-
-  /** Appends an event and wakes everyone waiting. */
-  append(type: string, data: unknown): HubEvent {
-    const event: HubEvent = { id: ++this.#lastId, type, at: this.#now(), data };
-    this.#events.push(event);
-    if (this.#events.length > this.#capacity) {
-      this.#events.splice(0, this.#events.length - this.#capacity);
-    }
-    const waiters = [...this.#waiters];
-    this.#waiters.clear();
-    for (const wake of waiters) wake();
-    return event;
-  }
-
-  /** Events with an id greater than `since`; `reset` when some of them are gone. */
-  since(since: number): EventsSince {
-    const oldest = this.#events[0]?.id ?? this.#lastId + 1;
-    const valid = Number.isInteger(since) && since >= 0 && since <= this.#lastId &&
-      since >= oldest - 1;
-    if (!valid) return { events: [], reset: true, lastId: this.#lastId };
-    return {
-      events: this.#events.filter((e) => e.id > since),
-      reset: false,
-      lastId: this.#lastId,
-    };
-  }
-
-  /** Resolves at the next append, after `timeoutMs`, or when `signal` aborts. */
-  wait(timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      if (signal?.aborted) return resolve();
-      const done = () => {
-        clearTimeout(timer);
-        this.#waiters.delete(done);
-        signal?.removeEventListener("abort", done);
-        resolve();
-      };
-      const timer = setTimeout(done, Math.max(0, timeoutMs));
-      this.#waiters.add(done);
-      signal?.addEventListener("abort", done);
-    });
-  }
-}
-
-/** Options of {@link HubWatcher}. */
-export interface HubWatcherOptions {
-  /** Time between polls while someone listens. */
-  intervalMs?: number;
+/** Options of {@link AdminFeed}. */
+export interface AdminFeedOptions {
   /** Wall clock (tests). */
   now?: () => number;
-  /** More snapshots to watch: each is read every poll; a change appends an event named by its key. */
-  sources?: Record<string, () => unknown>;
+  /** Its changes are published as `update` events. */
+  updater?: Updater;
+  /** How long facts are gathered before the views are read once for all of them. */
+  delayMs?: number;
 }
 
-/** Polls the hub while subscribed and appends an event whenever a snapshot changed. */
-export class HubWatcher {
-  /** The log this watcher appends to. */
-  readonly events: EventLog;
+/** Publishes the page's views into the hub's event stream after the facts that change them. */
+export class AdminFeed {
+  /** The stream served (the hub's event bus). */
+  readonly events: EventBus;
   #hub: Hub;
-  #intervalMs: number;
   #now: () => number;
-  #subscribers = 0;
-  #timer: ReturnType<typeof setInterval> | null = null;
-  #polling: Promise<void> | null = null;
-  #again = false;
-  #keys = new Map<string, string>();
-  #sources: Record<string, () => unknown>;
+  #delayMs: number;
+  #dirty = new Set<View>();
+  #timer: ReturnType<typeof setTimeout> | null = null;
+  #flushing: Promise<void> | null = null;
+  #keys = new Map<View, string>();
+  #releases: (() => void)[] = [];
 
-  /** Creates a watcher feeding `events` from `hub`. */
-  constructor(hub: Hub, events: EventLog, options: HubWatcherOptions = {}) {
+  /** Starts listening to `hub.events`. */
+  constructor(hub: Hub, options: AdminFeedOptions = {}) {
     this.#hub = hub;
-    this.events = events;
-    this.#intervalMs = options.intervalMs ?? 2000;
+    this.events = hub.events;
     this.#now = options.now ?? Date.now;
-    this.#sources = options.sources ?? {};
+    this.#delayMs = options.delayMs ?? 50;
+    this.#releases.push(hub.events.listen((e) => this.#onFact(e)));
+    const updater = options.updater;
+    if (updater) {
+      this.#releases.push(
+        updater.watch((s) => hub.events.publish("update", s as unknown as Record<string, unknown>)),
+      );
+    }
   }
 
-  /** Registers a listener; polling runs while there is at least one. Returns the release. */
-  subscribe(): () => void {
-    this.#subscribers++;
+  #onFact(e: BusEvent): void {
+    const views = TOUCHES[e.type];
+    if (!views) return;
+    for (const v of views) this.#dirty.add(v);
     if (this.#timer === null) {
-      this.#timer = setInterval(() => void this.poll(), this.#intervalMs);
-      Deno.unrefTimer(this.#timer as unknown as number);
+      // Facts come in bursts (a push: sync and conflict); read the views once after them.
+      this.#timer = setTimeout(() => {
+        this.#timer = null;
+        void this.settle();
+      }, this.#delayMs);
     }
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.#subscribers--;
-      if (this.#subscribers === 0) this.#stopTimer();
-    };
   }
 
-  /** Polls now if someone listens (after an admin write, so pages see it at once). */
-  nudge(): void {
-    if (this.#subscribers > 0) void this.poll();
+  /**
+   * Reads and publishes the changed views now. After an admin write every view
+   * is read (a failed unlock changes `unlockFailures`, which no fact reports).
+   */
+  refresh(): Promise<void> {
+    for (const v of ALL_VIEWS) this.#dirty.add(v);
+    return this.settle();
   }
 
-  /** Stops polling (server shutdown). */
-  close(): void {
-    this.#subscribers = 0;
-    this.#stopTimer();
+  /** Publishes the current status even if unchanged (a stream starting with `reset`). */
+  async republishStatus(): Promise<void> {
+    await this.settle();
+    this.#keys.delete("status");
+    this.#dirty.add("status");
+    await this.settle();
   }
 
-  #stopTimer(): void {
-    if (this.#timer !== null) clearInterval(this.#timer);
-    this.#timer = null;
-  }
-
-  /** Takes one set of snapshots; a poll asked for while one runs runs once more after it. */
-  poll(): Promise<void> {
-    if (this.#polling) {
-      this.#again = true;
-      return this.#polling;
+  /** Publishes the views the facts so far changed; resolves when they are in the stream. */
+  settle(): Promise<void> {
+    if (this.#timer !== null) {
+      clearTimeout(this.#timer);
+      this.#timer = null;
     }
+    if (this.#flushing) {
+      return this.#flushing.then(() => this.#dirty.size ? this.settle() : undefined);
+    }
+    if (this.#dirty.size === 0) return Promise.resolve();
     const run = (async () => {
-      do {
-        this.#again = false;
+      while (this.#dirty.size > 0) {
+        const views = new Set(this.#dirty);
+        this.#dirty.clear();
         try {
-          await this.#pollOnce();
+          await this.#publishViews(views);
         } catch (err) {
-          // The hub was locked or closed mid-read; the next poll sees the new state.
-          log("debug", "admin.events.poll_failed", { error: err });
+          // The hub was locked or closed mid-read; the lock's own fact follows.
+          log("debug", "admin.events.view_failed", { error: err });
         }
-      } while (this.#again);
+      }
     })().finally(() => {
-      this.#polling = null;
+      this.#flushing = null;
     });
-    this.#polling = run;
+    this.#flushing = run;
     return run;
   }
 
-  async #pollOnce(): Promise<void> {
-    for (const [type, read] of Object.entries(this.#sources)) {
-      const data = read();
-      this.#offer(type, data, JSON.stringify(data));
+  async #publishViews(views: Set<View>): Promise<void> {
+    const hub = this.#hub;
+    if (views.has("status")) {
+      const status = await hub.status();
+      this.#offer("status", status, statusKey(status));
     }
-    const status = await this.#hub.status();
-    this.#offer("status", status, statusKey(status));
-    if (this.#hub.state !== "unlocked") return;
-    const db = this.#hub.store.db;
-    const devices = listDevices(db);
-    this.#offer("devices", { devices }, JSON.stringify(devices));
-    const buckets = activitySince(db, this.#now() - 24 * 3_600_000);
-    this.#offer("activity", { buckets }, JSON.stringify(buckets));
-    const newest = listConflicts(db, { limit: 1 })[0]?.id ?? 0;
-    const open = openConflictCount(db);
-    this.#offer("conflicts", { open, newestId: newest }, `${open}/${newest}`);
-    const clinics = authorisedClinics(this.#hub);
-    this.#offer("clinics", clinics, JSON.stringify(clinics));
+    if (hub.state !== "unlocked") return;
+    const store = hub.store;
+    if (views.has("devices")) {
+      const devices = listDevices(store.db);
+      this.#offer("devices", { devices }, JSON.stringify(devices));
+    }
+    if (views.has("activity")) {
+      const buckets = activitySince(store.db, this.#now() - 24 * 3_600_000);
+      this.#offer("activity", { buckets }, JSON.stringify(buckets));
+    }
+    if (views.has("conflicts")) {
+      const newestId = listConflicts(store.db, { limit: 1 })[0]?.id ?? 0;
+      const open = store.openConflicts();
+      this.#offer("conflicts", { open, newestId }, `${open}/${newestId}`);
+    }
+    if (views.has("clinics")) {
+      const clinics = authorisedClinics(hub);
+      this.#offer("clinics", clinics, JSON.stringify(clinics));
+    }
   }
 
-  #offer(type: string, data: unknown, key: string): void {
+  #offer<V extends View>(type: V, data: unknown, key: string): void {
     if (this.#keys.get(type) === key) return;
     this.#keys.set(type, key);
-    this.events.append(type, data);
+    // deno-lint-ignore no-explicit-any
+    this.events.publish(type, data as any);
+  }
+
+  /** Stops listening (server shutdown). */
+  close(): void {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    for (const release of this.#releases.splice(0)) release();
   }
 }
 
@@ -223,9 +188,27 @@ function statusKey(status: HubStatus): string {
   return JSON.stringify({ ...status, cloud });
 }
 
-/** Formats one event as a Server-Sent Events message. */
-export function sseMessage(event: HubEvent): string {
-  return `id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event.data)}\n\n`;
+/** An event as the JSON long-poll answers it. */
+export interface WireEvent {
+  /** Increases by one within a launch. */
+  id: number;
+  /** The launch of the hub that recorded it. */
+  launch: string;
+  type: string;
+  at: number;
+  data: unknown;
+}
+
+/** An event for the JSON answer. */
+export function wireEvent(e: BusEvent): WireEvent {
+  return { id: e.id, launch: e.launch, type: e.type, at: e.at, data: e.data };
+}
+
+/** Formats one event as a Server-Sent Events message; its `id` is `<launch>-<id>`. */
+export function sseMessage(e: { launch: string; id: number; type: string; data: unknown }): string {
+  return `id: ${formatCursor(e.launch, e.id)}\nevent: ${e.type}\ndata: ${
+    JSON.stringify(e.data)
+  }\n\n`;
 }
 
 /** Options of {@link eventStream}. */
@@ -237,13 +220,13 @@ export interface EventStreamOptions {
 }
 
 /**
- * A Server-Sent Events body: first the events after `since` (or a `reset`),
- * then every new event as it is appended, until the client goes away or
- * `signal` aborts.
+ * A Server-Sent Events body: first the events after `since` (or a `reset`
+ * followed by the current status), then every new event as it is published,
+ * until the client goes away or `signal` aborts.
  */
 export function eventStream(
-  watcher: HubWatcher,
-  since: number | null,
+  feed: AdminFeed,
+  since: Cursor | null,
   options: EventStreamOptions = {},
 ): ReadableStream<Uint8Array> {
   const enc = new TextEncoder();
@@ -251,10 +234,8 @@ export function eventStream(
   const stop = new AbortController();
   const signals = options.signal ? [stop.signal, options.signal] : [stop.signal];
   const done = AbortSignal.any(signals);
-  let release: (() => void) | null = null;
   return new ReadableStream<Uint8Array>({
     start(controller) {
-      release = watcher.subscribe();
       const write = (text: string) => {
         try {
           controller.enqueue(enc.encode(text));
@@ -263,23 +244,24 @@ export function eventStream(
         }
       };
       write("retry: 2000\n\n");
-      const events = watcher.events;
-      let cursor = since ?? -1;
-      // Take fresh snapshots before the first answer, so the page starts current.
-      void watcher.poll();
+      const events = feed.events;
+      let cursor: Cursor | null = since;
       let lastWrite = Date.now();
       (async () => {
+        await feed.settle();
         while (!done.aborted) {
           const got = events.since(cursor);
           if (got.reset) {
-            write(sseMessage({ id: got.lastId, type: "reset", at: Date.now(), data: {} }));
-            cursor = got.lastId;
+            write(sseMessage({ launch: got.launch, id: got.lastId, type: "reset", data: {} }));
+            cursor = { launch: got.launch, id: got.lastId };
             lastWrite = Date.now();
+            // The page starts from a fresh status without asking for one.
+            await feed.republishStatus();
             continue;
           }
           for (const e of got.events) write(sseMessage(e));
           if (got.events.length > 0) {
-            cursor = got.lastId;
+            cursor = { launch: got.launch, id: got.lastId };
             lastWrite = Date.now();
           } else if (Date.now() - lastWrite >= keepAliveMs) {
             write(": keep-alive\n\n");
@@ -287,7 +269,6 @@ export function eventStream(
           }
           await events.wait(keepAliveMs, done);
         }
-        release?.();
         try {
           controller.close();
         } catch {
@@ -297,7 +278,6 @@ export function eventStream(
     },
     cancel() {
       stop.abort();
-      release?.();
     },
   });
 }

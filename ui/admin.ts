@@ -3,7 +3,7 @@
  * `{"error": message, "code": ...}` with a fitting status. One route table; the
  * guard (host, token/cookie, CSRF) and error mapping are applied once around it.
  */
-import { HubError, log } from "../core/mod.ts";
+import { type EventBus, HubError, log, parseCursor } from "../core/mod.ts";
 import type { Hub } from "../hub/mod.ts";
 import {
   activitySince,
@@ -18,7 +18,7 @@ import { AdminGuard } from "./_guard.ts";
 import { sessionCookie, signInWithPassphrase } from "./_signin.ts";
 import { pairingPayload, pairingSvg } from "./_pairing.ts";
 import { STATIC_FILES } from "./_page.ts";
-import { EventLog, eventStream, HubWatcher } from "./_events.ts";
+import { AdminFeed, eventStream, wireEvent } from "./_events.ts";
 import { AutoLock } from "./_autolock.ts";
 import { authorisedClinics } from "./_clinics.ts";
 import type { Updater } from "../update/mod.ts";
@@ -31,8 +31,6 @@ export interface AdminServerOptions {
   token?: string;
   /** The updater, when this build has one (GET /api/update answers 404 otherwise). */
   updater?: Updater;
-  /** How often the event stream polls the hub while a page listens (default 2 s). */
-  eventsIntervalMs?: number;
   /** How often the auto-lock checks idleness (default 15 s). */
   autoLockCheckMs?: number;
   /** Wall clock for auto-lock and events (tests). */
@@ -44,8 +42,8 @@ export interface AdminServer {
   url: string;
   port: number;
   guard: AdminGuard;
-  /** The event log behind `GET /api/events`. */
-  events: EventLog;
+  /** The hub's events behind `GET /api/events`. */
+  events: EventBus;
   /** The idle auto-lock (tests call `check()`). */
   autoLock: AutoLock;
   /** Handles one request (in-process tests). */
@@ -59,7 +57,7 @@ interface Ctx {
   params: Record<string, string>;
   url: URL;
   csrf?: string;
-  watcher: HubWatcher;
+  feed: AdminFeed;
   autoLock: AutoLock;
   /** Aborted when the server shuts down (ends event streams). */
   closing: AbortSignal;
@@ -189,6 +187,7 @@ const ROUTES: [string, RegExp, Handler][] = [
     }
     hub.server.dropSession(id);
     log("info", "device.revoked", { device: id });
+    hub.events.publish("device", { device: id, action: "revoked" });
     return { ok: true };
   }],
   ["POST", /^\/api\/devices\/(?<id>[^/]+)\/remove$/, ({ hub, params }) => {
@@ -203,6 +202,7 @@ const ROUTES: [string, RegExp, Handler][] = [
       );
     }
     log("info", "device.removed_from_list", { device: id });
+    hub.events.publish("device", { device: id, action: "removed" });
     return { ok: true };
   }],
   ["GET", /^\/api\/conflicts$/, ({ hub, url }) => ({
@@ -214,6 +214,7 @@ const ROUTES: [string, RegExp, Handler][] = [
   ["POST", /^\/api\/conflicts\/(?<id>\d+)\/keep-newer$/, ({ hub, params }) => {
     keepNewer(hub.store.db, Number(params.id), Date.now());
     log("info", "conflict.decided", { conflict: Number(params.id), decision: "keep_newer" });
+    publishDecided(hub, Number(params.id));
     return { ok: true };
   }],
   ["POST", /^\/api\/conflicts\/(?<id>\d+)\/restore-older$/, ({ hub, params }) => {
@@ -223,6 +224,7 @@ const ROUTES: [string, RegExp, Handler][] = [
       decision: "restore_older",
       table: r.table,
     });
+    publishDecided(hub, Number(params.id));
     return { ok: true, ...r };
   }],
   ["GET", /^\/api\/activity$/, ({ hub }) => ({
@@ -256,19 +258,34 @@ const ROUTES: [string, RegExp, Handler][] = [
   ["POST", /^\/api\/touch$/, () => ({ ok: true })],
 ];
 
+/** Tells the stream the operator decided a conflict (counts and the list changed). */
+function publishDecided(hub: Hub, id: number): void {
+  hub.events.publish("conflict", {
+    action: "decided",
+    id,
+    count: 1,
+    open: hub.store.openConflicts(),
+  });
+}
+
 /** Longest wait of a long-polling `GET /api/events` (seconds). */
 const MAX_EVENTS_WAIT_S = 55;
 
 /** `GET /api/events`: Server-Sent Events, or JSON long-poll for scripts (docs/admin-api.md). */
 async function eventsRoute(ctx: Ctx): Promise<unknown> {
-  const { req, url, watcher } = ctx;
-  const raw = url.searchParams.get("since") ?? req.headers.get("last-event-id");
-  const since = raw === null || raw.trim() === "" ? null : Number(raw);
-  if (since !== null && !Number.isInteger(since)) {
-    throw new HubError("bad_request", 400, "since must be an event id (a whole number).");
+  const { req, url, feed } = ctx;
+  // The browser's Last-Event-ID is newer than the `since` its first connect put in the URL.
+  const raw = req.headers.get("last-event-id") ?? url.searchParams.get("since");
+  const since = raw === null || raw.trim() === "" ? null : parseCursor(raw);
+  if (raw !== null && raw.trim() !== "" && since === null) {
+    throw new HubError(
+      "bad_request",
+      400,
+      "since must be an event cursor (<launch>-<id>, as the last event's id) or an id.",
+    );
   }
   if ((req.headers.get("accept") ?? "").includes("text/event-stream")) {
-    return new Response(eventStream(watcher, since, { signal: ctx.closing }), {
+    return new Response(eventStream(feed, since, { signal: ctx.closing }), {
       headers: {
         "content-type": "text/event-stream; charset=utf-8",
         "cache-control": "no-store",
@@ -280,18 +297,21 @@ async function eventsRoute(ctx: Ctx): Promise<unknown> {
     Math.max(Number(url.searchParams.get("wait") ?? "25") || 0, 0),
     MAX_EVENTS_WAIT_S,
   );
-  const release = watcher.subscribe();
-  try {
-    await watcher.poll();
-    let got = watcher.events.since(since ?? -1);
-    if (!got.reset && got.events.length === 0 && wait > 0) {
-      await watcher.events.wait(wait * 1000, ctx.closing);
-      got = watcher.events.since(since ?? -1);
-    }
-    return got;
-  } finally {
-    release();
+  // Views follow the facts by a few milliseconds: answer with both.
+  await feed.settle();
+  let got = feed.events.since(since);
+  if (!got.reset && got.events.length === 0 && wait > 0) {
+    await feed.events.wait(wait * 1000, ctx.closing);
+    await feed.settle();
+    got = feed.events.since(since);
   }
+  return {
+    events: got.events.map(wireEvent),
+    reset: got.reset,
+    lastId: got.lastId,
+    launch: got.launch,
+    cursor: `${got.launch}-${got.lastId}`,
+  };
 }
 
 /** Starts the admin server on 127.0.0.1 (before the LAN server; see ENGINEERING.md). */
@@ -299,21 +319,13 @@ export function startAdminServer(hub: Hub, options: AdminServerOptions): Promise
   const guard = new AdminGuard(options.token);
   const state = { serverStoppedByOperator: false };
   const closing = new AbortController();
-  const events = new EventLog(undefined, options.now);
-  const updater = options.updater;
-  const watcher = new HubWatcher(hub, events, {
-    intervalMs: options.eventsIntervalMs,
-    now: options.now,
-    // Download progress and new versions reach the page as `update` events.
-    sources: updater ? { update: () => updater.status() } : {},
-  });
+  const events = hub.events;
+  // Download progress and new versions reach the page as `update` events.
+  const feed = new AdminFeed(hub, { now: options.now, updater: options.updater });
   const autoLock = new AutoLock(hub, {
     now: options.now,
     checkMs: options.autoLockCheckMs,
-    onLocked: (minutes) => {
-      events.append("autolock", { minutes });
-      watcher.nudge();
-    },
+    onLocked: (minutes) => void events.publish("autolock", { minutes }),
   });
 
   async function handle(req: Request): Promise<Response> {
@@ -372,7 +384,7 @@ export function startAdminServer(hub: Hub, options: AdminServerOptions): Promise
           csrf: auth.ok ? auth.csrf : undefined,
           state,
           updater: options.updater,
-          watcher,
+          feed,
           autoLock,
           closing: closing.signal,
         });
@@ -381,8 +393,8 @@ export function startAdminServer(hub: Hub, options: AdminServerOptions): Promise
       } catch (err) {
         return errorReply(err, url.pathname);
       } finally {
-        // Let listening pages see the effect of a write (or a failed unlock) at once.
-        if (write) watcher.nudge();
+        // The write's views are in the stream before its reply (a failed unlock too).
+        if (write) await feed.refresh();
       }
     }
     return json(404, { error: "Not found." });
@@ -399,11 +411,11 @@ export function startAdminServer(hub: Hub, options: AdminServerOptions): Promise
       if (wasLocked && !state.serverStoppedByOperator && !hub.server.running) {
         await hub.startServer().catch((err) => log("warn", "lan.autostart_failed", { error: err }));
       }
-      watcher.nudge();
+      await feed.refresh();
       log("info", "admin.signed_in", {});
       return json(200, { csrf, state: hub.state }, { "set-cookie": cookie });
     } catch (err) {
-      watcher.nudge();
+      await feed.refresh();
       return errorReply(err, "/api/session");
     }
   }
@@ -426,7 +438,7 @@ export function startAdminServer(hub: Hub, options: AdminServerOptions): Promise
             handle,
             close: async () => {
               closing.abort();
-              watcher.close();
+              feed.close();
               autoLock.close();
               await server.shutdown();
             },
@@ -434,7 +446,7 @@ export function startAdminServer(hub: Hub, options: AdminServerOptions): Promise
         },
       }, handle);
     } catch (err) {
-      watcher.close();
+      feed.close();
       autoLock.close();
       if (err instanceof Deno.errors.AddrInUse) {
         reject(

@@ -59,6 +59,8 @@ export class Updater {
   #timer: ReturnType<typeof setInterval> | null = null;
   #busy = false;
   #s: UpdateStatus;
+  #watchers = new Set<(s: UpdateStatus) => void>();
+  #lastProgressTold = 0;
 
   /** Creates the updater (does nothing until {@link start} or {@link check}). */
   constructor(options: UpdaterOptions) {
@@ -80,6 +82,26 @@ export class Updater {
   /** Current status (a copy). */
   status(): UpdateStatus {
     return { ...this.#s, progress: this.#s.progress ? { ...this.#s.progress } : null };
+  }
+
+  /**
+   * Calls `fn` with the status whenever it changed (the admin stream's `update`
+   * events; download progress at most four times a second). Returns the release.
+   */
+  watch(fn: (s: UpdateStatus) => void): () => void {
+    this.#watchers.add(fn);
+    return () => this.#watchers.delete(fn);
+  }
+
+  #changed(): void {
+    const s = this.status();
+    for (const fn of [...this.#watchers]) {
+      try {
+        fn(s);
+      } catch {
+        // A watcher's failure must not stop an update.
+      }
+    }
   }
 
   /** Checks now and every 30 minutes. */
@@ -118,6 +140,7 @@ export class Updater {
     if (this.#busy) return this.status();
     this.#busy = true;
     this.#s.state = "checking";
+    this.#changed();
     try {
       let doc: unknown;
       try {
@@ -160,6 +183,7 @@ export class Updater {
       return this.status();
     } finally {
       this.#busy = false;
+      this.#changed();
     }
   }
 
@@ -186,6 +210,7 @@ export class Updater {
     try {
       await this.#download(this.#entry.url, download);
       this.#s.state = "verifying";
+      this.#changed();
       let sigText: string;
       try {
         sigText = new TextDecoder().decode(fromB64(this.#entry.signature));
@@ -198,6 +223,7 @@ export class Updater {
         this.#fail((err as Error).message, false);
       }
       this.#s.state = "installing";
+      this.#changed();
       await swapExecutable(exe, download);
       log("info", "update.swapped", { from: this.#o.currentVersion, to: version });
       if (this.#o.relaunch) await this.#o.relaunch(exe);
@@ -210,6 +236,7 @@ export class Updater {
       throw err;
     } finally {
       this.#busy = false;
+      this.#changed();
     }
   }
 
@@ -217,6 +244,7 @@ export class Updater {
   async #download(url: string, target: string): Promise<void> {
     this.#s.state = "downloading";
     this.#s.progress = { received: 0, total: null };
+    this.#changed();
     let res: Response;
     try {
       res = await fetch(url, { signal: AbortSignal.timeout(this.#o.timeoutMs ?? 30 * 60_000) });
@@ -237,6 +265,10 @@ export class Updater {
         let off = 0;
         while (off < chunk.length) off += await file.write(chunk.subarray(off));
         this.#s.progress.received += chunk.length;
+        if (Date.now() - this.#lastProgressTold >= 250) {
+          this.#lastProgressTold = Date.now();
+          this.#changed();
+        }
       }
       await file.sync();
     } catch {

@@ -154,6 +154,10 @@ export class Registry {
         ? clinicsWithFlag(base.hub!.store.db, auth.userId, proc.scope.flag)
         : null;
       const result = await proc.handler(parsed.data, { ...base, auth, listedClinics });
+      // Counts may have changed: tell the admin page (sync procedures publish their own).
+      if (kind === "command" && auth && !proc.name.startsWith("sync_")) {
+        base.hub?.publish?.("change", { device: base.clientId, procedure: proc.name });
+      }
       const json = result instanceof RawJson
         ? result.json
         : result === undefined

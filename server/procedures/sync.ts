@@ -38,6 +38,13 @@ export const syncPull = procedure({
       waiting: result.waiting,
       bytes: result.json.length,
     });
+    ctx.hub!.publish?.("sync", {
+      device: ctx.clientId,
+      kind: "pull",
+      rows: result.rows,
+      conflicts: 0,
+      refused: 0,
+    });
     return new RawJson(result.json);
   },
 });
@@ -81,6 +88,22 @@ export const syncPush = procedure({
       refused: result.refused,
       ignoredTables: result.ignoredTables.length,
     });
+    ctx.hub!.publish?.("sync", {
+      device: ctx.clientId,
+      kind: "push",
+      rows: result.total.upserted + result.total.deleted,
+      conflicts: result.total.conflicts,
+      refused: result.refused,
+    });
+    const logged = result.total.conflicts + result.refused;
+    if (logged > 0) {
+      ctx.hub!.publish?.("conflict", {
+        action: "logged",
+        id: null,
+        count: logged,
+        open: store.openConflicts(),
+      });
+    }
     return {};
   },
 });

@@ -103,7 +103,7 @@ export async function startUiHub(
     ...options.hub,
   });
   await hub.init();
-  const admin = await startAdminServer(hub, { port: 0, eventsIntervalMs: 200, ...options.admin });
+  const admin = await startAdminServer(hub, { port: 0, ...options.admin });
   const close = async () => {
     await admin.close().catch(() => {});
     await hub.shutdown().catch(() => {});

@@ -5,7 +5,7 @@
  * their security headers. No browser here: plain HTTP with the bearer token.
  */
 import assert from "node:assert/strict";
-import { EventLog } from "../../ui/_events.ts";
+import { parseCursor } from "../../core/mod.ts";
 import { CloudDouble } from "../cloud_double.ts";
 import { startUiHub, type UiHub } from "./_browser.ts";
 
@@ -42,23 +42,6 @@ async function events(h: UiHub, query: string): Promise<Got> {
   assert.equal(r.status, 200);
   return r.body as unknown as Got;
 }
-
-Deno.test("EventLog: ids increase, since() replays what was missed, a gap asks for a reset", () => {
-  const log = new EventLog(3);
-  assert.deepEqual(log.since(0), { events: [], reset: false, lastId: 0 });
-  for (const n of [1, 2, 3, 4, 5]) log.append("status", { n });
-  assert.equal(log.lastId, 5);
-  const after3 = log.since(3);
-  assert.equal(after3.reset, false);
-  assert.deepEqual(after3.events.map((e) => e.id), [4, 5]);
-  assert.deepEqual(log.since(2).events.map((e) => e.id), [3, 4, 5]);
-  // Event 2 fell out of the window of 3: a page at 1 missed it, so it must reload.
-  assert.equal(log.since(1).reset, true);
-  // An id from the future (another launch) or no id at all: reload.
-  assert.equal(log.since(9).reset, true);
-  assert.equal(log.since(-1).reset, true);
-  assert.deepEqual(log.since(5).events, []);
-});
 
 Deno.test("events (long-poll): reset first, then each change once with increasing ids", async () => {
   await using h = await startUiHub();
@@ -171,7 +154,11 @@ Deno.test("events (SSE): a reconnecting page gets exactly what it missed, in ord
   const sse2 = new SseReader(res2);
   const replay = await sse2.next();
   assert.notEqual(replay.event, "reset", "a known id resumes without a reset");
-  assert.equal(Number(replay.id), Number(status.id) + 1, "ids continue without a gap");
+  // SSE ids are `<launch>-<id>` cursors: same launch, next id.
+  const at = (id: string | null) => parseCursor(id ?? "")!;
+  assert.equal(at(replay.id).launch, h.hub.events.launch);
+  assert.equal(at(replay.id).launch, at(status.id).launch);
+  assert.equal(at(replay.id).id, at(status.id).id + 1, "ids continue without a gap");
   let state = replay.event === "status" ? JSON.parse(replay.data).state : "";
   while (state !== "locked") state = JSON.parse((await sse2.until("status")).data).state;
   // And changes while connected arrive as they happen.

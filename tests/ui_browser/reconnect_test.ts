@@ -18,7 +18,7 @@ async function restart(dataDir: string, port: number): Promise<{ hub: Hub; admin
     vault: { iterations: 1000, allowWeakKdfForTests: true },
   });
   await hub.init();
-  const admin = await startAdminServer(hub, { port, eventsIntervalMs: 200 });
+  const admin = await startAdminServer(hub, { port });
   return { hub, admin };
 }
 
