@@ -54,6 +54,14 @@ Deno.test({
       cursor = pullChanges(store.db, store.clock, cursor, { maxRows: 40, deviceId: "tablet-1" })
         .timestamp;
     }
+    // This test pulls on the store directly; tell the hub what sync_pull would publish.
+    h.hub.events.publish("sync", {
+      device: "tablet-1",
+      kind: "pull",
+      rows: 80,
+      conflicts: 0,
+      refused: 0,
+    });
     await line.waitFor({ state: "detached" });
     assert.equal(await page.getByTestId("health-downloading").count(), 0);
     // (The update API answers 404 in a build without an updater: not a page error.)

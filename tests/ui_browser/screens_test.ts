@@ -157,14 +157,21 @@ Deno.test({
 
 /** A stand-in for the updater with a fixed status (the admin API only calls these). */
 function fakeUpdater(status: UpdateStatus): Updater & { installs: number } {
+  const watchers = new Set<(s: UpdateStatus) => void>();
   const fake = {
     installs: 0,
     status: () => ({ ...status }),
     check: () => Promise.resolve({ ...status }),
+    // Like the real updater, it tells its watchers (the admin stream) of each change.
+    watch: (fn: (s: UpdateStatus) => void) => {
+      watchers.add(fn);
+      return () => watchers.delete(fn);
+    },
     install: () => {
       fake.installs++;
       status.state = "downloading";
       status.progress = { received: 512, total: 1024 };
+      for (const fn of watchers) fn({ ...status });
       return Promise.resolve({ ...status });
     },
   };
