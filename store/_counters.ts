@@ -35,29 +35,31 @@ function pendingExpr(row: "NEW" | "OLD"): string {
 export function installCounters(db: Database): void {
   db.exec(
     `CREATE TEMP TABLE IF NOT EXISTS hub_counts (
-       name TEXT PRIMARY KEY, rows INTEGER NOT NULL, deleted INTEGER NOT NULL,
-       pending INTEGER NOT NULL)`,
+       id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, rows INTEGER NOT NULL,
+       deleted INTEGER NOT NULL, pending INTEGER NOT NULL)`,
   );
   const statements: string[] = [];
+  // Triggers find their counter row by integer key (the cheapest lookup, once per written row).
+  const keys = counterKeys();
   for (const t of TABLES.values()) {
     const name = ident(t.name);
-    const key = `'${t.name.replaceAll("'", "''")}'`;
+    const key = `id = ${keys.get(t.name)}`;
     const trig = (what: string) => ident(`hub_count_${t.name}_${what}`);
     statements.push(
       `CREATE TEMP TRIGGER IF NOT EXISTS ${trig("ins")} AFTER INSERT ON main.${name} BEGIN
          UPDATE hub_counts SET rows = rows + 1, deleted = deleted + ${deletedExpr(t, "NEW")},
-           pending = pending + ${pendingExpr("NEW")} WHERE name = ${key};
+           pending = pending + ${pendingExpr("NEW")} WHERE ${key};
        END`,
       `CREATE TEMP TRIGGER IF NOT EXISTS ${trig("del")} AFTER DELETE ON main.${name} BEGIN
          UPDATE hub_counts SET rows = rows - 1, deleted = deleted - ${deletedExpr(t, "OLD")},
-           pending = pending - ${pendingExpr("OLD")} WHERE name = ${key};
+           pending = pending - ${pendingExpr("OLD")} WHERE ${key};
        END`,
       `CREATE TEMP TRIGGER IF NOT EXISTS ${trig("upd")} AFTER UPDATE ON main.${name}
        WHEN ${deletedExpr(t, "OLD")} IS NOT ${deletedExpr(t, "NEW")}
          OR ${pendingExpr("OLD")} IS NOT ${pendingExpr("NEW")} BEGIN
          UPDATE hub_counts SET
            deleted = deleted + ${deletedExpr(t, "NEW")} - ${deletedExpr(t, "OLD")},
-           pending = pending + ${pendingExpr("NEW")} - ${pendingExpr("OLD")} WHERE name = ${key};
+           pending = pending + ${pendingExpr("NEW")} - ${pendingExpr("OLD")} WHERE ${key};
        END`,
     );
   }
@@ -65,45 +67,52 @@ export function installCounters(db: Database): void {
     `CREATE TEMP TRIGGER IF NOT EXISTS hub_count_tombstones_ins AFTER INSERT ON main.tombstones
      BEGIN
        UPDATE hub_counts SET rows = rows + 1, pending = pending + ${pendingExpr("NEW")}
-       WHERE name = '${TOMBSTONES}';
+       WHERE id = ${keys.get(TOMBSTONES)};
      END`,
     `CREATE TEMP TRIGGER IF NOT EXISTS hub_count_tombstones_del AFTER DELETE ON main.tombstones
      BEGIN
        UPDATE hub_counts SET rows = rows - 1, pending = pending - ${pendingExpr("OLD")}
-       WHERE name = '${TOMBSTONES}';
+       WHERE id = ${keys.get(TOMBSTONES)};
      END`,
     `CREATE TEMP TRIGGER IF NOT EXISTS hub_count_tombstones_upd AFTER UPDATE ON main.tombstones
      WHEN ${pendingExpr("OLD")} IS NOT ${pendingExpr("NEW")} BEGIN
        UPDATE hub_counts SET pending = pending + ${pendingExpr("NEW")} - ${pendingExpr("OLD")}
-       WHERE name = '${TOMBSTONES}';
+       WHERE id = ${keys.get(TOMBSTONES)};
      END`,
     // For the conflict log, `pending` counts the open (undecided) entries.
     `CREATE TEMP TRIGGER IF NOT EXISTS hub_count_conflicts_ins AFTER INSERT ON main.conflicts
      BEGIN
        UPDATE hub_counts SET rows = rows + 1, pending = pending + (NEW.resolved_at IS NULL)
-       WHERE name = '${CONFLICTS}';
+       WHERE id = ${keys.get(CONFLICTS)};
      END`,
     `CREATE TEMP TRIGGER IF NOT EXISTS hub_count_conflicts_del AFTER DELETE ON main.conflicts
      BEGIN
        UPDATE hub_counts SET rows = rows - 1, pending = pending - (OLD.resolved_at IS NULL)
-       WHERE name = '${CONFLICTS}';
+       WHERE id = ${keys.get(CONFLICTS)};
      END`,
     `CREATE TEMP TRIGGER IF NOT EXISTS hub_count_conflicts_upd AFTER UPDATE OF resolved_at
      ON main.conflicts WHEN (OLD.resolved_at IS NULL) IS NOT (NEW.resolved_at IS NULL) BEGIN
        UPDATE hub_counts SET
          pending = pending + (NEW.resolved_at IS NULL) - (OLD.resolved_at IS NULL)
-       WHERE name = '${CONFLICTS}';
+       WHERE id = ${keys.get(CONFLICTS)};
      END`,
   );
   db.transaction(() => {
     for (const s of statements) db.exec(s);
     const put = db.prepare(
-      "INSERT OR REPLACE INTO temp.hub_counts (name, rows, deleted, pending) VALUES (?, ?, ?, ?)",
+      `INSERT OR REPLACE INTO temp.hub_counts (id, name, rows, deleted, pending)
+       VALUES (?, ?, ?, ?, ?)`,
     );
     for (const [name, c] of Object.entries(countByScanning(db))) {
-      put.run(name, c.rows, c.deleted, c.pending);
+      put.run(keys.get(name), name, c.rows, c.deleted, c.pending);
     }
   }).immediate();
+}
+
+/** The counter rows' integer keys: synced tables in schema order, then tombstones, conflicts. */
+function counterKeys(): Map<string, number> {
+  const names = [...[...TABLES.values()].map((t) => t.name), TOMBSTONES, CONFLICTS];
+  return new Map(names.map((n, i) => [n, i + 1]));
 }
 
 /**
