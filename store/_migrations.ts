@@ -4,6 +4,7 @@
  */
 import type { Database } from "./_db.ts";
 import { PUSH_MARK_COLUMNS_SQL, syncedTablesSql, TABLES } from "./_schema.ts";
+import { deletedIndexSql } from "./_counters.ts";
 
 /** One migration step. */
 interface Migration {
@@ -139,6 +140,11 @@ const MIGRATIONS: Migration[] = [
       }
     },
     statements: () => [],
+  },
+  {
+    version: 5,
+    description: "partial indexes on deleted rows, so the status counts them without a scan",
+    statements: deletedIndexSql,
   },
 ];
 

@@ -7,14 +7,9 @@ import { HubError } from "../core/mod.ts";
 import { ChangeClock, type WallClock } from "./_clock.ts";
 import { type Database, openDatabase, rekeyDatabase } from "./_db.ts";
 import { migrate } from "./_migrations.ts";
-import {
-  countByScanning,
-  COUNTER_KEYS,
-  type CountRow,
-  installCounters,
-  readCounters,
-  removeCounters,
-} from "./_counters.ts";
+import { countByScanning, type CountRow, pendingTombstones, tableCounts } from "./_counters.ts";
+import { openConflictCount } from "./_conflicts.ts";
+import { stmt } from "./_read.ts";
 import { ident, TABLES } from "./_schema.ts";
 
 /**
@@ -70,7 +65,6 @@ export class Store {
         highest = Math.max(highest, r.m ?? 0);
       }
       const clock = new ChangeClock(db, options.now ?? Date.now, highest);
-      installCounters(db);
       return new Store(db, clock);
     } catch (err) {
       db.close();
@@ -88,61 +82,74 @@ export class Store {
     return this.db.transaction(fn).immediate();
   }
 
-  /** Row counts per synced table, from the kept counters (store/_counters.ts), not by counting. */
+  /** Row counts per synced table, read from indexes (store/_counters.ts), exact. */
   counts(): Record<string, TableCount> {
-    const kept = readCounters(this.db);
+    const counted = tableCounts(this.db);
     const out: Record<string, TableCount> = {};
     for (const t of TABLES.values()) {
-      const c = kept[t.name];
+      const c = counted[t.name];
       out[t.name] = { rows: c.rows, deleted: c.deleted };
     }
     return out;
   }
 
   /**
-   * How many local changes wait for the cloud (a kept counter), and the stamp of
-   * the oldest (one index lookup per table: the pending index is ordered by stamp).
+   * How many local changes wait for the cloud, and the stamp of the oldest: the
+   * pending index of each table (partial, ordered by stamp) answers both.
    */
   pendingCloud(): { count: number; oldestStamp: number | null } {
-    const kept = readCounters(this.db);
-    let count = kept[COUNTER_KEYS.tombstones].pending;
-    for (const t of TABLES.values()) count += kept[t.name].pending;
-    if (count === 0) return { count, oldestStamp: null };
+    let count = 0;
     let oldest: number | null = null;
+    const add = (r: [number, number | null]) => {
+      count += r[0];
+      if (r[1] !== null) oldest = oldest === null ? r[1] : Math.min(oldest, r[1]);
+    };
     this.db.transaction(() => {
       for (const t of TABLES.values()) {
-        if (kept[t.name].pending === 0) continue;
-        const o = this.db.prepare(
-          `SELECT min(local_server_last_modified_at) FROM ${
-            ident(t.name)
-          } WHERE local_server_pending = 1`,
-        ).pluck().get() as number | null;
-        if (o !== null) oldest = oldest === null ? o : Math.min(oldest, o);
+        add(
+          stmt(
+            this.db,
+            `SELECT count(*), min(local_server_last_modified_at) FROM ${
+              ident(t.name)
+            } WHERE local_server_pending = 1`,
+          ).raw(true).get() as [number, number | null],
+        );
       }
-      if (kept[COUNTER_KEYS.tombstones].pending > 0) {
-        const o = this.db.prepare(
-          "SELECT min(deleted_stamp) FROM tombstones WHERE local_server_pending = 1",
-        ).pluck().get() as number | null;
-        if (o !== null) oldest = oldest === null ? o : Math.min(oldest, o);
-      }
+      add(
+        stmt(
+          this.db,
+          "SELECT count(*), min(deleted_stamp) FROM tombstones WHERE local_server_pending = 1",
+        ).raw(true).get() as [number, number | null],
+      );
     })();
     return { count, oldestStamp: oldest };
   }
 
-  /** Undecided entries of the conflict log (a kept counter). */
+  /** Undecided entries of the conflict log (its partial index). */
   openConflicts(): number {
-    return readCounters(this.db)[COUNTER_KEYS.conflicts].pending;
+    return openConflictCount(this.db);
   }
 
   /**
-   * The kept counters beside the same numbers counted from the tables (tests
-   * check they agree after every kind of write).
+   * The status numbers as read from indexes beside the same numbers counted row
+   * by row (tests check they agree after every kind of write).
    */
   checkCounters(): { kept: Record<string, CountRow>; counted: Record<string, CountRow> } {
-    return this.db.transaction(() => ({
-      kept: readCounters(this.db),
-      counted: countByScanning(this.db),
-    }))();
+    return this.db.transaction(() => {
+      const kept = tableCounts(this.db);
+      const counted = countByScanning(this.db);
+      kept["~tombstones"] = {
+        rows: counted["~tombstones"].rows,
+        deleted: 0,
+        pending: pendingTombstones(this.db),
+      };
+      kept["~conflicts"] = {
+        rows: counted["~conflicts"].rows,
+        deleted: 0,
+        pending: openConflictCount(this.db),
+      };
+      return { kept, counted };
+    })();
   }
 
   /** Reads a value from the hub's own key/value table. */
@@ -162,20 +169,7 @@ export class Store {
 
   /** Re-encrypts the database under a new raw key (see rekeyDatabase for crash safety). */
   rekey(newKeyHex: string): void {
-    // SQLCipher's rekey leaves the temp schema locked for the next checkpoint:
-    // take the counters down around it and count once afterwards.
-    removeCounters(this.db);
-    try {
-      rekeyDatabase(this.db, newKeyHex);
-    } catch (err) {
-      try {
-        installCounters(this.db);
-      } catch {
-        // The rekey's own error says more.
-      }
-      throw err;
-    }
-    installCounters(this.db);
+    rekeyDatabase(this.db, newKeyHex);
   }
 
   /**

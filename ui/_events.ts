@@ -10,7 +10,7 @@
  * Nothing here polls. {@link AdminFeed} listens to the facts and, right after
  * them, publishes the page's views (`status`, `devices`, `activity`,
  * `conflicts`, `clinics`) into the same stream when they differ from the last
- * ones published; the status is cheap (kept counters, store/_counters.ts).
+ * ones published; the status is cheap (counts read from indexes, store/_counters.ts).
  */
 import {
   type BusEvent,

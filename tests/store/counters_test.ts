@@ -1,7 +1,7 @@
 /**
- * The status counters (store/_counters.ts) are kept by the writers' own
- * transactions: after every kind of write they equal what counting the tables
- * gives, including after a write that rolled back.
+ * The status numbers (store/_counters.ts), read from indexes, equal what
+ * counting every row gives after every kind of write, including one that
+ * rolled back.
  */
 import assert from "node:assert/strict";
 import { clearPending, keepNewer, pushChanges, Store } from "../../store/mod.ts";
