@@ -4,7 +4,7 @@
  * (headless) unlock and start the LAN server, print the ready line, open the page.
  */
 import { HubError, join, log } from "./core/mod.ts";
-import { Hub } from "./hub/mod.ts";
+import { DataDirLock, Hub } from "./hub/mod.ts";
 import { HELP, parseCli } from "./hub/cli.ts";
 import { startAdminServer } from "./ui/mod.ts";
 import { pairingPayload, pairingTerminal } from "./ui/mod.ts";
@@ -96,6 +96,14 @@ async function main(): Promise<void> {
   }
   const dataDir = cli.dataDir ?? defaultDataDir();
   await checkDataDir(dataDir);
+  // One hub per data folder: held until the process ends (the kernel drops it
+  // even on SIGKILL, so a killed hub never blocks a restart).
+  let dataLock: DataDirLock;
+  try {
+    dataLock = await DataDirLock.acquire(dataDir);
+  } catch (err) {
+    fail(err instanceof HubError ? err.message : `cannot lock the data folder: ${err}`, 1);
+  }
   const exePath = Deno.build.standalone ? Deno.execPath() : null;
   if (exePath && await recoverInterruptedSwap(exePath)) {
     log("warn", "update.recovered_interrupted_swap", {});
@@ -117,6 +125,8 @@ async function main(): Promise<void> {
     relaunch: async (exe) => {
       await hub.shutdown();
       await admin.close();
+      // The new executable must be able to take the data folder.
+      dataLock.release();
       if (await launchAndConfirm(exe, Deno.args, 90_000)) Deno.exit(0);
       log("error", "update.unhealthy_rolling_back", {});
       await rollback(exe);
@@ -146,6 +156,7 @@ async function main(): Promise<void> {
       fail(err instanceof HubError ? err.message : String(err), 1);
     }
   }
+  await dataLock.describe({ admin: admin.url, lan });
   const ready = { event: "ready", admin: admin.url, token: admin.guard.token, lan };
   await Deno.stdout.write(new TextEncoder().encode(JSON.stringify(ready) + "\n"));
   const healthFile = Deno.env.get("HUB_UPDATE_HEALTH_FILE");
@@ -173,6 +184,7 @@ async function main(): Promise<void> {
     log("info", "hub.stopping", {});
     await hub.shutdown();
     await admin.close();
+    dataLock.release();
     Deno.exit(0);
   };
   Deno.addSignalListener("SIGINT", stop);

@@ -8,3 +8,4 @@ export {
   keyFingerprint,
 } from "./lifecycle.ts";
 export { MAX_DELAY_MS, PassphraseThrottle } from "./_throttle.ts";
+export { DataDirLock, LOCK_FILE, type LockHolder } from "./_datalock.ts";
