@@ -13,3 +13,4 @@ export {
   toHex,
   wipe,
 } from "./bytes.ts";
+export { LogGate, requestUrl } from "./request.ts";

@@ -2,7 +2,7 @@
  * The LAN server: exactly four routes (SPEC §1), everything else 404. One route
  * table; limits and error mapping applied once around it.
  */
-import { HubError, log } from "../core/mod.ts";
+import { HubError, log, LogGate, requestUrl } from "../core/mod.ts";
 import type { AccessProvider } from "./_access.ts";
 import { LoginLimiter } from "./_auth.ts";
 import { text } from "./_http.ts";
@@ -102,6 +102,7 @@ export class LanServer {
   #port: number;
   #error: string | null = null;
   #handshakes = new HandshakeLimiter();
+  #badRequests = new LogGate();
 
   /** Creates a stopped server. */
   constructor(options: LanServerOptions, access: AccessProvider) {
@@ -143,7 +144,8 @@ export class LanServer {
 
   /** Handles one request (exposed for in-process tests). */
   async handle(req: Request, remote?: string): Promise<Response> {
-    const url = new URL(req.url);
+    const url = requestUrl(req);
+    if (!url) return this.#badRequest(remote, "malformed Host header");
     const route = ROUTES[`${req.method} ${url.pathname}`];
     if (!route) return text(404, "Not found");
     if (url.pathname === "/rpc/handshake" && remote && !this.#handshakes.take(remote)) {
@@ -154,6 +156,14 @@ export class LanServer {
     } catch (err) {
       return transportError(err);
     }
+  }
+
+  /** A malformed request: 400 plain text, and at most one log line per source a minute. */
+  #badRequest(remote: string | undefined, reason: string): Response {
+    const source = remote ?? "unknown";
+    const suppressed = this.#badRequests.admit(source);
+    if (suppressed !== null) log("warn", "lan.bad_request", { source, reason, suppressed });
+    return text(400, `Bad request: ${reason}.`);
   }
 
   /** Starts listening; a taken port is a clear `address_in_use` error. */
