@@ -17,7 +17,7 @@ import {
   splitPayload,
 } from "./_crypto.ts";
 import { jsonText, parseJsonObject, readBody, text } from "./_http.ts";
-import type { SessionTable } from "./_sessions.ts";
+import type { Session, SessionTable } from "./_sessions.ts";
 import type { ProcedureServices, Registry } from "./procedures/mod.ts";
 
 /** Everything the route handlers share. */
@@ -39,8 +39,16 @@ export const MAX_QUERY_BYTES = 1024 * 1024;
 /** Largest body sent without Content-Length. */
 export const MAX_UNDECLARED_BYTES = 1024 * 1024;
 
-/** POST /rpc/handshake */
-export async function handshake(req: Request, deps: RpcDeps): Promise<Response> {
+/**
+ * POST /rpc/handshake. A bare handshake proves nothing (anyone can send one under
+ * any `client_id`), so it adds a session key and writes only the used-key digest;
+ * the device row is created or renamed by the first logged-in call under that key.
+ */
+export async function handshake(
+  req: Request,
+  deps: RpcDeps,
+  source = "unknown",
+): Promise<Response> {
   const body = parseJsonObject(await readBody(req, 64 * 1024, deps.bodyTimeoutMs));
   const clientId = body.client_id;
   if (typeof clientId !== "string" || clientId.length === 0 || clientId.length > MAX_ID) {
@@ -79,17 +87,11 @@ export async function handshake(req: Request, deps: RpcDeps): Promise<Response> 
   }
   const now = deps.now();
   const digest = await sha256Hex(clientPublic);
-  // One transaction (one durable commit, which blocks the event loop) for both writes.
-  const fresh = store.transaction(() => {
-    if (!rememberClientKey(store.db, digest, now)) return false;
-    touchDevice(store.db, clientId, typeof deviceName === "string" ? deviceName : null, now);
-    return true;
-  });
-  if (!fresh) {
+  if (!rememberClientKey(store.db, digest, now)) {
     log("warn", "handshake.replayed_key", { device: clientId });
     return text(400, "This client public key was already used; make a fresh key pair and retry.");
   }
-  deps.sessions.set(clientId, key);
+  deps.sessions.set(clientId, key, source, typeof deviceName === "string" ? deviceName : null);
   log("info", "handshake.ok", { device: clientId });
   return jsonText(JSON.stringify({
     hub_public_key: toB64u(hub.hubPublicKey),
@@ -136,8 +138,8 @@ async function envelopeWithin(
   if (typeof clientId !== "string" || clientId.length === 0 || clientId.length > MAX_ID) {
     return text(400, "client_id must be a non-empty string");
   }
-  const session = deps.sessions.get(clientId);
-  if (!session) return text(400, "No session for this client_id; handshake first.");
+  const candidates = deps.sessions.candidates(clientId);
+  if (candidates.length === 0) return text(400, "No session for this client_id; handshake first.");
   let parts;
   try {
     parts = splitPayload(body.payload);
@@ -145,16 +147,25 @@ async function envelopeWithin(
     return text(400, (err as ProtocolError).message);
   }
   const nonceHex = parts.nonce.toHex();
-  if (deps.sessions.seen(session, nonceHex)) {
+  if (candidates.some((s) => deps.sessions.seen(s, nonceHex))) {
     log("warn", "rpc.replay", { device: clientId });
     return text(400, "Replayed request refused.");
   }
-  let plain: Uint8Array;
-  try {
-    plain = await open(session.key, parts.nonce, parts.ct, kind);
-  } catch (err) {
-    return text(400, (err as ProtocolError).message);
+  // Several recent keys may belong to this client id (someone else may have
+  // handshaken under it): the one whose GCM tag verifies is the request's.
+  let session: Session | undefined;
+  let plain: Uint8Array | undefined;
+  let failure: unknown;
+  for (const s of candidates) {
+    try {
+      plain = await open(s.key, parts.nonce, parts.ct, kind);
+      session = s;
+      break;
+    } catch (err) {
+      failure = err;
+    }
   }
+  if (!session || !plain) return text(400, (failure as ProtocolError).message);
   // Check again after the await: a copy sent at the same moment may have been
   // opened meanwhile. Check and mark run with no await between them.
   if (deps.sessions.seen(session, nonceHex)) {
@@ -183,18 +194,32 @@ async function envelopeWithin(
   if (inner.token !== undefined && inner.token !== null && typeof inner.token !== "string") {
     return text(400, "token must be a string or null.");
   }
+  const hub = deps.access();
+  const now = deps.now();
   const outcome = await deps.registry.call(kind, name, params, inner.token, {
-    hub: deps.access(),
+    hub,
     clientId,
-    now: deps.now(),
+    now,
     services: deps.services,
   });
+  if (outcome.ok && !session.recorded && hub && provedItself(deps.registry, kind, name)) {
+    // A successful login or token call proved who is behind this key: only now
+    // is the device listed (or renamed) on the hub.
+    touchDevice(hub.store.db, clientId, session.deviceName, now);
+    session.recorded = true;
+  }
   if (!outcome.ok) {
     return jsonText(JSON.stringify({ payload: "", success: false, error: outcome.error }));
   }
   const label: EnvelopeLabel = kind === "command" ? "command_response" : "query_response";
   const sealed = await seal(session.key, new TextEncoder().encode(outcome.json), label);
   return jsonText(`{"payload":"${sealed}","success":true}`);
+}
+
+/** True for the calls that prove the caller: `login`, and every call that needs a token. */
+function provedItself(registry: Registry, kind: "command" | "query", name: string): boolean {
+  if (kind === "command" && name === "login") return true;
+  return registry.get(kind, name)?.auth === "token";
 }
 
 /** Maps a thrown error to the SPEC's plain-text transport reply. */

@@ -11,20 +11,41 @@ import { DEFAULT_SESSION_LIMITS, type SessionLimits, SessionTable } from "./_ses
 import { buildRegistry, type Registry } from "./procedures/mod.ts";
 import { DEFAULT_PULL_PAGE_ROWS } from "../store/mod.ts";
 
+/** Handshake rate per source address. */
+export interface HandshakeRate {
+  /** Handshakes allowed at once. */
+  burst: number;
+  /** Refill per second. */
+  perSecond: number;
+  /**
+   * Exempt loopback (127.0.0.0/8, ::1). Off by default: a relay or proxy on the
+   * hub's computer would otherwise make every LAN host unlimited. Tests and
+   * benches that play many phones from one address opt in.
+   */
+  exemptLoopback?: boolean;
+}
+
 /**
  * Handshakes per source address: a burst of 60, then 2 a second. Each handshake
- * costs an X25519 operation and a disk write (used key, device row), and needs no
- * credentials, so one LAN host must not be able to flood them. Loopback is not
- * limited (phones never come from it; local tests and benchmarks do).
+ * costs an X25519 operation, a disk write (the used key) and a session slot, and
+ * needs no credentials, so one LAN host must not be able to flood them.
  */
+export const DEFAULT_HANDSHAKE_RATE: HandshakeRate = { burst: 60, perSecond: 2 };
+
 class HandshakeLimiter {
   #buckets = new Map<string, { tokens: number; at: number }>();
+  #rate: HandshakeRate;
+
+  constructor(rate: HandshakeRate) {
+    this.#rate = rate;
+  }
 
   /** Takes one token for `addr`; false when its bucket is empty. */
   take(addr: string, now = Date.now()): boolean {
-    if (addr === "127.0.0.1" || addr === "::1" || addr.startsWith("::ffff:127.")) return true;
-    const b = this.#buckets.get(addr) ?? { tokens: 60, at: now };
-    b.tokens = Math.min(60, b.tokens + ((now - b.at) / 1000) * 2);
+    if (this.#rate.exemptLoopback && isLoopback(addr)) return true;
+    const { burst, perSecond } = this.#rate;
+    const b = this.#buckets.get(addr) ?? { tokens: burst, at: now };
+    b.tokens = Math.min(burst, b.tokens + ((now - b.at) / 1000) * perSecond);
     b.at = now;
     this.#buckets.delete(addr);
     if (this.#buckets.size >= 10_000) {
@@ -37,6 +58,11 @@ class HandshakeLimiter {
   }
 }
 
+/** True for loopback addresses. */
+export function isLoopback(addr: string): boolean {
+  return addr.startsWith("127.") || addr === "::1" || addr.startsWith("::ffff:127.");
+}
+
 /** Options of the LAN server. */
 export interface LanServerOptions {
   host: string;
@@ -46,6 +72,8 @@ export interface LanServerOptions {
   /** Time allowed for a request body to arrive. */
   bodyTimeoutMs?: number;
   sessions?: SessionLimits;
+  /** Handshakes per source address (default {@link DEFAULT_HANDSHAKE_RATE}). */
+  handshakeRate?: HandshakeRate;
   pullPageRows?: number;
   now?: () => number;
 }
@@ -63,7 +91,7 @@ export interface LanServerStatus {
   error: string | null;
 }
 
-type Route = (req: Request, deps: RpcDeps) => Promise<Response> | Response;
+type Route = (req: Request, deps: RpcDeps, source: string) => Promise<Response> | Response;
 
 const ROUTES: Record<string, Route> = {
   "GET /rpc/heartbeat": () =>
@@ -101,7 +129,7 @@ export class LanServer {
   #inFlight = 0;
   #port: number;
   #error: string | null = null;
-  #handshakes = new HandshakeLimiter();
+  #handshakes: HandshakeLimiter;
   #badRequests = new LogGate();
 
   /** Creates a stopped server. */
@@ -110,11 +138,13 @@ export class LanServer {
       maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
       bodyTimeoutMs: 120_000,
       sessions: DEFAULT_SESSION_LIMITS,
+      handshakeRate: DEFAULT_HANDSHAKE_RATE,
       pullPageRows: DEFAULT_PULL_PAGE_ROWS,
       now: Date.now,
       ...options,
     };
     this.#port = options.port;
+    this.#handshakes = new HandshakeLimiter(this.#options.handshakeRate);
     this.registry = buildRegistry();
     this.sessions = new SessionTable(this.#options.sessions, this.#options.now);
     this.#deps = {
@@ -152,7 +182,7 @@ export class LanServer {
       return text(429, "Too many handshakes from this address; wait a moment and retry.");
     }
     try {
-      return await route(req, this.#deps);
+      return await route(req, this.#deps, remote ?? "unknown");
     } catch (err) {
       return transportError(err);
     }
