@@ -16,7 +16,7 @@ import {
   seal,
   splitPayload,
 } from "./_crypto.ts";
-import { jsonText, parseJsonObject, readBody, text } from "./_http.ts";
+import { type BodyBudget, BodyReader, jsonText, parseJsonObject, text } from "./_http.ts";
 import type { Session, SessionTable } from "./_sessions.ts";
 import type { ProcedureServices, Registry } from "./procedures/mod.ts";
 
@@ -28,9 +28,24 @@ export interface RpcDeps {
   services: ProcedureServices;
   maxBodyBytes: number;
   bodyTimeoutMs: number;
-  /** Bytes of request bodies being received now, and the most allowed at once. */
-  bodyBudget: { inFlight: number; max: number };
+  /** Minimum body rate: `minBytes` per `windowMs` until the body is complete. */
+  bodyPace: { minBytes: number; windowMs: number };
+  /** Bytes of request bodies held now, in all and per source, and the most allowed. */
+  bodyBudget: BodyBudget;
   now: () => number;
+}
+
+/** What a route learns about the request's connection. */
+export interface RequestContext {
+  /** The client's address. */
+  source: string;
+  /** Closes the connection after the reply (a body was left unread). */
+  closeAfterReply: () => void;
+}
+
+/** The context of a request with no connection behind it (in-process calls). */
+export function detachedContext(source = "unknown"): RequestContext {
+  return { source, closeAfterReply: () => {} };
 }
 
 const MAX_ID = 200;
@@ -47,9 +62,24 @@ export const MAX_UNDECLARED_BYTES = 1024 * 1024;
 export async function handshake(
   req: Request,
   deps: RpcDeps,
-  source = "unknown",
+  ctx: RequestContext = detachedContext(),
 ): Promise<Response> {
-  const body = parseJsonObject(await readBody(req, 64 * 1024, deps.bodyTimeoutMs));
+  const source = ctx.source;
+  const account = deps.bodyBudget.account(source);
+  let raw: Uint8Array;
+  try {
+    raw = await new BodyReader(
+      req,
+      { maxBytes: 64 * 1024, timeoutMs: deps.bodyTimeoutMs, ...deps.bodyPace },
+      account.charge,
+    ).readAll();
+  } catch (err) {
+    ctx.closeAfterReply();
+    throw err;
+  } finally {
+    account.release();
+  }
+  const body = parseJsonObject(raw);
   const clientId = body.client_id;
   if (typeof clientId !== "string" || clientId.length === 0 || clientId.length > MAX_ID) {
     return text(400, "client_id must be a non-empty string");
@@ -101,39 +131,92 @@ export async function handshake(
   }));
 }
 
-/** POST /rpc/command and /rpc/query */
+/** How much of a body is read before its `client_id` must have been seen. */
+const PREFIX_BYTES = 2048;
+
+/**
+ * The `client_id` at the very start of an envelope (`{"client_id":"...",`), read
+ * from a prefix so a body is read whole only for a live session. Null when the
+ * prefix does not start that way.
+ */
+export function leadingClientId(prefix: Uint8Array): string | null {
+  const head = new TextDecoder().decode(prefix.subarray(0, PREFIX_BYTES));
+  const m = /^\s*\{\s*"client_id"\s*:\s*("(?:[^"\\]|\\.)*")/.exec(head);
+  if (!m) return null;
+  try {
+    const v = JSON.parse(m[1]);
+    return typeof v === "string" ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * POST /rpc/command and /rpc/query. The body is read in two steps: a prefix,
+ * whose leading `client_id` must name a live session, then the rest. Every byte
+ * held is charged to a budget shared by all requests, with a cap per source
+ * address, so neither bodies from clients without a session nor one host's
+ * uploads can take the memory phones need. Any limit passed stops the read.
+ */
 export async function envelope(
   req: Request,
   deps: RpcDeps,
   kind: "command" | "query",
+  ctx: RequestContext = detachedContext(),
 ): Promise<Response> {
   // Queries carry small params; only commands (sync_push) need the large limit.
   let limit = kind === "query" ? Math.min(deps.maxBodyBytes, MAX_QUERY_BYTES) : deps.maxBodyBytes;
   const declared = Number(req.headers.get("content-length") ?? NaN);
   // Without Content-Length the size is unknown until read: keep such bodies small.
   if (!Number.isFinite(declared)) limit = Math.min(limit, MAX_UNDECLARED_BYTES);
-  else if (declared > limit) return text(413, `Request body is larger than ${limit} bytes.`);
-  // All bodies being read at once share one budget, so many large requests
-  // (from anyone on the LAN, before any session check) cannot exhaust memory.
-  const reserve = Number.isFinite(declared) ? declared : limit;
-  if (deps.bodyBudget.inFlight + reserve > deps.bodyBudget.max) {
-    return text(503, "The hub is busy receiving other requests; try again shortly.");
+  else if (declared > limit) {
+    ctx.closeAfterReply();
+    return text(413, `Request body is larger than ${limit} bytes.`);
   }
-  deps.bodyBudget.inFlight += reserve;
+  const account = deps.bodyBudget.account(ctx.source);
+  let raw: Uint8Array;
   try {
-    return await envelopeWithin(req, deps, kind, limit);
+    const reader = new BodyReader(
+      req,
+      { maxBytes: limit, timeoutMs: deps.bodyTimeoutMs, ...deps.bodyPace },
+      account.charge,
+    );
+    const prefix = await reader.readAtLeast(PREFIX_BYTES);
+    if (!reader.done) {
+      const early = leadingClientId(prefix);
+      if (early === null) {
+        reader.cancel();
+        account.release();
+        ctx.closeAfterReply();
+        return text(400, 'The envelope must start with "client_id".');
+      }
+      if (deps.sessions.candidates(early).length === 0) {
+        reader.cancel();
+        account.release();
+        ctx.closeAfterReply();
+        return text(400, "No session for this client_id; handshake first.");
+      }
+    }
+    raw = await reader.readAll();
+  } catch (err) {
+    account.release();
+    ctx.closeAfterReply();
+    throw err;
+  }
+  // The body stays charged while it is decrypted and applied (it is in memory).
+  try {
+    return await envelopeWithin(raw, deps, kind);
   } finally {
-    deps.bodyBudget.inFlight -= reserve;
+    account.release();
   }
 }
 
 async function envelopeWithin(
-  req: Request,
+  raw: Uint8Array,
   deps: RpcDeps,
   kind: "command" | "query",
-  limit: number,
 ): Promise<Response> {
-  const body = parseJsonObject(await readBody(req, limit, deps.bodyTimeoutMs));
+  const body = parseJsonObject(raw);
   const clientId = body.client_id;
   if (typeof clientId !== "string" || clientId.length === 0 || clientId.length > MAX_ID) {
     return text(400, "client_id must be a non-empty string");

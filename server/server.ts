@@ -5,8 +5,16 @@
 import { HubError, log, LogGate, requestUrl } from "../core/mod.ts";
 import type { AccessProvider } from "./_access.ts";
 import { LoginLimiter } from "./_auth.ts";
-import { text } from "./_http.ts";
-import { envelope, handshake, type RpcDeps, transportError } from "./_rpc.ts";
+import { BodyBudget, DEFAULT_BODY_PACE, text } from "./_http.ts";
+import {
+  detachedContext,
+  envelope,
+  handshake,
+  type RequestContext,
+  type RpcDeps,
+  transportError,
+} from "./_rpc.ts";
+import { DEFAULT_FRONT_LIMITS, Front, type FrontConn, type FrontLimits } from "./_front.ts";
 import { DEFAULT_SESSION_LIMITS, type SessionLimits, SessionTable } from "./_sessions.ts";
 import { buildRegistry, type Registry } from "./procedures/mod.ts";
 import { DEFAULT_PULL_PAGE_ROWS } from "../store/mod.ts";
@@ -71,6 +79,13 @@ export interface LanServerOptions {
   maxBodyBytes?: number;
   /** Time allowed for a request body to arrive. */
   bodyTimeoutMs?: number;
+  /** Minimum body rate (default 16 KiB per 5 s, see `_http.ts`). */
+  bodyPace?: { minBytes: number; windowMs: number };
+  /**
+   * Connection limits and deadlines of the front that accepts LAN connections
+   * (`_front.ts`); `false` serves with `Deno.serve` directly (no limits).
+   */
+  front?: Partial<FrontLimits> | false;
   sessions?: SessionLimits;
   /** Handshakes per source address (default {@link DEFAULT_HANDSHAKE_RATE}). */
   handshakeRate?: HandshakeRate;
@@ -88,10 +103,12 @@ export interface LanServerStatus {
   port: number;
   urls: string[];
   sessions: number;
+  /** Open LAN connections (null without the front). */
+  connections: number | null;
   error: string | null;
 }
 
-type Route = (req: Request, deps: RpcDeps, source: string) => Promise<Response> | Response;
+type Route = (req: Request, deps: RpcDeps, ctx: RequestContext) => Promise<Response> | Response;
 
 const ROUTES: Record<string, Route> = {
   "GET /rpc/heartbeat": () =>
@@ -99,8 +116,8 @@ const ROUTES: Record<string, Route> = {
       headers: { "content-type": "application/json", "cache-control": "no-store" },
     }),
   "POST /rpc/handshake": handshake,
-  "POST /rpc/command": (req, deps) => envelope(req, deps, "command"),
-  "POST /rpc/query": (req, deps) => envelope(req, deps, "query"),
+  "POST /rpc/command": (req, deps, ctx) => envelope(req, deps, "command", ctx),
+  "POST /rpc/query": (req, deps, ctx) => envelope(req, deps, "query", ctx),
 };
 
 /** Lists the LAN URLs a phone can use to reach `host:port`. */
@@ -125,6 +142,7 @@ export class LanServer {
   #options: Required<Omit<LanServerOptions, "now">> & { now: () => number };
   #deps: RpcDeps;
   #server: Deno.HttpServer | null = null;
+  #front: Front | null = null;
   #abort: AbortController | null = null;
   #inFlight = 0;
   #port: number;
@@ -137,6 +155,8 @@ export class LanServer {
     this.#options = {
       maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
       bodyTimeoutMs: 120_000,
+      bodyPace: DEFAULT_BODY_PACE,
+      front: {},
       sessions: DEFAULT_SESSION_LIMITS,
       handshakeRate: DEFAULT_HANDSHAKE_RATE,
       pullPageRows: DEFAULT_PULL_PAGE_ROWS,
@@ -157,7 +177,8 @@ export class LanServer {
       },
       maxBodyBytes: this.#options.maxBodyBytes,
       bodyTimeoutMs: this.#options.bodyTimeoutMs,
-      bodyBudget: { inFlight: 0, max: 2 * this.#options.maxBodyBytes },
+      bodyPace: this.#options.bodyPace,
+      bodyBudget: new BodyBudget(2 * this.#options.maxBodyBytes),
       now: this.#options.now,
     };
   }
@@ -172,8 +193,23 @@ export class LanServer {
     return this.#port;
   }
 
+  /** Open client connections (null without the front). */
+  get connections(): number | null {
+    return this.#front?.size ?? null;
+  }
+
+  /** The front's counters (refused at accept, dropped by a deadline), for tests. */
+  get frontCounters(): { refused: number; dropped: number; acceptErrors: number } | null {
+    return this.#front?.counters ?? null;
+  }
+
+  /** The shared body budget (tests read what is held). */
+  get bodyBudget(): BodyBudget {
+    return this.#deps.bodyBudget;
+  }
+
   /** Handles one request (exposed for in-process tests). */
-  async handle(req: Request, remote?: string): Promise<Response> {
+  async handle(req: Request, remote?: string, conn?: FrontConn): Promise<Response> {
     const url = requestUrl(req);
     if (!url) return this.#badRequest(remote, "malformed Host header");
     const route = ROUTES[`${req.method} ${url.pathname}`];
@@ -182,7 +218,10 @@ export class LanServer {
       return text(429, "Too many handshakes from this address; wait a moment and retry.");
     }
     try {
-      return await route(req, this.#deps, remote ?? "unknown");
+      const ctx: RequestContext = conn
+        ? { source: conn.source, closeAfterReply: () => conn.closeAfterReply() }
+        : detachedContext(remote ?? "unknown");
+      return await route(req, this.#deps, ctx);
     } catch (err) {
       return transportError(err);
     }
@@ -200,41 +239,64 @@ export class LanServer {
   start(): Promise<void> {
     if (this.#server) return Promise.resolve();
     const { host, port } = this.#options;
+    const front = this.#options.front;
+    // With the front, the LAN port is ours (Deno.listen) and Deno.serve sits on
+    // an ephemeral loopback port behind it.
+    let listener: Deno.TcpListener | null = null;
+    try {
+      if (front !== false) listener = Deno.listen({ hostname: host, port });
+    } catch (err) {
+      return Promise.reject(this.#startError(err, port));
+    }
     return new Promise((resolve, reject) => {
       try {
         const abort = new AbortController();
         this.#abort = abort;
         this.#server = Deno.serve({
-          hostname: host,
-          port,
+          hostname: listener ? "127.0.0.1" : host,
+          port: listener ? 0 : port,
           signal: abort.signal,
           onListen: (addr) => {
-            this.#port = (addr as Deno.NetAddr).port;
+            const bound = (addr as Deno.NetAddr).port;
+            if (listener && front !== false) {
+              this.#front = new Front(listener, bound, { ...DEFAULT_FRONT_LIMITS, ...front });
+              this.#port = (listener.addr as Deno.NetAddr).port;
+            } else this.#port = bound;
             this.#error = null;
             log("info", "lan.listening", { host, port: this.#port });
             resolve();
           },
           onError: (err) => transportError(err),
         }, async (req, info) => {
+          const peer = info.remoteAddr as Deno.NetAddr;
+          const conn = this.#front?.lookup(peer.port);
+          if (conn) this.#front!.begin(conn);
           this.#inFlight++;
           try {
-            return await this.handle(req, (info.remoteAddr as Deno.NetAddr).hostname);
+            return await this.handle(req, conn?.source ?? peer.hostname, conn);
           } finally {
             this.#inFlight--;
+            if (conn) this.#front?.end(conn);
           }
         });
       } catch (err) {
         this.#server = null;
-        if (err instanceof Deno.errors.AddrInUse) {
-          this.#error =
-            `Port ${port} is already in use (address already in use): another program, or another copy of the hub, is using it. Close it or start the hub with --port.`;
-          reject(new HubError("address_in_use", 409, this.#error, { cause: err }));
-          return;
-        }
-        this.#error = `The LAN server could not start: ${(err as Error).message}`;
-        reject(new HubError("server_start_failed", 500, this.#error, { cause: err }));
+        try {
+          listener?.close();
+        } catch { /* closed */ }
+        reject(this.#startError(err, port));
       }
     });
+  }
+
+  #startError(err: unknown, port: number): HubError {
+    if (err instanceof Deno.errors.AddrInUse) {
+      this.#error =
+        `Port ${port} is already in use (address already in use): another program, or another copy of the hub, is using it. Close it or start the hub with --port.`;
+      return new HubError("address_in_use", 409, this.#error, { cause: err });
+    }
+    this.#error = `The LAN server could not start: ${(err as Error).message}`;
+    return new HubError("server_start_failed", 500, this.#error, { cause: err });
   }
 
   /**
@@ -251,6 +313,8 @@ export class LanServer {
     while (this.#inFlight > 0 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
+    await this.#front?.close();
+    this.#front = null;
     this.#abort?.abort();
     this.#abort = null;
     await s.finished;
@@ -270,6 +334,7 @@ export class LanServer {
       port: this.#port,
       urls: this.running ? lanUrls(this.#options.host, this.#port) : [],
       sessions: this.sessions.size,
+      connections: this.connections,
       error: this.#error,
     };
   }
