@@ -3,7 +3,7 @@
  * server first (the desktop runtime binds the program's first Deno.serve), then
  * (headless) unlock and start the LAN server, print the ready line, open the page.
  */
-import { HubError, join, log } from "./core/mod.ts";
+import { HubError, isNoSpace, join, log } from "./core/mod.ts";
 import { DataDirLock, Hub } from "./hub/mod.ts";
 import { HELP, parseCli } from "./hub/cli.ts";
 import { startAdminServer } from "./ui/mod.ts";
@@ -26,13 +26,23 @@ function defaultDataDir(): string {
 }
 
 async function checkDataDir(dir: string): Promise<void> {
+  const probe = join(dir, `.write-test-${crypto.randomUUID()}`);
   try {
     // Owner-only: the database is encrypted, but nobody else needs to copy it.
     await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
-    const probe = join(dir, `.write-test-${crypto.randomUUID()}`);
     await Deno.writeFile(probe, new Uint8Array(1));
     await Deno.remove(probe);
   } catch (err) {
+    if (isNoSpace(err)) {
+      // Start anyway: phones can still pull and the operator must be told why
+      // nothing can be saved (the status and the health line say so too).
+      log("error", "hub.disk_full", {
+        dataDir: dir,
+        hint: "The hub's disk is full: it starts, but cannot save anything until space is freed.",
+      });
+      await Deno.remove(probe).catch(() => {});
+      return;
+    }
     fail(
       `the data folder ${dir} cannot be used (${(err as Error).message}); ` +
         "choose a writable folder with --data-dir",

@@ -1,7 +1,7 @@
 /** Building blocks every part of the hub may use: the error type, the logger, durable files, encodings. */
 export { HubError, LOCKED_MESSAGE, lockedError } from "./errors.ts";
 export { log, type LogLevel, type LogSink, setLogLevel, setLogSink } from "./log.ts";
-export { dirname, exists, join, syncDir, writeFileDurable } from "./fsutil.ts";
+export { dirname, exists, isNoSpace, join, syncDir, writeFileDurable } from "./fsutil.ts";
 export {
   fromB64,
   fromB64u,

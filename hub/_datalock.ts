@@ -69,10 +69,15 @@ export class DataDirLock {
     const file = this.#file;
     if (!file) return;
     const data = new TextEncoder().encode(JSON.stringify(this.#holder) + "\n");
-    await file.truncate(0);
-    await file.seek(0, Deno.SeekMode.Start);
-    let off = 0;
-    while (off < data.length) off += await file.write(data.subarray(off));
+    try {
+      await file.truncate(0);
+      await file.seek(0, Deno.SeekMode.Start);
+      let off = 0;
+      while (off < data.length) off += await file.write(data.subarray(off));
+    } catch {
+      // The description is a courtesy (a full disk must not stop the hub); the
+      // lock itself is what keeps a second hub out.
+    }
   }
 
   /** Releases the lock (before handing over to an updated executable, or at exit). */

@@ -288,9 +288,16 @@ async function envelopeWithin(
   if (outcome.ok && !session.recorded && hub && provedItself(deps.registry, kind, name)) {
     // A successful login or token call proved who is behind this key: only now
     // is the device listed (or renamed) on the hub.
-    touchDevice(hub.store.db, clientId, session.deviceName, now);
-    session.recorded = true;
+    try {
+      touchDevice(hub.store.db, clientId, session.deviceName, now);
+      session.recorded = true;
+    } catch (err) {
+      // The listing can wait (a full disk): the call itself succeeded.
+      log("warn", "device.not_recorded", { device: clientId, error: err });
+    }
   }
+  // A large push leaves a large WAL: fold it back now (bounded WAL, see store/_db.ts).
+  if (outcome.ok && kind === "command" && hub) hub.store.checkpointIfLarge();
   if (!outcome.ok) {
     return jsonText(JSON.stringify({ payload: "", success: false, error: outcome.error }));
   }
