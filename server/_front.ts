@@ -103,8 +103,8 @@ function openFilesLimit(): number | null {
   }
 }
 
-/** True for loopback addresses. */
-function loopback(addr: string): boolean {
+/** True for loopback addresses (127.0.0.0/8, ::1). */
+export function isLoopback(addr: string): boolean {
   return addr.startsWith("127.") || addr === "::1" || addr.startsWith("::ffff:127.");
 }
 
@@ -193,7 +193,7 @@ export class Front {
       const source = (client.remoteAddr as Deno.NetAddr).hostname;
       const mine = this.#bySource.get(source) ?? 0;
       const sourceCapped = mine >= this.limits.perSource &&
-        !(this.limits.exemptLoopback && loopback(source));
+        !(this.limits.exemptLoopback && isLoopback(source));
       if (this.#conns.size >= this.limits.total || sourceCapped) {
         this.counters.refused++;
         if (this.#gate.admit(`refuse:${source}`) !== null) {

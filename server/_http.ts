@@ -148,7 +148,11 @@ export class BodyReader {
     } catch (err) {
       clearTimeout(timer);
       this.cancel();
-      throw err;
+      if (err instanceof HubError) throw err;
+      // The client went away mid-body (BadResource, reset): its fault, not ours.
+      throw new HubError("client_gone", 400, "The connection closed before the body arrived.", {
+        cause: err,
+      });
     }
   }
 

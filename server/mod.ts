@@ -12,3 +12,4 @@ export { DEFAULT_HANDSHAKE_RATE, type HandshakeRate, isLoopback } from "./server
 export { signToken, TOKEN_TTL_SECONDS } from "./_auth.ts";
 export { buildRegistry, type Procedure, Registry } from "./procedures/mod.ts";
 export { deriveSessionKey, PAIRING_SALT, seal } from "./_crypto.ts";
+export { DEFAULT_FRONT_LIMITS, type FrontLimits } from "./_front.ts";

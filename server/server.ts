@@ -14,7 +14,13 @@ import {
   type RpcDeps,
   transportError,
 } from "./_rpc.ts";
-import { DEFAULT_FRONT_LIMITS, Front, type FrontConn, type FrontLimits } from "./_front.ts";
+import {
+  DEFAULT_FRONT_LIMITS,
+  Front,
+  type FrontConn,
+  type FrontLimits,
+  isLoopback,
+} from "./_front.ts";
 import { DEFAULT_SESSION_LIMITS, type SessionLimits, SessionTable } from "./_sessions.ts";
 import { buildRegistry, type Registry } from "./procedures/mod.ts";
 import { DEFAULT_PULL_PAGE_ROWS } from "../store/mod.ts";
@@ -66,10 +72,7 @@ class HandshakeLimiter {
   }
 }
 
-/** True for loopback addresses. */
-export function isLoopback(addr: string): boolean {
-  return addr.startsWith("127.") || addr === "::1" || addr.startsWith("::ffff:127.");
-}
+export { isLoopback } from "./_front.ts";
 
 /** Options of the LAN server. */
 export interface LanServerOptions {

@@ -317,3 +317,30 @@ Deno.test({
     }
   },
 });
+
+Deno.test("body: a client that disconnects mid-body is not an unexpected error", async () => {
+  const { logLines } = await import("./_fixtures.ts");
+  const t = await startHub();
+  try {
+    const phone = new PhoneClient(t.url);
+    await phone.handshake();
+    const before = logLines.length;
+    const conn = await connect(t.hub.server.port);
+    await conn.write(enc.encode(
+      "POST /rpc/command HTTP/1.1\r\nHost: hub\r\nContent-Type: application/json\r\n" +
+        `Content-Length: 1000000\r\n\r\n{"client_id":${
+          JSON.stringify(phone.clientId)
+        },"payload":"` +
+        "A".repeat(5000),
+    ));
+    await new Promise((r) => setTimeout(r, 200));
+    conn.close();
+    await new Promise((r) => setTimeout(r, 300));
+    const lines = logLines.slice(before);
+    assert.equal(lines.filter((l) => l.includes('"lan.unexpected"')).length, 0, lines.join("\n"));
+    assert.equal(t.hub.server.bodyBudget.inFlight, 0);
+    assert.equal((await phone.query("ping")).success, true);
+  } finally {
+    await t.close();
+  }
+});

@@ -1,0 +1,565 @@
+/**
+ * The issue-11 proof campaign, part "LAN attacks" (loopback only, bounded in
+ * time and count): a seeded hub runs as its own process with every default
+ * limit (`HUB_BENCH_LIMITS=strict`); one phone on 127.0.0.1 loops
+ * handshake → pull → push (a round every 600 ms), first alone, then while attackers on other loopback
+ * addresses (a host each) do what issue 11 measured against `main`:
+ *
+ * - 127.0.0.2 holds up to 2,000 idle TCP connections (reconnecting as they are closed);
+ * - 127.0.0.3 runs two slow uploads (Content-Length 128 MiB, a byte every 5 s)
+ *   under its own live session, reconnecting when cut;
+ * - 127.0.0.4 re-handshakes the phone's client_id every 0.5 s;
+ * - 127.0.0.5 sends a 100 MiB body with no session every 2 s;
+ * - 127.0.0.6 sends malformed Host headers.
+ *
+ * It records the phone's round p50/p99 and failures, the hub's peak memory,
+ * whether it stayed up, and what the hub refused, in bench/RESULTS.md under
+ * "## Proof (issue 11)". `deno task proof [--quick] [--no-write]` (`PROOF_SECONDS=N`
+ * sets the phase length);
+ * `HUB_BENCH_FRONT=off` runs the same against the hub without its LAN front.
+ */
+import net from "node:net";
+import { setLogSink } from "../core/mod.ts";
+import { b64u, PhoneClient } from "../tests/phone_client.ts";
+import { BENCH_PASSWORD, BENCH_USER, seedHub } from "./_lan_seed.ts";
+import { freePort, memoryOf, startHubChild } from "./_lan_proc.ts";
+import { writeResultsSection } from "./_results.ts";
+import { type FuzzCase, generator, prng, runCase } from "./_fuzz.ts";
+
+setLogSink(() => {});
+
+const QUICK = Deno.args.includes("--quick");
+/** The fuzzing and kill campaigns run only in the full proof (quick versions are in `deno task test`). */
+const CAMPAIGNS = !QUICK && !Deno.args.includes("--attacks-only");
+const FUZZ_CASES = 20_000;
+/** SIGKILLs: rotate-key, change-passphrase (tests/hub/crash_test.ts), relay cycles with phone pushes (tests/cloud/crash_test.ts). */
+const KILLS = { rotate: 60, passphrase: 60, relay: 80 };
+const WRITE = !Deno.args.includes("--no-write");
+const PHASE_SEC = Number(Deno.env.get("PROOF_SECONDS") ?? (QUICK ? 10 : 60));
+const IDLE_CONNECTIONS = 2_000;
+/**
+ * One round every 600 ms: a phone syncs on events, and its handshakes stay
+ * under the per-address limit (2 a second), which applies to it as to anyone.
+ */
+const ROUND_MS = 600;
+const PASSPHRASE = "proof passphrase long enough";
+const say = (s: string) => Deno.stderr.writeSync(new TextEncoder().encode(s + "\n"));
+
+/** Opens a TCP connection from a given loopback address. */
+function connectFrom(local: string, port: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ host: "127.0.0.1", port, localAddress: local });
+    s.once("connect", () => resolve(s));
+    s.once("error", reject);
+  });
+}
+
+/** One raw HTTP/1.1 request from `local`; resolves with the status and body. */
+async function rawHttp(
+  local: string,
+  port: number,
+  head: string,
+  body = "",
+): Promise<{ status: number; body: string }> {
+  const s = await connectFrom(local, port);
+  return await new Promise((resolve) => {
+    let text = "";
+    s.on("data", (d) => text += d.toString());
+    const done = () => {
+      const status = Number(text.split(" ")[1] ?? 0);
+      resolve({ status, body: text.slice(text.indexOf("\r\n\r\n") + 4) });
+    };
+    s.on("close", done);
+    s.on("error", () => {});
+    s.write(
+      head + `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n` + body,
+    );
+  });
+}
+
+/** A handshake under `clientId` from `local`. */
+async function handshakeFrom(local: string, port: number, clientId: string): Promise<number> {
+  const pair = await crypto.subtle.generateKey({ name: "X25519" }, true, [
+    "deriveBits",
+  ]) as CryptoKeyPair;
+  const pub = new Uint8Array(await crypto.subtle.exportKey("raw", pair.publicKey));
+  const body = JSON.stringify({ client_id: clientId, client_public_key: b64u(pub) });
+  const r = await rawHttp(
+    local,
+    port,
+    "POST /rpc/handshake HTTP/1.1\r\nHost: hub\r\nContent-Type: application/json\r\n",
+    body,
+  );
+  return r.status;
+}
+
+function percentile(xs: number[], p: number): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+}
+
+interface PhaseResult {
+  rounds: number;
+  failed: number;
+  p50: number;
+  p99: number;
+  max: number;
+  firstErrors: string[];
+}
+
+/** The phone's loop: handshake → pull → push, for `seconds`. */
+async function phoneLoop(url: string, clientId: string, seconds: number): Promise<PhaseResult> {
+  const phone = new PhoneClient(url, { clientId, deviceName: "Proof phone" });
+  await phone.handshake();
+  await phone.login(BENCH_USER.email, BENCH_PASSWORD);
+  let cursor = 0;
+  // The first sync is not measured (it is the LAN bench's subject).
+  for (let i = 0; i < 100; i++) {
+    const page = await phone.pull(cursor);
+    if (page.timestamp === cursor || Object.keys(page.changes).length === 0) break;
+    cursor = page.timestamp;
+  }
+  const times: number[] = [];
+  const errors: string[] = [];
+  let failed = 0;
+  const end = Date.now() + seconds * 1000;
+  let n = 0;
+  while (Date.now() < end) {
+    const t0 = performance.now();
+    const next = Date.now() + ROUND_MS;
+    try {
+      await phone.handshake();
+      const page = await phone.pull(cursor);
+      const id = `proof-${clientId}-${n++}`;
+      await phone.push(cursor, {
+        patients: {
+          created: [{
+            id,
+            given_name: "Proof",
+            surname: `Row ${n}`,
+            date_of_birth: "1990-01-01",
+            sex: "female",
+            created_at: Date.now(),
+            updated_at: Date.now(),
+          }],
+          updated: [],
+          deleted: [],
+        },
+      });
+      cursor = page.timestamp;
+      times.push(performance.now() - t0);
+    } catch (err) {
+      failed++;
+      if (errors.length < 5) errors.push((err as Error).message.slice(0, 160));
+    }
+    await new Promise((r) => setTimeout(r, Math.max(0, next - Date.now())));
+  }
+  return {
+    rounds: times.length + failed,
+    failed,
+    p50: percentile(times, 50),
+    p99: percentile(times, 99),
+    max: Math.max(...times),
+    firstErrors: errors,
+  };
+}
+
+/** Runs every attacker until `stop` is set; returns counters. */
+function attack(port: number, phoneId: string, stop: { now: boolean }) {
+  const counts = {
+    idleOpened: 0,
+    idleRefusedOrDropped: 0,
+    slowUploadsStarted: 0,
+    slowUploadsCut: 0,
+    rehandshakes: 0,
+    rehandshakeStatuses: {} as Record<string, number>,
+    bigBodies: 0,
+    bigBodyStatuses: {} as Record<string, number>,
+    badHosts: 0,
+    badHostStatuses: {} as Record<string, number>,
+  };
+  const sockets = new Set<net.Socket>();
+  const tasks: Promise<void>[] = [];
+
+  // 127.0.0.2: idle connections, topped up 100 at a time.
+  tasks.push((async () => {
+    const open = new Set<net.Socket>();
+    while (!stop.now) {
+      const batch: Promise<void>[] = [];
+      for (let i = 0; i < 100 && open.size + i < IDLE_CONNECTIONS; i++) {
+        batch.push(
+          connectFrom("127.0.0.2", port).then((s) => {
+            counts.idleOpened++;
+            open.add(s);
+            sockets.add(s);
+            s.on("error", () => {});
+            s.on("close", () => {
+              open.delete(s);
+              sockets.delete(s);
+              counts.idleRefusedOrDropped++;
+            });
+          }).catch(() => {
+            counts.idleRefusedOrDropped++;
+          }),
+        );
+      }
+      await Promise.all(batch);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })());
+
+  // 127.0.0.3: two slow uploads under the attacker's own session.
+  for (let k = 0; k < 2; k++) {
+    tasks.push((async () => {
+      const id = `slow-uploader-${k}`;
+      while (!stop.now) {
+        await handshakeFrom("127.0.0.3", port, id).catch(() => 0);
+        const s = await connectFrom("127.0.0.3", port).catch(() => null);
+        if (!s) {
+          await new Promise((r) => setTimeout(r, 500));
+          continue;
+        }
+        counts.slowUploadsStarted++;
+        sockets.add(s);
+        let closed = false;
+        s.on("error", () => {});
+        s.on("close", () => {
+          closed = true;
+          sockets.delete(s);
+        });
+        s.write(
+          "POST /rpc/command HTTP/1.1\r\nHost: hub\r\nContent-Type: application/json\r\n" +
+            `Content-Length: ${128 * 1024 * 1024}\r\n\r\n{"client_id":"${id}","payload":"`,
+        );
+        while (!closed && !stop.now) {
+          await new Promise((r) => setTimeout(r, 5000));
+          if (!closed) s.write("A");
+        }
+        if (closed && !stop.now) counts.slowUploadsCut++;
+        s.destroy();
+      }
+    })());
+  }
+
+  // 127.0.0.4: the phone's client_id, re-handshaken every 0.5 s.
+  tasks.push((async () => {
+    while (!stop.now) {
+      const st = await handshakeFrom("127.0.0.4", port, phoneId).catch(() => 0);
+      counts.rehandshakes++;
+      counts.rehandshakeStatuses[st] = (counts.rehandshakeStatuses[st] ?? 0) + 1;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  })());
+
+  // 127.0.0.5: a 100 MiB body with no session, every 2 s (sent as fast as the hub reads).
+  tasks.push((async () => {
+    const chunk = Buffer.alloc(1024 * 1024, "B");
+    while (!stop.now) {
+      const s = await connectFrom("127.0.0.5", port).catch(() => null);
+      if (s) {
+        sockets.add(s);
+        const status = await new Promise<number>((resolve) => {
+          let text = "";
+          s.on("data", (d) => text += d.toString());
+          s.on("error", () => {});
+          s.on("close", () => resolve(Number(text.split(" ")[1] ?? 0)));
+          s.write(
+            "POST /rpc/command HTTP/1.1\r\nHost: hub\r\nContent-Type: application/json\r\n" +
+              `Content-Length: ${100 * 1024 * 1024}\r\n\r\n{"client_id":"nobody","payload":"`,
+          );
+          let sent = 0;
+          const pump = () => {
+            while (sent < 100 && !s.destroyed) {
+              sent++;
+              if (!s.write(chunk)) {
+                s.once("drain", pump);
+                return;
+              }
+            }
+          };
+          pump();
+          setTimeout(() => s.destroy(), 10_000);
+        });
+        sockets.delete(s);
+        counts.bigBodies++;
+        counts.bigBodyStatuses[status] = (counts.bigBodyStatuses[status] ?? 0) + 1;
+      }
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  })());
+
+  // 127.0.0.6: malformed Host headers.
+  tasks.push((async () => {
+    const hosts = ["a:b", "[zz]", "127.0.0.1:99999"];
+    while (!stop.now) {
+      const r = await rawHttp(
+        "127.0.0.6",
+        port,
+        `GET /rpc/heartbeat HTTP/1.1\r\nHost: ${hosts[counts.badHosts % 3]}\r\n`,
+      ).catch(() => ({ status: 0 }));
+      counts.badHosts++;
+      counts.badHostStatuses[r.status] = (counts.badHostStatuses[r.status] ?? 0) + 1;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  })());
+
+  return {
+    counts,
+    async finish() {
+      stop.now = true;
+      for (const s of sockets) s.destroy();
+      await Promise.all(tasks);
+    },
+  };
+}
+
+const dataDir = await Deno.makeTempDir({ prefix: "proof-" });
+const passFile = `${dataDir}.pass`;
+await Deno.writeTextFile(passFile, PASSPHRASE + "\n", { mode: 0o600 });
+const outDir = new URL("./out/", import.meta.url).pathname;
+await Deno.mkdir(outDir, { recursive: true });
+say(`seeding ${dataDir} ...`);
+await seedHub(dataDir, PASSPHRASE, { patients: 2_000, events: 4_000 });
+const port = freePort();
+const env = { HUB_BENCH_LIMITS: "strict" };
+for (const [k, v] of Object.entries(env)) Deno.env.set(k, v);
+const hub = await startHubChild(dataDir, passFile, port, `${outDir}proof_hub.log`);
+const url = `http://127.0.0.1:${port}`;
+const figures: Record<string, unknown> = {
+  front: Deno.env.get("HUB_BENCH_FRONT") === "off" ? "off" : "on",
+  phaseSeconds: PHASE_SEC,
+};
+let peakRss = 0;
+const sampler = setInterval(() => {
+  try {
+    peakRss = Math.max(peakRss, memoryOf(hub.pid).rss);
+  } catch { /* exited */ }
+}, 200);
+let alive = true;
+try {
+  say(`phase 1: the phone alone (${PHASE_SEC} s)`);
+  figures.alone = await phoneLoop(url, "proof-phone-alone", PHASE_SEC);
+  figures.rssAlone = memoryOf(hub.pid).rss;
+  say(`alone: ${JSON.stringify(figures.alone)}`);
+  say(`phase 2: the phone under attack (${PHASE_SEC} s)`);
+  const stop = { now: false };
+  const attackers = attack(port, "proof-phone-attacked", stop);
+  await new Promise((r) => setTimeout(r, 2000)); // let the floods build up
+  figures.attacked = await phoneLoop(url, "proof-phone-attacked", PHASE_SEC);
+  await attackers.finish();
+  figures.attackers = attackers.counts;
+  say(`attacked: ${JSON.stringify(figures.attacked)}`);
+  say(`attackers: ${JSON.stringify(attackers.counts)}`);
+  try {
+    memoryOf(hub.pid);
+    const hb = await fetch(`${url}/rpc/heartbeat`);
+    alive = hb.status === 200;
+    await hb.body?.cancel();
+  } catch {
+    alive = false;
+  }
+} finally {
+  clearInterval(sampler);
+  figures.alive = alive;
+  figures.peakRss = peakRss;
+  await hub.stop();
+  await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+  await Deno.remove(passFile).catch(() => {});
+}
+/** Fuzzes every LAN route and part of the admin API in-process; failures join the corpus. */
+async function fuzzCampaign(cases: number, seed: number) {
+  const { setLogSink: sink } = await import("../core/mod.ts");
+  const fx = await import("../tests/server/_fixtures.ts");
+  let pending: string[] = [];
+  sink((line) => {
+    pending.push(line);
+    if (pending.length > 10_000) pending = pending.slice(-5_000);
+  });
+  const t = await fx.startHub({ lan: { handshakeRate: { burst: 100_000, perSecond: 10_000 } } });
+  const admin = await fx.adminClient(t.hub);
+  try {
+    const phone = await fx.loggedInPhone(t.url, fx.NURSE);
+    const target = {
+      lanUrl: t.url,
+      adminUrl: admin.server.url,
+      adminToken: fx.ADMIN_TOKEN,
+      phone,
+      newLogLines: () => {
+        const out = pending;
+        pending = [];
+        return out;
+      },
+    };
+    const gen = generator(prng(seed), t.hub.server.registry.list());
+    const byKind: Record<string, number> = {};
+    const failures: { c: FuzzCase; why: string }[] = [];
+    const started = performance.now();
+    for (let i = 0; i < cases; i++) {
+      const c = gen.next();
+      byKind[c.kind] = (byKind[c.kind] ?? 0) + 1;
+      const r = await runCase(target, c);
+      if (!r.ok) failures.push({ c, why: r.why ?? "" });
+    }
+    const corpus = new URL("../tests/fixtures/fuzz/", import.meta.url);
+    for (const [i, f] of failures.entries()) {
+      await Deno.writeTextFile(
+        new URL(`seed-${seed}-${i}.json`, corpus),
+        JSON.stringify(f.c, null, 2) + "\n",
+      );
+    }
+    return {
+      cases,
+      seed,
+      byKind,
+      failures: failures.length,
+      firstFailures: failures.slice(0, 5).map((f) => f.why.slice(0, 200)),
+      seconds: Math.round((performance.now() - started) / 1000),
+    };
+  } finally {
+    await admin.server.close();
+    await t.close();
+    sink(() => {});
+  }
+}
+
+/** Runs the crash tests with more kills; returns whether every run held. */
+async function killCampaign() {
+  const started = performance.now();
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["test", "-A", "tests/hub/crash_test.ts", "tests/cloud/crash_test.ts"],
+    cwd: new URL("..", import.meta.url).pathname,
+    env: {
+      NO_COLOR: "1",
+      // The hub crash test kills once per run, for each of its two operations.
+      HUB_CRASH_RUNS: String(KILLS.rotate),
+      HUB_CLOUD_CRASH_RUNS: String(KILLS.relay),
+    },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+  const summary = /(ok|FAILED) \| (\d+) passed[^|]*\| (\d+) failed/.exec(text);
+  await Deno.writeTextFile(`${outDir}proof_kills.log`, text);
+  return {
+    kills: KILLS.rotate + KILLS.passphrase + KILLS.relay,
+    ...KILLS,
+    passed: Number(summary?.[2] ?? 0),
+    failed: Number(summary?.[3] ?? 0),
+    ok: out.code === 0,
+    seconds: Math.round((performance.now() - started) / 1000),
+  };
+}
+
+if (CAMPAIGNS) {
+  say(`fuzzing: ${FUZZ_CASES} cases`);
+  figures.fuzz = await fuzzCampaign(FUZZ_CASES, Date.now() % 1_000_000);
+  say(`fuzz: ${JSON.stringify(figures.fuzz)}`);
+  say(`kill campaign: ${KILLS.rotate + KILLS.passphrase + KILLS.relay} SIGKILLs`);
+  figures.killCampaign = await killCampaign();
+  say(`kills: ${JSON.stringify(figures.killCampaign)}`);
+}
+
+const log = await Deno.readTextFile(`${outDir}proof_hub.log`).catch(() => "");
+const events = (name: string) => log.split("\n").filter((l) => l.includes(`"${name}"`)).length;
+figures.hubLog = {
+  connectionRefusedLines: events("lan.connection_refused"),
+  connectionDroppedLines: events("lan.connection_dropped"),
+  badRequestLines: events("lan.bad_request"),
+  unexpected: events("lan.unexpected"),
+};
+Deno.stdout.writeSync(new TextEncoder().encode(JSON.stringify(figures) + "\n"));
+await Deno.writeTextFile(`${outDir}proof.json`, JSON.stringify(figures, null, 2));
+
+if (WRITE) {
+  const a = figures.alone as PhaseResult;
+  const b = figures.attacked as PhaseResult;
+  const c = figures.attackers as ReturnType<typeof attack>["counts"];
+  const ms = (x: number) => `${x.toFixed(1)} ms`;
+  const mib = (x: number) => `${Math.round(x / 1048576)} MiB`;
+  const cores = navigator.hardwareConcurrency;
+  const mem = Deno.systemMemoryInfo();
+  await writeResultsSection(
+    "## Proof (issue 11)",
+    `## Proof (issue 11)
+
+Run ${new Date().toISOString().slice(0, 10)} on ${cores} cores, ${
+      Math.round(mem.total / 1073741824)
+    } GiB RAM (shared with other work), with \`deno task proof${
+      QUICK ? " --quick" : ""
+    }\` (LAN front ${figures.front}). One phone on 127.0.0.1 loops handshake → pull → push (a round
+every ${ROUND_MS} ms), ${PHASE_SEC} s alone, then ${PHASE_SEC} s while other loopback addresses attack as issue 11
+describes. The hub runs with every default limit.
+
+| | rounds | failed | p50 | p99 | max |
+|---|---|---|---|---|---|
+| alone | ${a.rounds} | ${a.failed} | ${ms(a.p50)} | ${ms(a.p99)} | ${ms(a.max)} |
+| under attack | ${b.rounds} | ${b.failed} | ${ms(b.p50)} | ${ms(b.p99)} | ${ms(b.max)} |
+
+- Hub alive afterwards: ${alive ? "yes" : "**no**"}; peak RSS ${mib(peakRss)} (${
+      mib(figures.rssAlone as number)
+    } after the phone alone).
+- 127.0.0.2, idle connections (up to ${IDLE_CONNECTIONS} held, topped up): ${c.idleOpened} opened, ${c.idleRefusedOrDropped} refused or dropped.
+- 127.0.0.3, two slow uploads (128 MiB announced, a byte every 5 s, own session): ${c.slowUploadsStarted} started, ${c.slowUploadsCut} cut by the hub.
+- 127.0.0.4, re-handshakes of the phone's client_id every 0.5 s: ${c.rehandshakes} (statuses ${
+      JSON.stringify(c.rehandshakeStatuses)
+    }).
+- 127.0.0.5, 100 MiB bodies with no session: ${c.bigBodies} (statuses ${
+      JSON.stringify(c.bigBodyStatuses)
+    }).
+- 127.0.0.6, malformed Host: ${c.badHosts} (statuses ${
+      JSON.stringify(c.badHostStatuses)
+    }); the hub logged ${
+      (figures.hubLog as Record<string, number>).badRequestLines
+    } bad-request lines, ${
+      (figures.hubLog as Record<string, number>).connectionRefusedLines
+    } connection-refused and ${
+      (figures.hubLog as Record<string, number>).connectionDroppedLines
+    } connection-dropped lines (one per source a minute), ${
+      (figures.hubLog as Record<string, number>).unexpected
+    } unexpected errors.
+${b.firstErrors.length ? `- First phone errors under attack: ${b.firstErrors.join("; ")}\n` : ""}${
+      campaignsText(figures)
+    }`,
+  );
+  say("wrote bench/RESULTS.md (## Proof (issue 11))");
+}
+
+function campaignsText(f: Record<string, unknown>): string {
+  if (!f.fuzz || !f.killCampaign) {
+    return "\nFuzzing and the kill campaign ran only in their quick versions (`deno task test`).\n";
+  }
+  const z = f.fuzz as {
+    cases: number;
+    seed: number;
+    byKind: object;
+    failures: number;
+    seconds: number;
+    firstFailures: string[];
+  };
+  const k = f.killCampaign as {
+    kills: number;
+    rotate: number;
+    passphrase: number;
+    relay: number;
+    passed: number;
+    failed: number;
+    ok: boolean;
+    seconds: number;
+  };
+  return `
+Fuzzing (in-process hub, seed ${z.seed}): ${z.cases} cases in ${z.seconds} s (${
+    JSON.stringify(z.byKind)
+  }): **${z.failures} failures**${
+    z.failures ? ` (kept in tests/fixtures/fuzz/; first: ${z.firstFailures.join("; ")})` : ""
+  }. A case fails on a 5xx, an unexpected error in the log, or a procedure's internal error.
+
+Kill campaign: ${k.kills} SIGKILLs at random points (${k.rotate} during key rotation, ${k.passphrase}
+during passphrase change, each followed by an integrity check, a row-by-row comparison and the
+pending marks; ${k.relay} during relay cycles with phone pushes, then convergence with the cloud and
+the phone without duplicates), ${k.seconds} s: ${
+    k.ok ? "every run held" : `**${k.failed} test(s) failed**`
+  }
+(log: bench/out/proof_kills.log).
+`;
+}
