@@ -13,7 +13,10 @@
  * - 127.0.0.6 sends malformed Host headers.
  *
  * It records the phone's round p50/p99 and failures, the hub's peak memory,
- * whether it stayed up, and what the hub refused, in bench/RESULTS.md under
+ * whether it stayed up, and what the hub refused; then (full runs) fuzzes every
+ * route (bench/_fuzz.ts), soaks 50 phones for 10 minutes against a flaky cloud
+ * (bench/_soak.ts) and kills the hub 200 times (the crash tests), all in
+ * bench/RESULTS.md under
  * "## Proof (issue 11)". `deno task proof [--quick] [--no-write]` (`PROOF_SECONDS=N`
  * sets the phase length);
  * `HUB_BENCH_FRONT=off` runs the same against the hub without its LAN front.
@@ -25,6 +28,7 @@ import { BENCH_PASSWORD, BENCH_USER, seedHub } from "./_lan_seed.ts";
 import { freePort, memoryOf, startHubChild } from "./_lan_proc.ts";
 import { writeResultsSection } from "./_results.ts";
 import { type FuzzCase, generator, prng, runCase } from "./_fuzz.ts";
+import { soak, type SoakResult } from "./_soak.ts";
 
 setLogSink(() => {});
 
@@ -34,6 +38,12 @@ const CAMPAIGNS = !QUICK && !Deno.args.includes("--attacks-only");
 const FUZZ_CASES = 20_000;
 /** SIGKILLs: rotate-key, change-passphrase (tests/hub/crash_test.ts), relay cycles with phone pushes (tests/cloud/crash_test.ts). */
 const KILLS = { rotate: 60, passphrase: 60, relay: 80 };
+/** The soak: 50 phones for 10 minutes with a flaky cloud (PROOF_SOAK_MINUTES shortens it). */
+const SOAK = {
+  phones: 50,
+  minutes: Number(Deno.env.get("PROOF_SOAK_MINUTES") ?? 10),
+  thinkMs: 3000,
+};
 const WRITE = !Deno.args.includes("--no-write");
 const PHASE_SEC = Number(Deno.env.get("PROOF_SECONDS") ?? (QUICK ? 10 : 60));
 const IDLE_CONNECTIONS = 2_000;
@@ -455,6 +465,9 @@ if (CAMPAIGNS) {
   say(`fuzzing: ${FUZZ_CASES} cases`);
   figures.fuzz = await fuzzCampaign(FUZZ_CASES, Date.now() % 1_000_000);
   say(`fuzz: ${JSON.stringify(figures.fuzz)}`);
+  say(`soak: ${SOAK.phones} phones × ${SOAK.minutes} min`);
+  figures.soak = await soak(SOAK, say);
+  say(`soak: ${JSON.stringify(figures.soak)}`);
   say(`kill campaign: ${KILLS.rotate + KILLS.passphrase + KILLS.relay} SIGKILLs`);
   figures.killCampaign = await killCampaign();
   say(`kills: ${JSON.stringify(figures.killCampaign)}`);
@@ -547,7 +560,7 @@ function campaignsText(f: Record<string, unknown>): string {
     ok: boolean;
     seconds: number;
   };
-  return `
+  return soakText(f.soak as SoakResult | undefined) + `
 Fuzzing (in-process hub, seed ${z.seed}): ${z.cases} cases in ${z.seconds} s (${
     JSON.stringify(z.byKind)
   }): **${z.failures} failures**${
@@ -561,5 +574,28 @@ the phone without duplicates), ${k.seconds} s: ${
     k.ok ? "every run held" : `**${k.failed} test(s) failed**`
   }
 (log: bench/out/proof_kills.log).
+`;
+}
+
+function soakText(r: SoakResult | undefined): string {
+  if (!r) return "";
+  const ms = (x: number) => (Number.isFinite(x) ? `${x.toFixed(0)} ms` : "–");
+  const rows = r.perMinute.map((m) =>
+    `| ${m.minute} | ${m.rounds} | ${m.failed} | ${ms(m.p50)} | ${ms(m.p99)} | ${m.rssMiB} MiB |`
+  ).join("\n");
+  return `
+Soak: the real hub (\`main.ts\`, every default limit) linked to the cloud double, ${r.phones} phones
+each on its own loopback address, ${r.minutes} minutes, a sync every 0–6 s per phone (handshake → pull
+→ push of 1–3 new patients); ${r.faultsInjected} cloud faults injected (500, 429 with Retry-After, a
+cut pull, 503 on push, in turn every 15 s). Rounds: ${r.rounds}, failed
+${r.failedRounds}; p50 ${ms(r.p50)}, p99 ${ms(r.p99)}; hub peak RSS ${r.peakRssMiB} MiB. Afterwards
+the cloud healed (${r.finalSyncOk ? "two clean cycles" : "**no clean cycle**"}) and of
+${r.acknowledgedRows} rows the hub acknowledged, **${r.missingInCloud} missing** in the cloud.${
+    r.firstErrors.length ? ` First errors: ${r.firstErrors.join("; ")}.` : ""
+  }
+
+| minute | rounds | failed | p50 | p99 | hub RSS (max) |
+|---|---|---|---|---|---|
+${rows}
 `;
 }
