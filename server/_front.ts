@@ -120,12 +120,20 @@ export class Front {
   #sweep: ReturnType<typeof setInterval>;
   #stopped = false;
   #gate = new LogGate();
+  /** Shared with the server's own bad-request replies: one line per source a minute in all. */
+  #badRequests: LogGate;
   #accepting: Promise<void>;
   /** Connections refused at accept (limits) and dropped by a deadline, for status and tests. */
   readonly counters = { refused: 0, dropped: 0, acceptErrors: 0 };
 
   /** Starts accepting on `listener`, relaying to 127.0.0.1:`upstreamPort`. */
-  constructor(listener: Deno.TcpListener, upstreamPort: number, limits: FrontLimits) {
+  constructor(
+    listener: Deno.TcpListener,
+    upstreamPort: number,
+    limits: FrontLimits,
+    badRequests: LogGate = new LogGate(),
+  ) {
+    this.#badRequests = badRequests;
     const fds = openFilesLimit();
     // Three descriptors per relayed connection, and room for the database, the
     // admin server and the phones' own requests in flight.
@@ -228,10 +236,16 @@ export class Front {
     }
   }
 
-  /** Copies client → upstream (connecting on the first byte) and upstream → client. */
+  /**
+   * Copies client → upstream (connecting on the first byte) and upstream → client.
+   * The head of each request (request line and headers) is held back until it is
+   * complete and checked, so a malformed one gets a plain-text 400 here (the
+   * server behind would answer an empty one).
+   */
   async #relay(c: Conn): Promise<void> {
     const buf = new Uint8Array(64 * 1024);
     let down: Promise<void> | null = null;
+    let head: Uint8Array | null = null;
     try {
       while (!c.closed) {
         const n = await c.client.read(buf);
@@ -241,6 +255,29 @@ export class Front {
         if (c.state === "new" || c.state === "idle") {
           c.state = "headers";
           c.since = now;
+          head = new Uint8Array(0);
+        }
+        let chunk: Uint8Array = buf.subarray(0, n);
+        if (head !== null) {
+          const joined: Uint8Array = new Uint8Array(head.length + n);
+          joined.set(head);
+          joined.set(chunk, head.length);
+          const end = headEnd(joined);
+          if (end < 0 && joined.length < MAX_HEAD_BYTES) {
+            head = joined;
+            continue;
+          }
+          const fault = end < 0 ? "request head too large" : checkHead(joined.subarray(0, end));
+          if (fault) {
+            const suppressed = this.#badRequests.admit(c.source);
+            if (suppressed !== null) {
+              log("warn", "lan.bad_request", { source: c.source, reason: fault, suppressed });
+            }
+            await writeAll(c.client, badRequestReply(fault)).catch(() => {});
+            break;
+          }
+          head = null;
+          chunk = joined;
         }
         if (!c.upstream) {
           try {
@@ -255,7 +292,7 @@ export class Front {
           this.#byUpstreamPort.set((c.upstream.localAddr as Deno.NetAddr).port, c);
           down = this.#down(c);
         }
-        await writeAll(c.upstream, buf.subarray(0, n));
+        await writeAll(c.upstream, chunk);
       }
     } finally {
       // The client finished sending (or failed): let the reply finish, then close.
@@ -310,6 +347,50 @@ export class Front {
       c.close();
     }
   }
+}
+
+/** The longest request head (request line + headers) held back for checking. */
+const MAX_HEAD_BYTES = 64 * 1024;
+const TOKEN = "[!#$%&'*+.^_`|~0-9A-Za-z-]+";
+const REQUEST_LINE = new RegExp(`^${TOKEN} [\\x21-\\x7e]+ HTTP/1\\.[01]$`);
+const HEADER_LINE = new RegExp(`^${TOKEN}:[\\t\\x20-\\x7e\\x80-\\xff]*$`);
+
+/** Where a request head ends (index of its blank line), or -1 while incomplete. */
+function headEnd(bytes: Uint8Array): number {
+  // Blank lines before a request line are ignored (RFC 9112 §2.2).
+  let start = 0;
+  while (start < bytes.length && (bytes[start] === 13 || bytes[start] === 10)) start++;
+  for (let i = start; i + 1 < bytes.length; i++) {
+    if (bytes[i] !== 10) continue;
+    if (bytes[i + 1] === 10) return i;
+    if (bytes[i + 1] === 13 && bytes[i + 2] === 10) return i;
+  }
+  return -1;
+}
+
+/** What is wrong with a request head (request line and header lines), or null. */
+function checkHead(bytes: Uint8Array): string | null {
+  // latin1: every byte one character, so nothing is lost to UTF-8 decoding.
+  let text = "";
+  for (let i = 0; i < bytes.length; i += 8192) {
+    text += String.fromCharCode(...bytes.subarray(i, i + 8192));
+  }
+  const lines = text.replace(/^(\r?\n)+/, "").replace(/\r$/, "").split(/\r?\n/);
+  if (!REQUEST_LINE.test(lines[0] ?? "")) return "malformed request line";
+  for (const line of lines.slice(1)) {
+    if (line === "") continue;
+    if (!HEADER_LINE.test(line)) return "malformed header";
+  }
+  return null;
+}
+
+function badRequestReply(reason: string): Uint8Array {
+  const body = `Bad request: ${reason}.\n`;
+  return new TextEncoder().encode(
+    "HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain; charset=utf-8\r\n" +
+      `cache-control: no-store\r\nconnection: close\r\ncontent-length: ${body.length}\r\n\r\n` +
+      body,
+  );
 }
 
 async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {

@@ -262,7 +262,12 @@ export class LanServer {
           onListen: (addr) => {
             const bound = (addr as Deno.NetAddr).port;
             if (listener && front !== false) {
-              this.#front = new Front(listener, bound, { ...DEFAULT_FRONT_LIMITS, ...front });
+              this.#front = new Front(
+                listener,
+                bound,
+                { ...DEFAULT_FRONT_LIMITS, ...front },
+                this.#badRequests,
+              );
               this.#port = (listener.addr as Deno.NetAddr).port;
             } else this.#port = bound;
             this.#error = null;

@@ -219,8 +219,10 @@ export class HubWatcher {
 
 /** The status minus what changes every millisecond by itself (ages). */
 function statusKey(status: HubStatus): string {
-  const cloud = status.cloud ? { ...status.cloud, oldestPendingAgeMs: null } : null;
-  return JSON.stringify({ ...status, cloud });
+  // Free space moves all the time; only a change the operator must see is an event.
+  const disk = { full: status.disk.full, warning: status.disk.warning };
+  const cloud = status.cloud ? { ...status.cloud, oldestPendingAgeMs: null, disk } : null;
+  return JSON.stringify({ ...status, cloud, disk });
 }
 
 /** Formats one event as a Server-Sent Events message. */

@@ -55,11 +55,12 @@ Deno.test("LAN: a malformed Host, request line or header gets 400 plain text, lo
         const raw of [
           "GARBAGE\r\n\r\n",
           "GET /rpc/heartbeat HTTP/1.1\r\nNoColonHeader\r\n\r\n",
-          "POST /rpc/query HTTP/1.1\r\nHost: a\r\nContent-Length: x\r\n\r\n",
+          "POST /rpc/query HTTP/1.1\r\nHost: a\r\nContent Length: 5\r\n\r\n",
         ]
       ) {
         const r = await rawRequest(t.hub.server.port, raw);
         assert.equal(r.status, 400, JSON.stringify(raw));
+        assert.match(r.body, /^Bad request: malformed (request line|header)/, JSON.stringify(raw));
       }
     }
     const lines = logLines.slice(before);
