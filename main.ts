@@ -3,8 +3,8 @@
  * server first (the desktop runtime binds the program's first Deno.serve), then
  * (headless) unlock and start the LAN server, print the ready line, open the page.
  */
-import { HubError, join, log } from "./core/mod.ts";
-import { Hub } from "./hub/mod.ts";
+import { HubError, isNoSpace, join, log } from "./core/mod.ts";
+import { DataDirLock, Hub } from "./hub/mod.ts";
 import { DEFAULT_ADMIN_PORT, HELP, parseCli } from "./hub/cli.ts";
 import { startAdminServer } from "./ui/mod.ts";
 import { pairingPayload, pairingTerminal } from "./ui/mod.ts";
@@ -31,14 +31,24 @@ function defaultDataDir(): string {
 }
 
 async function checkDataDir(dir: string): Promise<void> {
+  const probe = join(dir, `.write-test-${crypto.randomUUID()}`);
   try {
     // Owner-only: the database is encrypted, but nobody else needs to copy it.
     await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
     await tightenDataDir(dir);
-    const probe = join(dir, `.write-test-${crypto.randomUUID()}`);
     await Deno.writeFile(probe, new Uint8Array(1));
     await Deno.remove(probe);
   } catch (err) {
+    if (isNoSpace(err)) {
+      // Start anyway: phones can still pull and the operator must be told why
+      // nothing can be saved (the status and the health line say so too).
+      log("error", "hub.disk_full", {
+        dataDir: dir,
+        hint: "The hub's disk is full: it starts, but cannot save anything until space is freed.",
+      });
+      await Deno.remove(probe).catch(() => {});
+      return;
+    }
     fail(
       `the data folder ${dir} cannot be used (${(err as Error).message}); ` +
         "choose a writable folder with --data-dir",
@@ -125,6 +135,14 @@ async function main(): Promise<void> {
   }
   const dataDir = cli.dataDir ?? defaultDataDir();
   await checkDataDir(dataDir);
+  // One hub per data folder: held until the process ends (the kernel drops it
+  // even on SIGKILL, so a killed hub never blocks a restart).
+  let dataLock: DataDirLock;
+  try {
+    dataLock = await DataDirLock.acquire(dataDir);
+  } catch (err) {
+    fail(err instanceof HubError ? err.message : `cannot lock the data folder: ${err}`, 1);
+  }
   const exePath = Deno.build.standalone ? Deno.execPath() : null;
   if (exePath && await recoverInterruptedSwap(exePath)) {
     log("warn", "update.recovered_interrupted_swap", {});
@@ -146,6 +164,8 @@ async function main(): Promise<void> {
     relaunch: async (exe) => {
       await hub.shutdown();
       await admin.close();
+      // The new executable must be able to take the data folder.
+      dataLock.release();
       if (await launchAndConfirm(exe, Deno.args, 90_000)) Deno.exit(0);
       log("error", "update.unhealthy_rolling_back", {});
       await rollback(exe);
@@ -193,6 +213,7 @@ async function main(): Promise<void> {
       fail(err instanceof HubError ? err.message : String(err), 1);
     }
   }
+  await dataLock.describe({ admin: admin.url, lan });
   const ready = { event: "ready", admin: admin.url, token: admin.guard.token, lan };
   await Deno.stdout.write(new TextEncoder().encode(JSON.stringify(ready) + "\n"));
   const healthFile = Deno.env.get("HUB_UPDATE_HEALTH_FILE");
@@ -230,6 +251,7 @@ async function main(): Promise<void> {
     log("info", "hub.stopping", {});
     await hub.shutdown();
     await admin.close();
+    dataLock.release();
     Deno.exit(0);
   };
   Deno.addSignalListener("SIGINT", stop);

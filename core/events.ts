@@ -41,7 +41,7 @@ export interface HubEventMap {
   cloud: { registered: boolean };
   /** The updater's state changed (the `GET /api/update` reply). */
   update: Record<string, unknown>;
-  /** Disk space or health of the data folder changed (reserved for disk monitoring). */
+  /** The data folder's disk filled up, ran low, or has room again. */
   disk: Record<string, unknown>;
   /** The hub locked itself after that many idle minutes. */
   autolock: { minutes: number };

@@ -1,10 +1,20 @@
 /** Small file-system helpers whose durability rules are decided here, once. */
+import { HubError } from "./errors.ts";
+
+/** True for the operating system's "no space left on device" (ENOSPC) and quota errors. */
+export function isNoSpace(err: unknown): boolean {
+  return /No space left|os error 28|Disk quota exceeded|os error 122|ENOSPC/i.test(
+    String((err as Error)?.message ?? err),
+  );
+}
 
 /**
  * Writes `data` to `path` so that after a crash the file holds either the old or
  * the new content, never a mix: write a temp file in the same folder, fsync it,
  * rename it over the target (atomic on POSIX and NTFS), then fsync the folder so
- * the rename itself survives a power cut.
+ * the rename itself survives a power cut. On any failure (a full disk above all)
+ * the temp file is removed and the target is untouched; a full disk is reported
+ * as the `disk_full` error.
  */
 export async function writeFileDurable(
   path: string,
@@ -13,19 +23,27 @@ export async function writeFileDurable(
 ): Promise<void> {
   const dir = dirname(path);
   const tmp = `${path}.tmp-${crypto.randomUUID()}`;
-  const file = await Deno.open(tmp, { write: true, create: true, truncate: true, mode });
   try {
-    let off = 0;
-    while (off < data.length) off += await file.write(data.subarray(off));
-    await file.sync();
-  } finally {
-    file.close();
-  }
-  try {
+    const file = await Deno.open(tmp, { write: true, create: true, truncate: true, mode });
+    try {
+      let off = 0;
+      while (off < data.length) off += await file.write(data.subarray(off));
+      await file.sync();
+    } finally {
+      file.close();
+    }
     if (Deno.build.os !== "windows") await Deno.chmod(tmp, mode);
     await Deno.rename(tmp, path);
   } catch (err) {
     await Deno.remove(tmp).catch(() => {});
+    if (isNoSpace(err)) {
+      throw new HubError(
+        "disk_full",
+        507,
+        "The hub's disk is full: nothing was changed. Free some space on this computer and retry.",
+        { cause: err },
+      );
+    }
     throw err;
   }
   await syncDir(dir);

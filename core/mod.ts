@@ -14,7 +14,7 @@ export {
   parseCursor,
   type Publish,
 } from "./events.ts";
-export { dirname, exists, join, syncDir, writeFileDurable } from "./fsutil.ts";
+export { dirname, exists, isNoSpace, join, syncDir, writeFileDurable } from "./fsutil.ts";
 export {
   fromB64,
   fromB64u,
@@ -26,3 +26,4 @@ export {
   toHex,
   wipe,
 } from "./bytes.ts";
+export { LogGate, requestUrl } from "./request.ts";

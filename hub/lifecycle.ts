@@ -24,6 +24,7 @@ import {
 } from "../vault/mod.ts";
 import { type HubAccess, LanServer, type LanServerOptions } from "../server/mod.ts";
 import { PassphraseThrottle } from "./_throttle.ts";
+import { describeDisk, type DiskStatus, DiskWatch } from "./_disk.ts";
 import {
   type CloudPeer,
   cloudPeerFor,
@@ -54,6 +55,8 @@ export interface HubOptions {
   cloudTimeouts?: CloudTimeouts;
   /** The event ring's size, launch id and clock (tests). */
   events?: EventBusOptions;
+  /** Caps hub.db at this many pages (tests: a full disk without filling one). */
+  storeMaxPageCount?: number;
 }
 
 /** What the admin API reports as status. */
@@ -64,9 +67,14 @@ export interface HubStatus {
   server: ReturnType<LanServer["status"]>;
   counts: Record<string, { rows: number; deleted: number }> | null;
   pendingCloud: { count: number; oldestStamp: number | null } | null;
-  cloud: SyncHealth | null;
+  cloud: HubHealth | null;
+  /** Free space and whether writes find the disk full (with a warning before it runs out). */
+  disk: DiskStatus;
   unlockFailures: number;
 }
+
+/** The sync health line, with the disk's state (a full disk stops phones and the relay alike). */
+export type HubHealth = SyncHealth & { disk: DiskStatus };
 
 /** The hub's lifecycle owner. */
 export class Hub {
@@ -87,6 +95,8 @@ export class Hub {
   #throttle: PassphraseThrottle;
   #busy: Promise<unknown> = Promise.resolve();
   #vaultExists = false;
+  #disk: DiskWatch;
+  #diskFullLogged = false;
 
   /** Creates the owner; call {@link init} before use. */
   constructor(options: HubOptions) {
@@ -96,6 +106,7 @@ export class Hub {
     this.vaultPath = join(options.dataDir, "hub.vault");
     this.dbPath = join(options.dataDir, "hub.db");
     this.#throttle = new PassphraseThrottle(options.now ?? Date.now);
+    this.#disk = new DiskWatch(options.dataDir);
     this.server = new LanServer(options.lan, () => this.#access);
     this.events = new EventBus(options.events);
   }
@@ -154,7 +165,10 @@ export class Hub {
       }
       const secrets = await generateSecrets();
       // Database first, vault last: a crash in between leaves state "new".
-      const store = Store.open(this.dbPath, secrets.dbKey, { now: this.#options.now });
+      const store = Store.open(this.dbPath, secrets.dbKey, {
+        now: this.#options.now,
+        maxPageCount: this.#options.storeMaxPageCount,
+      });
       let vault: OpenVault;
       try {
         vault = await createVault(this.vaultPath, passphrase, secrets, this.#options.vault);
@@ -245,7 +259,10 @@ export class Hub {
   async #openStore(vault: OpenVault): Promise<Store> {
     const s = vault.secrets;
     try {
-      const store = Store.open(this.dbPath, s.dbKey, { now: this.#options.now });
+      const store = Store.open(this.dbPath, s.dbKey, {
+        now: this.#options.now,
+        maxPageCount: this.#options.storeMaxPageCount,
+      });
       if (s.pendingDbKey) {
         await vault.update((v) => {
           delete v.pendingDbKey;
@@ -258,7 +275,10 @@ export class Hub {
         throw err;
       }
     }
-    const store = Store.open(this.dbPath, s.pendingDbKey, { now: this.#options.now });
+    const store = Store.open(this.dbPath, s.pendingDbKey, {
+      now: this.#options.now,
+      maxPageCount: this.#options.storeMaxPageCount,
+    });
     await vault.update((v) => {
       v.dbKey = v.pendingDbKey!;
       delete v.pendingDbKey;
@@ -270,7 +290,19 @@ export class Hub {
   async #opened(vault: OpenVault, store: Store): Promise<void> {
     this.#vault = vault;
     this.#store = store;
-    store.prune((this.#options.now ?? Date.now)());
+    try {
+      store.prune((this.#options.now ?? Date.now)());
+    } catch (err) {
+      // A full disk must not keep the hub locked: reads (pulls) still work.
+      if (!(err instanceof HubError && err.code === "disk_full")) throw err;
+    }
+    // Say at once, not at the first phone's push, when nothing can be saved.
+    if (!store.probeWrite()) {
+      log("error", "hub.disk_full", {
+        hint: "The hub's disk is full: it opened, but cannot save anything until space is freed.",
+      });
+      this.#diskFullLogged = true;
+    }
     await this.#refreshAccess();
     const link = vault.secrets.cloud;
     this.#cloudPeer = link ? cloudPeerFor(link, this.#options.cloudTimeouts) : undefined;
@@ -471,8 +503,26 @@ export class Hub {
       counts: store ? store.counts() : null,
       pendingCloud: store ? store.pendingCloud() : null,
       cloud: this.cloudHealth(),
+      disk: await this.diskStatus(),
       unlockFailures: this.#throttle.failures,
     };
+  }
+
+  /**
+   * The disk's state: free space (with a warning before it runs out), and
+   * whether writes find it full (until a write succeeds again).
+   */
+  async diskStatus(): Promise<DiskStatus> {
+    const space = await this.#disk.read();
+    const store = this.#store;
+    const status = describeDisk(space, store?.diskFullSince ?? null);
+    if (status.full && !this.#diskFullLogged) {
+      log("error", "hub.disk_full", { freeBytes: status.freeBytes });
+    } else if (!status.full && this.#diskFullLogged) {
+      log("info", "hub.disk_ok", { freeBytes: status.freeBytes });
+    }
+    this.#diskFullLogged = status.full;
+    return status;
   }
 
   /** Stops everything (process exit). */
@@ -529,9 +579,14 @@ export class Hub {
     return await relay.syncNow();
   }
 
-  /** The sync health line, or null while locked. */
-  cloudHealth(): SyncHealth | null {
-    return this.#relay?.health() ?? null;
+  /** The sync health line with the disk's state, or null while locked. */
+  cloudHealth(): HubHealth | null {
+    const health = this.#relay?.health();
+    if (!health) return null;
+    return {
+      ...health,
+      disk: describeDisk(this.#disk.last, this.#store?.diskFullSince ?? null),
+    };
   }
 }
 

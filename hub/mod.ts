@@ -1,6 +1,7 @@
 /** The hub's lifecycle owner. */
 export {
   Hub,
+  type HubHealth,
   type HubOptions,
   type HubState,
   type HubStatus,
@@ -8,3 +9,5 @@ export {
   keyFingerprint,
 } from "./lifecycle.ts";
 export { MAX_DELAY_MS, PassphraseThrottle } from "./_throttle.ts";
+export { DataDirLock, LOCK_FILE, type LockHolder } from "./_datalock.ts";
+export { type DiskStatus, LOW_SPACE_BYTES } from "./_disk.ts";

@@ -16,8 +16,8 @@ import {
   seal,
   splitPayload,
 } from "./_crypto.ts";
-import { jsonText, parseJsonObject, readBody, text } from "./_http.ts";
-import type { SessionTable } from "./_sessions.ts";
+import { type BodyBudget, BodyReader, jsonText, parseJsonObject, text } from "./_http.ts";
+import type { Session, SessionTable } from "./_sessions.ts";
 import type { ProcedureServices, Registry } from "./procedures/mod.ts";
 
 /** Everything the route handlers share. */
@@ -28,9 +28,24 @@ export interface RpcDeps {
   services: ProcedureServices;
   maxBodyBytes: number;
   bodyTimeoutMs: number;
-  /** Bytes of request bodies being received now, and the most allowed at once. */
-  bodyBudget: { inFlight: number; max: number };
+  /** Minimum body rate: `minBytes` per `windowMs` until the body is complete. */
+  bodyPace: { minBytes: number; windowMs: number };
+  /** Bytes of request bodies held now, in all and per source, and the most allowed. */
+  bodyBudget: BodyBudget;
   now: () => number;
+}
+
+/** What a route learns about the request's connection. */
+export interface RequestContext {
+  /** The client's address. */
+  source: string;
+  /** Closes the connection after the reply (a body was left unread). */
+  closeAfterReply: () => void;
+}
+
+/** The context of a request with no connection behind it (in-process calls). */
+export function detachedContext(source = "unknown"): RequestContext {
+  return { source, closeAfterReply: () => {} };
 }
 
 const MAX_ID = 200;
@@ -39,9 +54,32 @@ export const MAX_QUERY_BYTES = 1024 * 1024;
 /** Largest body sent without Content-Length. */
 export const MAX_UNDECLARED_BYTES = 1024 * 1024;
 
-/** POST /rpc/handshake */
-export async function handshake(req: Request, deps: RpcDeps): Promise<Response> {
-  const body = parseJsonObject(await readBody(req, 64 * 1024, deps.bodyTimeoutMs));
+/**
+ * POST /rpc/handshake. A bare handshake proves nothing (anyone can send one under
+ * any `client_id`), so it adds a session key and writes only the used-key digest;
+ * the device row is created or renamed by the first logged-in call under that key.
+ */
+export async function handshake(
+  req: Request,
+  deps: RpcDeps,
+  ctx: RequestContext = detachedContext(),
+): Promise<Response> {
+  const source = ctx.source;
+  const account = deps.bodyBudget.account(source);
+  let raw: Uint8Array;
+  try {
+    raw = await new BodyReader(
+      req,
+      { maxBytes: 64 * 1024, timeoutMs: deps.bodyTimeoutMs, ...deps.bodyPace },
+      account.charge,
+    ).readAll();
+  } catch (err) {
+    ctx.closeAfterReply();
+    throw err;
+  } finally {
+    account.release();
+  }
+  const body = parseJsonObject(raw);
   const clientId = body.client_id;
   if (typeof clientId !== "string" || clientId.length === 0 || clientId.length > MAX_ID) {
     return text(400, "client_id must be a non-empty string");
@@ -79,17 +117,11 @@ export async function handshake(req: Request, deps: RpcDeps): Promise<Response> 
   }
   const now = deps.now();
   const digest = await sha256Hex(clientPublic);
-  // One transaction (one durable commit, which blocks the event loop) for both writes.
-  const fresh = store.transaction(() => {
-    if (!rememberClientKey(store.db, digest, now)) return false;
-    touchDevice(store.db, clientId, typeof deviceName === "string" ? deviceName : null, now);
-    return true;
-  });
-  if (!fresh) {
+  if (!rememberClientKey(store.db, digest, now)) {
     log("warn", "handshake.replayed_key", { device: clientId });
     return text(400, "This client public key was already used; make a fresh key pair and retry.");
   }
-  deps.sessions.set(clientId, key);
+  deps.sessions.set(clientId, key, source, typeof deviceName === "string" ? deviceName : null);
   log("info", "handshake.ok", { device: clientId });
   hub.publish?.("device", { device: clientId, action: "seen" });
   return jsonText(JSON.stringify({
@@ -100,45 +132,98 @@ export async function handshake(req: Request, deps: RpcDeps): Promise<Response> 
   }));
 }
 
-/** POST /rpc/command and /rpc/query */
+/** How much of a body is read before its `client_id` must have been seen. */
+const PREFIX_BYTES = 2048;
+
+/**
+ * The `client_id` at the very start of an envelope (`{"client_id":"...",`), read
+ * from a prefix so a body is read whole only for a live session. Null when the
+ * prefix does not start that way.
+ */
+export function leadingClientId(prefix: Uint8Array): string | null {
+  const head = new TextDecoder().decode(prefix.subarray(0, PREFIX_BYTES));
+  const m = /^\s*\{\s*"client_id"\s*:\s*("(?:[^"\\]|\\.)*")/.exec(head);
+  if (!m) return null;
+  try {
+    const v = JSON.parse(m[1]);
+    return typeof v === "string" ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * POST /rpc/command and /rpc/query. The body is read in two steps: a prefix,
+ * whose leading `client_id` must name a live session, then the rest. Every byte
+ * held is charged to a budget shared by all requests, with a cap per source
+ * address, so neither bodies from clients without a session nor one host's
+ * uploads can take the memory phones need. Any limit passed stops the read.
+ */
 export async function envelope(
   req: Request,
   deps: RpcDeps,
   kind: "command" | "query",
+  ctx: RequestContext = detachedContext(),
 ): Promise<Response> {
   // Queries carry small params; only commands (sync_push) need the large limit.
   let limit = kind === "query" ? Math.min(deps.maxBodyBytes, MAX_QUERY_BYTES) : deps.maxBodyBytes;
   const declared = Number(req.headers.get("content-length") ?? NaN);
   // Without Content-Length the size is unknown until read: keep such bodies small.
   if (!Number.isFinite(declared)) limit = Math.min(limit, MAX_UNDECLARED_BYTES);
-  else if (declared > limit) return text(413, `Request body is larger than ${limit} bytes.`);
-  // All bodies being read at once share one budget, so many large requests
-  // (from anyone on the LAN, before any session check) cannot exhaust memory.
-  const reserve = Number.isFinite(declared) ? declared : limit;
-  if (deps.bodyBudget.inFlight + reserve > deps.bodyBudget.max) {
-    return text(503, "The hub is busy receiving other requests; try again shortly.");
+  else if (declared > limit) {
+    ctx.closeAfterReply();
+    return text(413, `Request body is larger than ${limit} bytes.`);
   }
-  deps.bodyBudget.inFlight += reserve;
+  const account = deps.bodyBudget.account(ctx.source);
+  let raw: Uint8Array;
   try {
-    return await envelopeWithin(req, deps, kind, limit);
+    const reader = new BodyReader(
+      req,
+      { maxBytes: limit, timeoutMs: deps.bodyTimeoutMs, ...deps.bodyPace },
+      account.charge,
+    );
+    const prefix = await reader.readAtLeast(PREFIX_BYTES);
+    if (!reader.done) {
+      const early = leadingClientId(prefix);
+      if (early === null) {
+        reader.cancel();
+        account.release();
+        ctx.closeAfterReply();
+        return text(400, 'The envelope must start with "client_id".');
+      }
+      if (deps.sessions.candidates(early).length === 0) {
+        reader.cancel();
+        account.release();
+        ctx.closeAfterReply();
+        return text(400, "No session for this client_id; handshake first.");
+      }
+    }
+    raw = await reader.readAll();
+  } catch (err) {
+    account.release();
+    ctx.closeAfterReply();
+    throw err;
+  }
+  // The body stays charged while it is decrypted and applied (it is in memory).
+  try {
+    return await envelopeWithin(raw, deps, kind);
   } finally {
-    deps.bodyBudget.inFlight -= reserve;
+    account.release();
   }
 }
 
 async function envelopeWithin(
-  req: Request,
+  raw: Uint8Array,
   deps: RpcDeps,
   kind: "command" | "query",
-  limit: number,
 ): Promise<Response> {
-  const body = parseJsonObject(await readBody(req, limit, deps.bodyTimeoutMs));
+  const body = parseJsonObject(raw);
   const clientId = body.client_id;
   if (typeof clientId !== "string" || clientId.length === 0 || clientId.length > MAX_ID) {
     return text(400, "client_id must be a non-empty string");
   }
-  const session = deps.sessions.get(clientId);
-  if (!session) return text(400, "No session for this client_id; handshake first.");
+  const candidates = deps.sessions.candidates(clientId);
+  if (candidates.length === 0) return text(400, "No session for this client_id; handshake first.");
   let parts;
   try {
     parts = splitPayload(body.payload);
@@ -146,16 +231,25 @@ async function envelopeWithin(
     return text(400, (err as ProtocolError).message);
   }
   const nonceHex = parts.nonce.toHex();
-  if (deps.sessions.seen(session, nonceHex)) {
+  if (candidates.some((s) => deps.sessions.seen(s, nonceHex))) {
     log("warn", "rpc.replay", { device: clientId });
     return text(400, "Replayed request refused.");
   }
-  let plain: Uint8Array;
-  try {
-    plain = await open(session.key, parts.nonce, parts.ct, kind);
-  } catch (err) {
-    return text(400, (err as ProtocolError).message);
+  // Several recent keys may belong to this client id (someone else may have
+  // handshaken under it): the one whose GCM tag verifies is the request's.
+  let session: Session | undefined;
+  let plain: Uint8Array | undefined;
+  let failure: unknown;
+  for (const s of candidates) {
+    try {
+      plain = await open(s.key, parts.nonce, parts.ct, kind);
+      session = s;
+      break;
+    } catch (err) {
+      failure = err;
+    }
   }
+  if (!session || !plain) return text(400, (failure as ProtocolError).message);
   // Check again after the await: a copy sent at the same moment may have been
   // opened meanwhile. Check and mark run with no await between them.
   if (deps.sessions.seen(session, nonceHex)) {
@@ -184,18 +278,39 @@ async function envelopeWithin(
   if (inner.token !== undefined && inner.token !== null && typeof inner.token !== "string") {
     return text(400, "token must be a string or null.");
   }
+  const hub = deps.access();
+  const now = deps.now();
   const outcome = await deps.registry.call(kind, name, params, inner.token, {
-    hub: deps.access(),
+    hub,
     clientId,
-    now: deps.now(),
+    now,
     services: deps.services,
   });
+  if (outcome.ok && !session.recorded && hub && provedItself(deps.registry, kind, name)) {
+    // A successful login or token call proved who is behind this key: only now
+    // is the device listed (or renamed) on the hub.
+    try {
+      touchDevice(hub.store.db, clientId, session.deviceName, now);
+      session.recorded = true;
+    } catch (err) {
+      // The listing can wait (a full disk): the call itself succeeded.
+      log("warn", "device.not_recorded", { device: clientId, error: err });
+    }
+  }
+  // A large push leaves a large WAL: fold it back now (bounded WAL, see store/_db.ts).
+  if (outcome.ok && kind === "command" && hub) hub.store.checkpointIfLarge();
   if (!outcome.ok) {
     return jsonText(JSON.stringify({ payload: "", success: false, error: outcome.error }));
   }
   const label: EnvelopeLabel = kind === "command" ? "command_response" : "query_response";
   const sealed = await seal(session.key, new TextEncoder().encode(outcome.json), label);
   return jsonText(`{"payload":"${sealed}","success":true}`);
+}
+
+/** True for the calls that prove the caller: `login`, and every call that needs a token. */
+function provedItself(registry: Registry, kind: "command" | "query", name: string): boolean {
+  if (kind === "command" && name === "login") return true;
+  return registry.get(kind, name)?.auth === "token";
 }
 
 /** Maps a thrown error to the SPEC's plain-text transport reply. */

@@ -8,6 +8,7 @@ export {
   lanUrls,
 } from "./server.ts";
 export { DEFAULT_SESSION_LIMITS, type SessionLimits } from "./_sessions.ts";
+export { DEFAULT_HANDSHAKE_RATE, type HandshakeRate, isLoopback } from "./server.ts";
 export { signToken, TOKEN_TTL_SECONDS } from "./_auth.ts";
 export {
   buildRegistry,
@@ -19,3 +20,4 @@ export {
   Registry,
 } from "./procedures/mod.ts";
 export { deriveSessionKey, PAIRING_SALT, seal } from "./_crypto.ts";
+export { DEFAULT_FRONT_LIMITS, type FrontLimits } from "./_front.ts";

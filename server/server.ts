@@ -2,29 +2,64 @@
  * The LAN server: exactly four routes (SPEC §1), everything else 404. One route
  * table; limits and error mapping applied once around it.
  */
-import { HubError, log } from "../core/mod.ts";
+import { HubError, log, LogGate, requestUrl } from "../core/mod.ts";
 import type { AccessProvider } from "./_access.ts";
 import { LoginLimiter } from "./_auth.ts";
-import { text } from "./_http.ts";
-import { envelope, handshake, type RpcDeps, transportError } from "./_rpc.ts";
+import { BodyBudget, DEFAULT_BODY_PACE, text } from "./_http.ts";
+import {
+  detachedContext,
+  envelope,
+  handshake,
+  type RequestContext,
+  type RpcDeps,
+  transportError,
+} from "./_rpc.ts";
+import {
+  DEFAULT_FRONT_LIMITS,
+  Front,
+  type FrontConn,
+  type FrontLimits,
+  isLoopback,
+} from "./_front.ts";
 import { DEFAULT_SESSION_LIMITS, type SessionLimits, SessionTable } from "./_sessions.ts";
 import { buildRegistry, type Registry } from "./procedures/mod.ts";
 import { DEFAULT_PULL_PAGE_BYTES, DEFAULT_PULL_PAGE_ROWS } from "../store/mod.ts";
 
+/** Handshake rate per source address. */
+export interface HandshakeRate {
+  /** Handshakes allowed at once. */
+  burst: number;
+  /** Refill per second. */
+  perSecond: number;
+  /**
+   * Exempt loopback (127.0.0.0/8, ::1). Off by default: a relay or proxy on the
+   * hub's computer would otherwise make every LAN host unlimited. Tests and
+   * benches that play many phones from one address opt in.
+   */
+  exemptLoopback?: boolean;
+}
+
 /**
  * Handshakes per source address: a burst of 60, then 2 a second. Each handshake
- * costs an X25519 operation and a disk write (used key, device row), and needs no
- * credentials, so one LAN host must not be able to flood them. Loopback is not
- * limited (phones never come from it; local tests and benchmarks do).
+ * costs an X25519 operation, a disk write (the used key) and a session slot, and
+ * needs no credentials, so one LAN host must not be able to flood them.
  */
+export const DEFAULT_HANDSHAKE_RATE: HandshakeRate = { burst: 60, perSecond: 2 };
+
 class HandshakeLimiter {
   #buckets = new Map<string, { tokens: number; at: number }>();
+  #rate: HandshakeRate;
+
+  constructor(rate: HandshakeRate) {
+    this.#rate = rate;
+  }
 
   /** Takes one token for `addr`; false when its bucket is empty. */
   take(addr: string, now = Date.now()): boolean {
-    if (addr === "127.0.0.1" || addr === "::1" || addr.startsWith("::ffff:127.")) return true;
-    const b = this.#buckets.get(addr) ?? { tokens: 60, at: now };
-    b.tokens = Math.min(60, b.tokens + ((now - b.at) / 1000) * 2);
+    if (this.#rate.exemptLoopback && isLoopback(addr)) return true;
+    const { burst, perSecond } = this.#rate;
+    const b = this.#buckets.get(addr) ?? { tokens: burst, at: now };
+    b.tokens = Math.min(burst, b.tokens + ((now - b.at) / 1000) * perSecond);
     b.at = now;
     this.#buckets.delete(addr);
     if (this.#buckets.size >= 10_000) {
@@ -37,6 +72,8 @@ class HandshakeLimiter {
   }
 }
 
+export { isLoopback } from "./_front.ts";
+
 /** Options of the LAN server. */
 export interface LanServerOptions {
   host: string;
@@ -45,7 +82,16 @@ export interface LanServerOptions {
   maxBodyBytes?: number;
   /** Time allowed for a request body to arrive. */
   bodyTimeoutMs?: number;
+  /** Minimum body rate (default 16 KiB per 5 s, see `_http.ts`). */
+  bodyPace?: { minBytes: number; windowMs: number };
+  /**
+   * Connection limits and deadlines of the front that accepts LAN connections
+   * (`_front.ts`); `false` serves with `Deno.serve` directly (no limits).
+   */
+  front?: Partial<FrontLimits> | false;
   sessions?: SessionLimits;
+  /** Handshakes per source address (default {@link DEFAULT_HANDSHAKE_RATE}). */
+  handshakeRate?: HandshakeRate;
   pullPageRows?: number;
   /** Bound on the JSON bytes of one pull reply (see store/_sync.ts). */
   pullPageBytes?: number;
@@ -62,10 +108,12 @@ export interface LanServerStatus {
   port: number;
   urls: string[];
   sessions: number;
+  /** Open LAN connections (null without the front). */
+  connections: number | null;
   error: string | null;
 }
 
-type Route = (req: Request, deps: RpcDeps) => Promise<Response> | Response;
+type Route = (req: Request, deps: RpcDeps, ctx: RequestContext) => Promise<Response> | Response;
 
 const ROUTES: Record<string, Route> = {
   "GET /rpc/heartbeat": () =>
@@ -73,8 +121,8 @@ const ROUTES: Record<string, Route> = {
       headers: { "content-type": "application/json", "cache-control": "no-store" },
     }),
   "POST /rpc/handshake": handshake,
-  "POST /rpc/command": (req, deps) => envelope(req, deps, "command"),
-  "POST /rpc/query": (req, deps) => envelope(req, deps, "query"),
+  "POST /rpc/command": (req, deps, ctx) => envelope(req, deps, "command", ctx),
+  "POST /rpc/query": (req, deps, ctx) => envelope(req, deps, "query", ctx),
 };
 
 /** Lists the LAN URLs a phone can use to reach `host:port`. */
@@ -99,24 +147,30 @@ export class LanServer {
   #options: Required<Omit<LanServerOptions, "now">> & { now: () => number };
   #deps: RpcDeps;
   #server: Deno.HttpServer | null = null;
+  #front: Front | null = null;
   #abort: AbortController | null = null;
   #inFlight = 0;
   #port: number;
   #error: string | null = null;
-  #handshakes = new HandshakeLimiter();
+  #handshakes: HandshakeLimiter;
+  #badRequests = new LogGate();
 
   /** Creates a stopped server. */
   constructor(options: LanServerOptions, access: AccessProvider) {
     this.#options = {
       maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
       bodyTimeoutMs: 120_000,
+      bodyPace: DEFAULT_BODY_PACE,
+      front: {},
       sessions: DEFAULT_SESSION_LIMITS,
+      handshakeRate: DEFAULT_HANDSHAKE_RATE,
       pullPageRows: DEFAULT_PULL_PAGE_ROWS,
       pullPageBytes: DEFAULT_PULL_PAGE_BYTES,
       now: Date.now,
       ...options,
     };
     this.#port = options.port;
+    this.#handshakes = new HandshakeLimiter(this.#options.handshakeRate);
     this.registry = buildRegistry();
     this.sessions = new SessionTable(this.#options.sessions, this.#options.now);
     this.#deps = {
@@ -130,7 +184,8 @@ export class LanServer {
       },
       maxBodyBytes: this.#options.maxBodyBytes,
       bodyTimeoutMs: this.#options.bodyTimeoutMs,
-      bodyBudget: { inFlight: 0, max: 2 * this.#options.maxBodyBytes },
+      bodyPace: this.#options.bodyPace,
+      bodyBudget: new BodyBudget(2 * this.#options.maxBodyBytes),
       now: this.#options.now,
     };
   }
@@ -145,60 +200,115 @@ export class LanServer {
     return this.#port;
   }
 
+  /** Open client connections (null without the front). */
+  get connections(): number | null {
+    return this.#front?.size ?? null;
+  }
+
+  /** The front's counters (refused at accept, dropped by a deadline), for tests. */
+  get frontCounters(): { refused: number; dropped: number; acceptErrors: number } | null {
+    return this.#front?.counters ?? null;
+  }
+
+  /** The shared body budget (tests read what is held). */
+  get bodyBudget(): BodyBudget {
+    return this.#deps.bodyBudget;
+  }
+
   /** Handles one request (exposed for in-process tests). */
-  async handle(req: Request, remote?: string): Promise<Response> {
-    const url = new URL(req.url);
+  async handle(req: Request, remote?: string, conn?: FrontConn): Promise<Response> {
+    const url = requestUrl(req);
+    if (!url) return this.#badRequest(remote, "malformed Host header");
     const route = ROUTES[`${req.method} ${url.pathname}`];
     if (!route) return text(404, "Not found");
     if (url.pathname === "/rpc/handshake" && remote && !this.#handshakes.take(remote)) {
       return text(429, "Too many handshakes from this address; wait a moment and retry.");
     }
     try {
-      return await route(req, this.#deps);
+      const ctx: RequestContext = conn
+        ? { source: conn.source, closeAfterReply: () => conn.closeAfterReply() }
+        : detachedContext(remote ?? "unknown");
+      return await route(req, this.#deps, ctx);
     } catch (err) {
       return transportError(err);
     }
+  }
+
+  /** A malformed request: 400 plain text, and at most one log line per source a minute. */
+  #badRequest(remote: string | undefined, reason: string): Response {
+    const source = remote ?? "unknown";
+    const suppressed = this.#badRequests.admit(source);
+    if (suppressed !== null) log("warn", "lan.bad_request", { source, reason, suppressed });
+    return text(400, `Bad request: ${reason}.`);
   }
 
   /** Starts listening; a taken port is a clear `address_in_use` error. */
   start(): Promise<void> {
     if (this.#server) return Promise.resolve();
     const { host, port } = this.#options;
+    const front = this.#options.front;
+    // With the front, the LAN port is ours (Deno.listen) and Deno.serve sits on
+    // an ephemeral loopback port behind it.
+    let listener: Deno.TcpListener | null = null;
+    try {
+      if (front !== false) listener = Deno.listen({ hostname: host, port });
+    } catch (err) {
+      return Promise.reject(this.#startError(err, port));
+    }
     return new Promise((resolve, reject) => {
       try {
         const abort = new AbortController();
         this.#abort = abort;
         this.#server = Deno.serve({
-          hostname: host,
-          port,
+          hostname: listener ? "127.0.0.1" : host,
+          port: listener ? 0 : port,
           signal: abort.signal,
           onListen: (addr) => {
-            this.#port = (addr as Deno.NetAddr).port;
+            const bound = (addr as Deno.NetAddr).port;
+            if (listener && front !== false) {
+              this.#front = new Front(
+                listener,
+                bound,
+                { ...DEFAULT_FRONT_LIMITS, ...front },
+                this.#badRequests,
+              );
+              this.#port = (listener.addr as Deno.NetAddr).port;
+            } else this.#port = bound;
             this.#error = null;
             log("info", "lan.listening", { host, port: this.#port });
             resolve();
           },
           onError: (err) => transportError(err),
         }, async (req, info) => {
+          const peer = info.remoteAddr as Deno.NetAddr;
+          const conn = this.#front?.lookup(peer.port);
+          if (conn) this.#front!.begin(conn);
           this.#inFlight++;
           try {
-            return await this.handle(req, (info.remoteAddr as Deno.NetAddr).hostname);
+            return await this.handle(req, conn?.source ?? peer.hostname, conn);
           } finally {
             this.#inFlight--;
+            if (conn) this.#front?.end(conn);
           }
         });
       } catch (err) {
         this.#server = null;
-        if (err instanceof Deno.errors.AddrInUse) {
-          this.#error =
-            `Port ${port} is already in use (address already in use): another program, or another copy of the hub, is using it. Close it or start the hub with --port.`;
-          reject(new HubError("address_in_use", 409, this.#error, { cause: err }));
-          return;
-        }
-        this.#error = `The LAN server could not start: ${(err as Error).message}`;
-        reject(new HubError("server_start_failed", 500, this.#error, { cause: err }));
+        try {
+          listener?.close();
+        } catch { /* closed */ }
+        reject(this.#startError(err, port));
       }
     });
+  }
+
+  #startError(err: unknown, port: number): HubError {
+    if (err instanceof Deno.errors.AddrInUse) {
+      this.#error =
+        `Port ${port} is already in use (address already in use): another program, or another copy of the hub, is using it. Close it or start the hub with --port.`;
+      return new HubError("address_in_use", 409, this.#error, { cause: err });
+    }
+    this.#error = `The LAN server could not start: ${(err as Error).message}`;
+    return new HubError("server_start_failed", 500, this.#error, { cause: err });
   }
 
   /**
@@ -215,6 +325,8 @@ export class LanServer {
     while (this.#inFlight > 0 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
+    await this.#front?.close();
+    this.#front = null;
     this.#abort?.abort();
     this.#abort = null;
     await s.finished;
@@ -234,6 +346,7 @@ export class LanServer {
       port: this.#port,
       urls: this.running ? lanUrls(this.#options.host, this.#port) : [],
       sessions: this.sessions.size,
+      connections: this.connections,
       error: this.#error,
     };
   }

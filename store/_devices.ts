@@ -1,5 +1,5 @@
 /** The devices (phones and tablets) that have handshaken with this hub, and used client keys. */
-import type { Database } from "./_db.ts";
+import { type Database, isDiskFull } from "./_db.ts";
 
 /** One device as the admin API shows it. */
 export interface DeviceRecord {
@@ -109,6 +109,22 @@ export function revokeDevice(db: Database, clientId: string, now: number): boole
 
 /** Counts a sync against a device and in the activity log (for the dashboard chart). */
 export function recordSync(
+  db: Database,
+  clientId: string,
+  kind: "pull" | "push",
+  rows: number,
+  now: number,
+  userId: string | null,
+): void {
+  // Bookkeeping only: on a full disk it is skipped, so a pull still answers.
+  try {
+    recordSyncRows(db, clientId, kind, rows, now, userId);
+  } catch (err) {
+    if (!isDiskFull(err)) throw err;
+  }
+}
+
+function recordSyncRows(
   db: Database,
   clientId: string,
   kind: "pull" | "push",

@@ -5,7 +5,14 @@
  */
 import { HubError } from "../core/mod.ts";
 import { ChangeClock, type WallClock } from "./_clock.ts";
-import { type Database, openDatabase, rekeyDatabase } from "./_db.ts";
+import {
+  type Database,
+  diskFullError,
+  type DiskState,
+  isDiskFull,
+  openDatabase,
+  rekeyDatabase,
+} from "./_db.ts";
 import { migrate } from "./_migrations.ts";
 import { countByScanning, type CountRow, pendingTombstones, tableCounts } from "./_counters.ts";
 import { openConflictCount } from "./_conflicts.ts";
@@ -30,6 +37,8 @@ function restrictFileMode(path: string): void {
 export interface StoreOptions {
   /** Wall clock for the change clock (tests step it back). */
   now?: WallClock;
+  /** Caps the file at this many pages (tests: a full disk without filling one). */
+  maxPageCount?: number;
 }
 
 /** Row counts of one table. */
@@ -45,18 +54,38 @@ export class Store {
   /** The change clock. */
   readonly clock: ChangeClock;
   #closed = false;
+  #disk: DiskState;
+  /** The database file. */
+  readonly path: string;
 
-  private constructor(db: Database, clock: ChangeClock) {
+  private constructor(
+    path: string,
+    db: Database,
+    clock: ChangeClock,
+    disk: DiskState,
+  ) {
+    this.path = path;
     this.db = db;
     this.clock = clock;
+    this.#disk = disk;
   }
 
   /** Opens `path` with the raw key, runs migrations and loads the clock. */
   static open(path: string, keyHex: string, options: StoreOptions = {}): Store {
     restrictFileMode(path);
-    const db = openDatabase(path, keyHex);
+    const disk: DiskState = { fullSince: null };
+    const db = openDatabase(path, keyHex, disk);
     try {
-      migrate(db);
+      if (options.maxPageCount !== undefined) {
+        db.pragma(`max_page_count = ${Math.floor(options.maxPageCount)}`);
+      }
+      // A full disk at start: the hub still opens (reads work); migrations wait.
+      try {
+        migrate(db);
+      } catch (err) {
+        if (!isDiskFull(err)) throw err;
+        disk.fullSince ??= Date.now();
+      }
       let highest = 0;
       for (const t of TABLES.values()) {
         const r = db.prepare(
@@ -65,11 +94,54 @@ export class Store {
         highest = Math.max(highest, r.m ?? 0);
       }
       const clock = new ChangeClock(db, options.now ?? Date.now, highest);
-      return new Store(db, clock);
+      return new Store(path, db, clock, disk);
     } catch (err) {
       db.close();
       throw err;
     }
+  }
+
+  /** Since when writes have found the disk full (null: the last check found room). */
+  get diskFullSince(): number | null {
+    return this.#disk.fullSince;
+  }
+
+  /**
+   * Checks whether a 1 MiB write fits now (committed, then deleted); sets the
+   * disk-full state when it does not. Run at unlock, so a hub that starts on a
+   * full disk says so at once. It never clears the state: a small probe may fit
+   * (in free pages, or in the WAL file's old space) where a phone's push does
+   * not, so only a real write that succeeds clears it.
+   */
+  probeWrite(): boolean {
+    try {
+      this.transaction(() =>
+        this.db.prepare(
+          "INSERT INTO hub_meta (key, value) VALUES ('disk.probe', hex(randomblob(524288))) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        ).run()
+      );
+      this.transaction(() =>
+        this.db.prepare("DELETE FROM hub_meta WHERE key = 'disk.probe'").run()
+      );
+      return true;
+    } catch (err) {
+      if (!isDiskFull(err)) throw err;
+      this.#disk.fullSince ??= Date.now();
+      // Free what the WAL holds, so space freed by the operator is usable.
+      try {
+        this.db.pragma("wal_checkpoint(TRUNCATE)");
+      } catch { /* nothing to free */ }
+      return false;
+    }
+  }
+
+  /** Checkpoints and truncates the WAL when it has grown past `bytes` (after big writes). */
+  checkpointIfLarge(bytes = 64 * 1024 * 1024): void {
+    try {
+      if (Deno.statSync(`${this.path}-wal`).size > bytes) {
+        this.db.pragma("wal_checkpoint(TRUNCATE)");
+      }
+    } catch { /* no WAL, or busy: the next call tries again */ }
   }
 
   /** True once closed. */
@@ -162,9 +234,14 @@ export class Store {
 
   /** Writes a value to the hub's own key/value table. */
   setMeta(key: string, value: string): void {
-    this.db.prepare(
-      "INSERT INTO hub_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-    ).run(key, value);
+    try {
+      this.db.prepare(
+        "INSERT INTO hub_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      ).run(key, value);
+    } catch (err) {
+      if (isDiskFull(err)) this.#disk.fullSince ??= Date.now();
+      throw diskFullError(err);
+    }
   }
 
   /** Re-encrypts the database under a new raw key (see rekeyDatabase for crash safety). */

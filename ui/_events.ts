@@ -52,6 +52,11 @@ export interface AdminFeedOptions {
   updater?: Updater;
   /** How long facts are gathered before the views are read once for all of them. */
   delayMs?: number;
+  /**
+   * How often the disk is looked at (free space changes without any other fact);
+   * a change of its state (full, running low, fine) is published as `disk`.
+   */
+  diskCheckMs?: number;
 }
 
 /** Publishes the page's views into the hub's event stream after the facts that change them. */
@@ -79,6 +84,27 @@ export class AdminFeed {
       this.#releases.push(
         updater.watch((s) => hub.events.publish("update", s as unknown as Record<string, unknown>)),
       );
+    }
+    const disk = setInterval(() => void this.#checkDisk(), options.diskCheckMs ?? 30_000);
+    this.#releases.push(() => clearInterval(disk));
+  }
+
+  #diskKey = "";
+
+  async #checkDisk(): Promise<void> {
+    if (this.#hub.state !== "unlocked") return;
+    try {
+      const d = await this.#hub.diskStatus();
+      const key = `${d.full}|${d.warning ?? ""}`;
+      if (key === this.#diskKey) return;
+      this.#diskKey = key;
+      this.#hub.events.publish("disk", {
+        full: d.full,
+        warning: d.warning,
+        freeBytes: d.freeBytes,
+      });
+    } catch (err) {
+      log("debug", "admin.events.disk_failed", { error: err });
     }
   }
 
@@ -184,8 +210,10 @@ export class AdminFeed {
 
 /** The status minus what changes every millisecond by itself (ages). */
 function statusKey(status: HubStatus): string {
-  const cloud = status.cloud ? { ...status.cloud, oldestPendingAgeMs: null } : null;
-  return JSON.stringify({ ...status, cloud });
+  // Free space moves all the time; only a change the operator must see is an event.
+  const disk = { full: status.disk.full, warning: status.disk.warning };
+  const cloud = status.cloud ? { ...status.cloud, oldestPendingAgeMs: null, disk } : null;
+  return JSON.stringify({ ...status, cloud, disk });
 }
 
 /** An event as the JSON long-poll answers it. */

@@ -3,7 +3,7 @@
  * `{"error": message, "code": ...}` with a fitting status. One route table; the
  * guard (host, token/cookie, CSRF) and error mapping are applied once around it.
  */
-import { type EventBus, HubError, log, parseCursor } from "../core/mod.ts";
+import { type EventBus, HubError, log, LogGate, parseCursor, requestUrl } from "../core/mod.ts";
 import type { Hub } from "../hub/mod.ts";
 import {
   activitySince,
@@ -328,8 +328,23 @@ export function startAdminServer(hub: Hub, options: AdminServerOptions): Promise
     onLocked: (minutes) => void events.publish("autolock", { minutes }),
   });
 
-  async function handle(req: Request): Promise<Response> {
-    const url = new URL(req.url);
+  // Malformed requests (a Host that is not a valid authority) answer 400 plain
+  // text and log at most one line per source a minute; nothing reaches stderr
+  // outside the JSON logger (an uncaught throw would print a stack trace there).
+  const badRequests = new LogGate();
+  function badRequest(source: string, reason: string): Response {
+    const suppressed = badRequests.admit(source);
+    if (suppressed !== null) log("warn", "admin.bad_request", { source, reason, suppressed });
+    return new Response(`Bad request: ${reason}.\n`, {
+      status: 400,
+      headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" },
+    });
+  }
+
+  async function handle(req: Request, info?: Deno.ServeHandlerInfo): Promise<Response> {
+    const url = requestUrl(req);
+    const source = (info?.remoteAddr as Deno.NetAddr | undefined)?.hostname ?? "local";
+    if (!url) return badRequest(source, "malformed Host header");
     if (!guard.hostAllowed(req.headers.get("host"))) {
       return json(403, { error: "Forbidden: the admin API answers only on this computer." });
     }
@@ -426,6 +441,11 @@ export function startAdminServer(hub: Hub, options: AdminServerOptions): Promise
       server = Deno.serve({
         hostname: "127.0.0.1",
         port: options.port,
+        onError: (err) => {
+          const suppressed = badRequests.admit("onError");
+          if (suppressed !== null) log("error", "admin.unexpected", { error: err, suppressed });
+          return json(500, { error: "Internal error; see the hub's log." });
+        },
         onListen: (addr) => {
           const port = (addr as Deno.NetAddr).port;
           guard.setPort(port);

@@ -23,7 +23,8 @@ import {
 
 captureLogs();
 
-const RUNS = 24;
+/** Kills per operation; `deno task proof` raises it (HUB_CRASH_RUNS). */
+const RUNS = Number(Deno.env.get("HUB_CRASH_RUNS") ?? 24);
 const ROWS = 3000;
 /** Kills land uniformly in this window after the child's loop started. */
 const MAX_KILL_DELAY_MS = 300;

@@ -5,7 +5,16 @@
 import assert from "node:assert/strict";
 import { getDevice, listDevices, revokeDevice } from "../../store/mod.ts";
 import { b64u, PhoneClient, sessionKey, unb64u } from "../phone_client.ts";
-import { adminClient, PASSPHRASE, postRaw, startHub, TestClock } from "./_fixtures.ts";
+import {
+  adminClient,
+  loggedInPhone,
+  NURSE,
+  PASSPHRASE,
+  PASSWORD,
+  postRaw,
+  startHub,
+  TestClock,
+} from "./_fixtures.ts";
 
 async function keyPair(): Promise<{ pair: CryptoKeyPair; pub: Uint8Array<ArrayBuffer> }> {
   const pair = await crypto.subtle.generateKey({ name: "X25519" }, true, [
@@ -29,7 +38,7 @@ function assertTransportError(
   assert.ok(r.text.trim().length > 0);
 }
 
-Deno.test("handshake: reply shape, device recorded with its name", async () => {
+Deno.test("handshake: reply shape; the device is recorded with its name only once it logs in", async () => {
   const t = await startHub();
   try {
     const { pub } = await keyPair();
@@ -45,6 +54,9 @@ Deno.test("handshake: reply shape, device recorded with its name", async () => {
     assert.match(body.hub_public_key, /^[A-Za-z0-9_-]{43}$/);
     assert.equal(body.hub_public_key, t.hub.vault.secrets.hubPublicKey);
     assert.equal(body.hub_id, t.hub.vault.secrets.hubId);
+    // A bare handshake proves nothing: no device row.
+    assert.equal(getDevice(t.store.db, "phone-1"), undefined);
+    await loggedInPhone(t.url, NURSE, { clientId: "phone-1", deviceName: "Ward tablet" });
     const device = getDevice(t.store.db, "phone-1");
     assert.ok(device);
     assert.equal(device.name, "Ward tablet");
@@ -169,6 +181,7 @@ Deno.test("handshake: a used client key is refused after the hub restarts", asyn
   const dataDir = first.dataDir;
   const phone = new PhoneClient(first.url, { clientId: "phone-restart" });
   await phone.handshake();
+  await phone.login(NURSE.email, PASSWORD);
   const captured = phone.lastHandshakeBody!;
   await first.close();
 
@@ -180,25 +193,34 @@ Deno.test("handshake: a used client key is refused after the hub restarts", asyn
     // A fresh key pair from the same phone is fine.
     const again = new PhoneClient(second.url, { clientId: "phone-restart" });
     await again.handshake();
+    await again.login(NURSE.email, PASSWORD);
     assert.equal(getDevice(second.store.db, "phone-restart")!.handshakes, 2);
   } finally {
     await second.close();
   }
 });
 
-Deno.test("handshake: a new handshake replaces the client's session", async () => {
+Deno.test("handshake: one address keeps its two newest keys per client id", async () => {
   const t = await startHub();
   try {
     const phone = new PhoneClient(t.url, { clientId: "phone-swap" });
     await phone.handshake();
-    const oldKey = phone.key!;
+    const oldest = phone.key!;
+    await phone.handshake();
+    const previous = phone.key!;
     await phone.handshake();
     assert.equal(t.hub.server.sessions.size, 1);
+    assert.equal(t.hub.server.sessions.keyCount, 2);
     assert.equal((await phone.query("ping")).success, true);
-    phone.key = oldKey; // a request sealed under the replaced session key
+    const newest = phone.key!;
+    phone.key = previous; // a request in flight under the previous key still counts
+    assert.equal((await phone.query("ping")).success, true);
+    phone.key = oldest; // the third-newest from the same address was let go
     const r = await phone.query("ping");
     assert.equal(r.status, 400);
     assert.equal(r.success, undefined);
+    phone.key = newest;
+    assert.equal((await phone.query("ping")).success, true);
   } finally {
     await t.close();
   }
@@ -226,10 +248,8 @@ Deno.test("handshake: a device revoked through the admin API is refused, its ses
   const t = await startHub();
   const admin = await adminClient(t.hub);
   try {
-    const phone = new PhoneClient(t.url, { clientId: "phone/revoked 1" });
-    const bystander = new PhoneClient(t.url, { clientId: "phone-ok" });
-    await phone.handshake();
-    await bystander.handshake();
+    const phone = await loggedInPhone(t.url, NURSE, { clientId: "phone/revoked 1" });
+    const bystander = await loggedInPhone(t.url, NURSE, { clientId: "phone-ok" });
     const res = await admin.post(`/api/devices/${encodeURIComponent("phone/revoked 1")}/revoke`);
     assert.equal(res.status, 200, JSON.stringify(res.body));
     // The live session is gone at once...
@@ -254,8 +274,7 @@ Deno.test("handshake: a device revoked through the admin API is refused, its ses
 Deno.test("handshake: revocation through the store and dropSession refuses the device", async () => {
   const t = await startHub();
   try {
-    const phone = new PhoneClient(t.url, { clientId: "phone-store-revoked" });
-    await phone.handshake();
+    const phone = await loggedInPhone(t.url, NURSE, { clientId: "phone-store-revoked" });
     assert.ok(revokeDevice(t.store.db, "phone-store-revoked", Date.now()));
     t.hub.server.dropSession("phone-store-revoked");
     assert.equal((await phone.query("ping")).status, 400);

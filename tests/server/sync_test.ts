@@ -498,11 +498,16 @@ Deno.test("devices: the admin API lists each device with rows pulled and pushed"
     assert.equal(typeof d.lastSync, "number");
     assert.equal(d.revokedAt, null);
     assert.ok((d.handshakes as number) >= 1);
-    // A phone that only handshook is listed too, with nothing synced.
+    // A phone that only handshook is not listed (a bare handshake proves nothing);
+    // once it logs in it is, with nothing synced.
     const idle = new PhoneClient(t.url, { deviceName: "Idle" });
     await idle.handshake();
-    const again = (await admin.get("/api/devices")).body.devices as Record<string, unknown>[];
+    let again = (await admin.get("/api/devices")).body.devices as Record<string, unknown>[];
+    assert.equal(again.find((x) => x.clientId === idle.clientId), undefined);
+    await idle.login(NURSE.email, PASSWORD);
+    again = (await admin.get("/api/devices")).body.devices as Record<string, unknown>[];
     const i = again.find((x) => x.clientId === idle.clientId)!;
+    assert.equal(i.name, "Idle");
     assert.equal(i.rowsPulled, 0);
     assert.equal(i.rowsPushed, 0);
     assert.equal(i.lastSync, null);

@@ -106,3 +106,25 @@ Deno.test("health line: rate limit, other errors, conflicts and no cloud each sa
   assert.equal(item(none, "waiting").warn, true, "changes with no cloud to go to");
   assert.equal(item(none, "linked").fix?.target, "cloud");
 });
+
+Deno.test("health line: a full or almost full disk says so first among the problems", () => {
+  const base = status({});
+  const full = healthItems({
+    ...base,
+    disk: {
+      freeBytes: 0,
+      totalBytes: 1,
+      full: true,
+      fullSince: 1,
+      warning: "The hub's disk is full: free some space.",
+    },
+  }, NOW);
+  const item = full.find((i) => i.key === "disk");
+  assert.ok(item?.warn);
+  assert.match(item!.text, /disk is full/);
+  const fine = healthItems({
+    ...base,
+    disk: { freeBytes: 9e9, totalBytes: 1e10, full: false, fullSince: null, warning: null },
+  }, NOW);
+  assert.equal(fine.find((i) => i.key === "disk"), undefined);
+});

@@ -1,8 +1,7 @@
 /**
  * What the health line says: one item per fact, problems first-class, each
  * problem with the place where it is fixed. A pure function of the status, so
- * tests and the component agree. (Disk space low or full is to be added here
- * as one more item.)
+ * tests and the component agree.
  */
 import { S } from "./strings.ts";
 import { ago, dateTime } from "./format.ts";
@@ -36,6 +35,10 @@ export function healthItems(s: HubStatus, now: number, devices: Device[] = []): 
       warn: true,
       fix: { label: S.healthFixServer, view: "dashboard", target: "server" },
     });
+  }
+  // A full disk stops every write (phones' pushes and the relay); low space is a warning.
+  if (s.disk?.warning) {
+    items.push({ key: "disk", text: s.disk.warning, warn: true });
   }
   // Phones that pulled one page and have more waiting: the app pulls once per
   // sync and never loops, so someone must press Sync on them again.

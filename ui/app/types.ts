@@ -20,6 +20,14 @@ export interface HubStatus {
   counts: Record<string, { rows: number; deleted: number }> | null;
   pendingCloud: { count: number; oldestStamp: number | null } | null;
   cloud: SyncHealth | null;
+  /** The data folder's disk (hub/_disk.ts). */
+  disk?: {
+    freeBytes: number | null;
+    totalBytes: number | null;
+    full: boolean;
+    fullSince: number | null;
+    warning: string | null;
+  };
   unlockFailures: number;
 }
 
