@@ -35,8 +35,12 @@ const QUICK = Deno.args.includes("--quick");
 /** The fuzzing and kill campaigns run only in the full proof (quick versions are in `deno task test`). */
 const CAMPAIGNS = !QUICK && !Deno.args.includes("--attacks-only");
 const FUZZ_CASES = 20_000;
-/** SIGKILLs: rotate-key, change-passphrase (tests/hub/crash_test.ts), relay cycles with phone pushes (tests/cloud/crash_test.ts). */
-const KILLS = { rotate: 60, passphrase: 60, relay: 80 };
+/**
+ * SIGKILLs: rotate-key, change-passphrase (tests/hub/crash_test.ts), relay cycles with phone
+ * pushes (tests/cloud/crash_test.ts), procedure writes (tests/hub/procedure_crash_test.ts).
+ */
+const KILLS = { rotate: 60, passphrase: 60, relay: 80, procedure: 40 };
+const TOTAL_KILLS = KILLS.rotate + KILLS.passphrase + KILLS.relay + KILLS.procedure;
 /** The soak: 50 phones for 10 minutes with a flaky cloud (PROOF_SOAK_MINUTES shortens it). */
 const SOAK = {
   phones: 50,
@@ -161,13 +165,20 @@ async function fuzzCampaign(cases: number, seed: number) {
 async function killCampaign() {
   const started = performance.now();
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["test", "-A", "tests/hub/crash_test.ts", "tests/cloud/crash_test.ts"],
+    args: [
+      "test",
+      "-A",
+      "tests/hub/crash_test.ts",
+      "tests/cloud/crash_test.ts",
+      "tests/hub/procedure_crash_test.ts",
+    ],
     cwd: new URL("..", import.meta.url).pathname,
     env: {
       NO_COLOR: "1",
       // The hub crash test kills once per run, for each of its two operations.
       HUB_CRASH_RUNS: String(KILLS.rotate),
       HUB_CLOUD_CRASH_RUNS: String(KILLS.relay),
+      PROOF_PROCEDURE_KILLS: String(KILLS.procedure),
     },
     stdout: "piped",
     stderr: "piped",
@@ -176,7 +187,7 @@ async function killCampaign() {
   const summary = /(ok|FAILED) \| (\d+) passed[^|]*\| (\d+) failed/.exec(text);
   await Deno.writeTextFile(`${outDir}proof_kills.log`, text);
   return {
-    kills: KILLS.rotate + KILLS.passphrase + KILLS.relay,
+    kills: TOTAL_KILLS,
     ...KILLS,
     passed: Number(summary?.[2] ?? 0),
     failed: Number(summary?.[3] ?? 0),
@@ -192,7 +203,7 @@ if (CAMPAIGNS) {
   say(`soak: ${SOAK.phones} phones × ${SOAK.minutes} min`);
   figures.soak = await soak(SOAK, say);
   say(`soak: ${JSON.stringify(figures.soak)}`);
-  say(`kill campaign: ${KILLS.rotate + KILLS.passphrase + KILLS.relay} SIGKILLs`);
+  say(`kill campaign: ${TOTAL_KILLS} SIGKILLs`);
   figures.killCampaign = await killCampaign();
   say(`kills: ${JSON.stringify(figures.killCampaign)}`);
 }
@@ -279,6 +290,7 @@ function campaignsText(f: Record<string, unknown>): string {
     rotate: number;
     passphrase: number;
     relay: number;
+    procedure?: number;
     passed: number;
     failed: number;
     ok: boolean;
@@ -294,9 +306,11 @@ Fuzzing (in-process hub, seed ${z.seed}): ${z.cases} cases in ${z.seconds} s (${
 Kill campaign: ${k.kills} SIGKILLs at random points (${k.rotate} during key rotation, ${k.passphrase}
 during passphrase change, each followed by an integrity check, a row-by-row comparison and the
 pending marks; ${k.relay} during relay cycles with phone pushes, then convergence with the cloud and
-the phone without duplicates), ${k.seconds} s: ${
-    k.ok ? "every run held" : `**${k.failed} test(s) failed**`
-  }
+the phone without duplicates${
+    k.procedure
+      ? `; ${k.procedure} during \`register_patient\` writes, then every acknowledged registration whole and none in part`
+      : ""
+  }), ${k.seconds} s: ${k.ok ? "every run held" : `**${k.failed} test(s) failed**`}
 (log: bench/out/proof_kills.log).
 `;
 }

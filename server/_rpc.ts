@@ -105,7 +105,7 @@ export async function handshake(
     log("warn", "handshake.revoked", { device: clientId });
     return text(
       403,
-      "This device has been revoked on this hub. Ask the operator to pair it again.",
+      "This device has been revoked on this hub and cannot sync with it. Ask the clinic's operator.",
     );
   }
   let key: CryptoKey;
