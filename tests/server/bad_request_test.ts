@@ -119,9 +119,11 @@ Deno.test({
         }
         await new Promise((r) => setTimeout(r, 200));
         const out = child.log();
-        // Headless mode prints the pairing QR (text) on stderr; every other line is JSON.
+        // Headless mode prints the admin page's launch address and the pairing QR
+        // (text, for the person at the terminal) on stderr; every other line is JSON.
         const lines = out.split("\n").filter((l) =>
-          l.trim() !== "" && !l.startsWith("Pair a phone") &&
+          l.trim() !== "" && !l.startsWith("Pair a phone") && !l.startsWith("Admin page: ") &&
+          !l.startsWith("  Open it in a browser") &&
           !/^[\s\u2580-\u259f]*$/.test(l.replaceAll(ESC, "").replace(/\[[0-9;]*m/g, ""))
         );
         assert.ok(lines.some((l) => l.includes('"lan.bad_request"')));

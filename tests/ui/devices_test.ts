@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { startAdminServer } from "../../ui/mod.ts";
 import { PhoneClient } from "../phone_client.ts";
 import { captureLogs, makeHub, PASSPHRASE, tempDir } from "../_helpers.ts";
+import { NURSE, PASSWORD, seedPeople } from "../server/_fixtures.ts";
 
 captureLogs();
 
@@ -24,6 +25,10 @@ Deno.test("devices: remove needs a revoked device; a removed one is gone from th
   try {
     const phone = new PhoneClient(`http://127.0.0.1:${hub.server.port}`, { deviceName: "Tablet" });
     await phone.handshake();
+    // A device is listed once it proved itself (a logged-in call), not for a bare handshake.
+    assert.equal((await api("GET", "/api/devices")).body.devices.length, 0);
+    seedPeople(hub.store, Date.now());
+    await phone.login(NURSE.email, PASSWORD);
     const id = encodeURIComponent(phone.clientId);
     assert.equal((await api("POST", `/api/devices/nope/remove`)).status, 404);
     const early = await api("POST", `/api/devices/${id}/remove`);
