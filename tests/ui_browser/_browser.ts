@@ -3,7 +3,9 @@
  * download), a hub with a cheap KDF and its admin server, a browser session
  * through a one-time launch code, and screenshots into tests/screenshots/.
  */
+import bcrypt from "bcryptjs";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
+import type { CloudDouble } from "../cloud_double.ts";
 import { setLogSink } from "../../core/mod.ts";
 import { chromium as chromiumProgram } from "../_programs.ts";
 import { Hub, type HubOptions } from "../../hub/mod.ts";
@@ -175,4 +177,49 @@ export async function until<T>(
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`timed out waiting for ${what}${last ? `: ${last}` : ""}`);
+}
+
+/**
+ * Seeds a clinic, a nurse (bcrypt hash, cost 4) and her permission row (every
+ * clinical flag but the deletions and admin) in the cloud double.
+ */
+export function seedCloud(
+  cloud: CloudDouble,
+  seed: {
+    clinic: string;
+    nurse: { id: string; email: string; password: string };
+    permissionId: string;
+  },
+): void {
+  const now = Date.now();
+  const { clinic, nurse } = seed;
+  cloud.insert("clinics", { id: clinic, name: "Al Amal Clinic", created_at: now, updated_at: now });
+  cloud.insert("users", {
+    id: nurse.id,
+    clinic_id: clinic,
+    name: "Nurse Amina",
+    role: "provider",
+    email: nurse.email,
+    hashed_password: bcrypt.hashSync(nurse.password, 4),
+    created_at: now,
+    updated_at: now,
+  });
+  cloud.insert("user_clinic_permissions", {
+    id: seed.permissionId,
+    user_id: nurse.id,
+    clinic_id: clinic,
+    can_register_patients: true,
+    can_view_history: true,
+    can_edit_records: true,
+    can_delete_records: true,
+    is_clinic_admin: false,
+    can_edit_other_provider_event: false,
+    can_download_patient_reports: false,
+    can_prescribe_medications: true,
+    can_dispense_medications: true,
+    can_delete_patient_visits: false,
+    can_delete_patient_records: false,
+    created_at: now,
+    updated_at: now,
+  });
 }

@@ -8,7 +8,6 @@
  * refused). Every screen is photographed at 1280×800 and 1024×640.
  */
 import assert from "node:assert/strict";
-import bcrypt from "bcryptjs";
 import type { Page } from "playwright-core";
 import { CloudDouble, randomApiKey } from "../cloud_double.ts";
 import { PhoneClient } from "../phone_client.ts";
@@ -17,6 +16,7 @@ import {
   launchBrowser,
   openAdmin,
   screenshot,
+  seedCloud,
   startUiHub,
   until,
 } from "./_browser.ts";
@@ -28,39 +28,6 @@ const NURSE = {
   email: "nurse@clinic.test",
   password: "s3cret-Passw0rd",
 };
-
-function seedCloud(cloud: CloudDouble): void {
-  const now = Date.now();
-  cloud.insert("clinics", { id: CLINIC, name: "Al Amal Clinic", created_at: now, updated_at: now });
-  cloud.insert("users", {
-    id: NURSE.id,
-    clinic_id: CLINIC,
-    name: "Nurse Amina",
-    role: "provider",
-    email: NURSE.email,
-    hashed_password: bcrypt.hashSync(NURSE.password, 4),
-    created_at: now,
-    updated_at: now,
-  });
-  cloud.insert("user_clinic_permissions", {
-    id: "3d5f7a91-2c4e-4f6a-9b8d-1e2f3a4b5c6d",
-    user_id: NURSE.id,
-    clinic_id: CLINIC,
-    can_register_patients: true,
-    can_view_history: true,
-    can_edit_records: true,
-    can_delete_records: true,
-    is_clinic_admin: false,
-    can_edit_other_provider_event: false,
-    can_download_patient_reports: false,
-    can_prescribe_medications: true,
-    can_dispense_medications: true,
-    can_delete_patient_visits: false,
-    can_delete_patient_records: false,
-    created_at: now,
-    updated_at: now,
-  });
-}
 
 function patient(updatedAt: number): Record<string, unknown> {
   return {
@@ -108,7 +75,11 @@ Deno.test({
   ),
   async fn(t) {
     await using cloud = await CloudDouble.start({ clinicIds: [CLINIC], hubName: "Al Amal Hub" });
-    seedCloud(cloud);
+    seedCloud(cloud, {
+      clinic: CLINIC,
+      nurse: NURSE,
+      permissionId: "3d5f7a91-2c4e-4f6a-9b8d-1e2f3a4b5c6d",
+    });
     const clock = { t: Date.now() };
     await using h = await startUiHub({ hub: { now: () => clock.t } });
     const { hub } = h;

@@ -8,7 +8,6 @@
  * is photographed into tests/screenshots/ (ignored by git).
  */
 import assert from "node:assert/strict";
-import bcrypt from "bcryptjs";
 import jsQRModule from "jsqr";
 import { PNG } from "pngjs";
 import type { Page } from "playwright-core";
@@ -19,6 +18,7 @@ import {
   launchBrowser,
   openAdmin,
   screenshot,
+  seedCloud,
   startUiHub,
   until,
   VIEWPORT,
@@ -32,40 +32,6 @@ const NURSE = {
   email: "nurse@clinic.test",
   password: "s3cret-Passw0rd",
 };
-
-/** Seeds the clinic, a nurse (bcrypt hash) and her permissions in the cloud double. */
-function seedCloud(cloud: CloudDouble): void {
-  const now = Date.now();
-  cloud.insert("clinics", { id: CLINIC, name: "Al Amal Clinic", created_at: now, updated_at: now });
-  cloud.insert("users", {
-    id: NURSE.id,
-    clinic_id: CLINIC,
-    name: "Nurse Amina",
-    role: "provider",
-    email: NURSE.email,
-    hashed_password: bcrypt.hashSync(NURSE.password, 4),
-    created_at: now,
-    updated_at: now,
-  });
-  cloud.insert("user_clinic_permissions", {
-    id: "2c4e6a80-1b3d-4f5a-8c9e-0d1f2a3b4c5d",
-    user_id: NURSE.id,
-    clinic_id: CLINIC,
-    can_register_patients: true,
-    can_view_history: true,
-    can_edit_records: true,
-    can_delete_records: true,
-    is_clinic_admin: false,
-    can_edit_other_provider_event: false,
-    can_download_patient_reports: false,
-    can_prescribe_medications: true,
-    can_dispense_medications: true,
-    can_delete_patient_visits: false,
-    can_delete_patient_records: false,
-    created_at: now,
-    updated_at: now,
-  });
-}
 
 /** A patient as the phone pushes it (WatermelonDB adds `_status` and `_changed`). */
 function phonePatient(): Record<string, unknown> {
@@ -125,7 +91,11 @@ Deno.test({
       clinicIds: [CLINIC],
       hubName: "Al Amal Hub",
     });
-    seedCloud(cloud);
+    seedCloud(cloud, {
+      clinic: CLINIC,
+      nurse: NURSE,
+      permissionId: "2c4e6a80-1b3d-4f5a-8c9e-0d1f2a3b4c5d",
+    });
     await using h = await startUiHub();
     await using browser = await launchBrowser();
     const { page } = browser;
