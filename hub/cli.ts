@@ -1,4 +1,5 @@
 /** Command-line flags of `deno task start` and of the compiled executable. */
+import { parseArgs } from "node:util";
 import { HubError } from "../core/mod.ts";
 
 /** Parsed flags. */
@@ -52,8 +53,9 @@ within 10 minutes, in a browser on this computer; later, the same page asks for 
 passphrase) and, when the LAN server runs, the pairing QR code for phones.
 `;
 
+/** A flag the hub cannot start with: `main.ts` prints the message and exits with code 2. */
 function bad(message: string): never {
-  throw new HubError("bad_flag", 2, message);
+  throw new HubError("bad_flag", 400, message);
 }
 
 function intFlag(name: string, value: string | undefined, min: number, max: number): number {
@@ -64,77 +66,53 @@ function intFlag(name: string, value: string | undefined, min: number, max: numb
   return n;
 }
 
-/** Parses argv strictly: unknown flags and missing values are errors (exit code 2). */
+/** The flags, as `node:util` `parseArgs` takes them. */
+const FLAGS = {
+  "data-dir": { type: "string" },
+  port: { type: "string" },
+  "admin-port": { type: "string" },
+  host: { type: "string" },
+  "no-open": { type: "boolean" },
+  "passphrase-file": { type: "string" },
+  "max-body-mb": { type: "string" },
+  "update-url": { type: "string" },
+  help: { type: "boolean", short: "h" },
+  version: { type: "boolean", short: "V" },
+} as const;
+
+/** Parses argv strictly: unknown flags, stray words and missing values are `bad_flag` errors. */
 export function parseCli(args: string[]): CliOptions {
-  const o: CliOptions = {
-    dataDir: null,
-    port: 4001,
-    host: "0.0.0.0",
-    adminPort: null,
-    open: true,
-    passphraseFile: null,
-    maxBodyMb: 128,
-    updateUrl: null,
-    help: false,
-    version: false,
-  };
-  for (let i = 0; i < args.length; i++) {
-    let arg = args[i];
-    let inline: string | undefined;
-    const eq = arg.indexOf("=");
-    if (arg.startsWith("--") && eq > 0) {
-      inline = arg.slice(eq + 1);
-      arg = arg.slice(0, eq);
-    }
-    const value = () => inline ?? args[++i];
-    switch (arg) {
-      case "--data-dir": {
-        const v = value();
-        if (!v) bad("--data-dir needs a folder");
-        o.dataDir = v;
-        break;
-      }
-      case "--port":
-        o.port = intFlag(arg, value(), 1, 65535);
-        break;
-      case "--admin-port":
-        o.adminPort = intFlag(arg, value(), 0, 65535);
-        break;
-      case "--host": {
-        const v = value();
-        if (!v || !/^[0-9a-fA-F:.]+$|^[a-zA-Z0-9.-]+$/.test(v)) bad("--host needs an address");
-        o.host = v;
-        break;
-      }
-      case "--no-open":
-        o.open = false;
-        break;
-      case "--passphrase-file": {
-        const v = value();
-        if (!v) bad("--passphrase-file needs a file");
-        o.passphraseFile = v;
-        break;
-      }
-      case "--max-body-mb":
-        o.maxBodyMb = intFlag(arg, value(), 1, 1024);
-        break;
-      case "--update-url": {
-        const v = value();
-        if (!v || !/^https?:\/\/\S+$/.test(v)) bad("--update-url needs an http(s) URL");
-        o.updateUrl = v;
-        break;
-      }
-      case "--help":
-      case "-h":
-        o.help = true;
-        break;
-      case "--version":
-      case "-V":
-        o.version = true;
-        break;
-      default:
-        bad(`unknown flag ${args[i]} (see --help)`);
-    }
+  let values;
+  try {
+    ({ values } = parseArgs({ args, options: FLAGS, strict: true, allowPositionals: false }));
+  } catch (err) {
+    // parseArgs says what is wrong in a sentence of its own (unknown option,
+    // missing value, a value given to a switch, a stray word).
+    bad(`${(err as Error).message.split("\n")[0].replace(/\.$/, "")} (see --help)`);
   }
-  return o;
+  const text = (name: string, value: string | undefined, what: string, ok = /\S/) => {
+    if (value === undefined) return null;
+    if (!ok.test(value)) bad(`--${name} needs ${what}`);
+    return value;
+  };
+  const int = (name: string, fallback: number, min: number, max: number) => {
+    const v = values[name as keyof typeof values] as string | undefined;
+    return v === undefined ? fallback : intFlag(`--${name}`, v, min, max);
+  };
+  const adminPort = values["admin-port"] === undefined
+    ? null
+    : intFlag("--admin-port", values["admin-port"], 0, 65535);
+  return {
+    dataDir: text("data-dir", values["data-dir"], "a folder"),
+    port: int("port", 4001, 1, 65535),
+    host: text("host", values.host, "an address", /^[0-9a-fA-F:.]+$|^[a-zA-Z0-9.-]+$/) ??
+      "0.0.0.0",
+    adminPort,
+    open: !values["no-open"],
+    passphraseFile: text("passphrase-file", values["passphrase-file"], "a file"),
+    maxBodyMb: int("max-body-mb", 128, 1, 1024),
+    updateUrl: text("update-url", values["update-url"], "an http(s) URL", /^https?:\/\/\S+$/),
+    help: values.help ?? false,
+    version: values.version ?? false,
+  };
 }

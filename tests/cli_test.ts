@@ -82,7 +82,7 @@ const BAD: string[][] = [
 for (const args of BAD) {
   Deno.test(`cli: parseCli refuses ${JSON.stringify(args)} with bad_flag`, async () => {
     const err = await rejectsCode(() => parseCli(args), "bad_flag");
-    assert.equal(err.status, 2);
+    assert.equal(err.status, 400);
     assert.ok(err.message.length > 0 && !err.message.includes("\n"));
   });
 }
