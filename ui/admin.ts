@@ -3,6 +3,7 @@
  * `{"error": message, "code": ...}` with a fitting status. One route table; the
  * guard (host, token/cookie, CSRF) and error mapping are applied once around it.
  */
+import { z } from "zod";
 import { type EventBus, HubError, log, LogGate, parseCursor, requestUrl } from "../core/mod.ts";
 import type { Hub } from "../hub/mod.ts";
 import {
@@ -97,11 +98,33 @@ async function body(req: Request): Promise<Record<string, unknown>> {
   throw new HubError("bad_request", 400, "Body must be a JSON object.");
 }
 
-function str(b: Record<string, unknown>, key: string): string {
-  const v = b[key];
-  if (typeof v !== "string") throw new HubError("bad_request", 400, `${key} is required.`);
-  return v;
+/** Reads a JSON body and checks it against `schema` (a 400 naming the field when it does not fit). */
+async function input<S extends z.ZodType>(req: Request, schema: S): Promise<z.infer<S>> {
+  const parsed = schema.safeParse(await body(req));
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const field = issue?.path.length ? issue.path.join(".") : "body";
+  throw new HubError("bad_request", 400, `${field} is required, as text.`);
 }
+
+/** The admin API's request bodies (extra fields are ignored). */
+const BODY = {
+  passphrase: z.object({ passphrase: z.string() }),
+  change: z.object({ current: z.string(), next: z.string() }),
+  clear: z.object({
+    passphrase: z.string(),
+    force: z.unknown().optional().transform((v) => v === true),
+  }),
+  reset: z.object({
+    confirm: z.unknown().optional().transform((v) => typeof v === "string" ? v : ""),
+  }),
+  register: z.object({
+    url: z.unknown().optional(),
+    apiKey: z.unknown().optional(),
+    allowInsecure: z.unknown().optional().transform((v) => v === true),
+  }),
+  autoLock: z.object({ minutes: z.unknown().optional().transform((v) => v ?? null) }),
+};
 
 /** The one place an error becomes a reply: `HubError` as is, anything else as 500. */
 function errorReply(err: unknown, path: string): Response {
@@ -124,63 +147,63 @@ async function autoStartServer(ctx: Ctx): Promise<void> {
   }
 }
 
-const ROUTES: [string, RegExp, Handler][] = [
-  ["GET", /^\/api\/status$/, ({ hub }) => hub.status()],
-  ["GET", /^\/api\/session$/, ({ csrf }) => ({ csrf: csrf ?? null })],
-  ["POST", /^\/api\/setup$/, async (ctx) => {
-    await ctx.hub.setup(str(await body(ctx.req), "passphrase"));
+/** The admin API's routes: method, `URLPattern` path, handler. */
+const ROUTE_TABLE: [string, string, Handler][] = [
+  ["GET", "/api/status", ({ hub }) => hub.status()],
+  ["GET", "/api/session", ({ csrf }) => ({ csrf: csrf ?? null })],
+  ["POST", "/api/setup", async (ctx) => {
+    await ctx.hub.setup((await input(ctx.req, BODY.passphrase)).passphrase);
     await autoStartServer(ctx);
     return ctx.hub.status();
   }],
-  ["POST", /^\/api\/unlock$/, async (ctx) => {
-    await ctx.hub.unlock(str(await body(ctx.req), "passphrase"));
+  ["POST", "/api/unlock", async (ctx) => {
+    await ctx.hub.unlock((await input(ctx.req, BODY.passphrase)).passphrase);
     await autoStartServer(ctx);
     return ctx.hub.status();
   }],
-  ["POST", /^\/api\/lock$/, async ({ hub }) => {
+  ["POST", "/api/lock", async ({ hub }) => {
     await hub.lock();
     return hub.status();
   }],
-  ["POST", /^\/api\/passphrase$/, async ({ hub, req }) => {
-    const b = await body(req);
-    await hub.changePassphrase(str(b, "current"), str(b, "next"));
+  ["POST", "/api/passphrase", async ({ hub, req }) => {
+    const b = await input(req, BODY.change);
+    await hub.changePassphrase(b.current, b.next);
     return { ok: true };
   }],
-  ["POST", /^\/api\/rotate-key$/, ({ hub }) => hub.rotateKey()],
-  ["POST", /^\/api\/clear$/, async ({ hub, req }) => {
-    const b = await body(req);
-    return await hub.clear(str(b, "passphrase"), b.force === true);
+  ["POST", "/api/rotate-key", ({ hub }) => hub.rotateKey()],
+  ["POST", "/api/clear", async ({ hub, req }) => {
+    const b = await input(req, BODY.clear);
+    return await hub.clear(b.passphrase, b.force);
   }],
-  ["POST", /^\/api\/reset$/, async ({ hub, req }) => {
-    const b = await body(req);
-    await hub.reset(typeof b.confirm === "string" ? b.confirm : "");
+  ["POST", "/api/reset", async ({ hub, req }) => {
+    await hub.reset((await input(req, BODY.reset)).confirm);
     return hub.status();
   }],
-  ["POST", /^\/api\/server\/start$/, async (ctx) => {
+  ["POST", "/api/server/start", async (ctx) => {
     ctx.state.serverStoppedByOperator = false;
     await ctx.hub.startServer();
     return ctx.hub.server.status();
   }],
-  ["POST", /^\/api\/server\/stop$/, async (ctx) => {
+  ["POST", "/api/server/stop", async (ctx) => {
     ctx.state.serverStoppedByOperator = true;
     await ctx.hub.stopServer();
     return ctx.hub.server.status();
   }],
-  ["POST", /^\/api\/cloud\/register$/, async ({ hub, req }) => {
-    const b = await body(req);
-    return await hub.registerCloud(b.url, b.apiKey, b.allowInsecure === true);
+  ["POST", "/api/cloud/register", async ({ hub, req }) => {
+    const b = await input(req, BODY.register);
+    return await hub.registerCloud(b.url, b.apiKey, b.allowInsecure);
   }],
-  ["POST", /^\/api\/cloud\/sync$/, ({ hub }) => hub.syncCloud()],
-  ["GET", /^\/api\/cloud\/health$/, ({ hub }) => {
+  ["POST", "/api/cloud/sync", ({ hub }) => hub.syncCloud()],
+  ["GET", "/api/cloud/health", ({ hub }) => {
     const h = hub.cloudHealth();
     if (!h) throw new HubError("locked", 423, "Unlock the hub first.");
     return h;
   }],
-  ["GET", /^\/api\/update$/, (ctx) => updaterOf(ctx).status()],
-  ["POST", /^\/api\/update\/check$/, (ctx) => updaterOf(ctx).check()],
-  ["POST", /^\/api\/update\/install$/, (ctx) => updaterOf(ctx).install()],
-  ["GET", /^\/api\/devices$/, ({ hub }) => ({ devices: listDevices(hub.store.db) })],
-  ["POST", /^\/api\/devices\/(?<id>[^/]+)\/revoke$/, ({ hub, params }) => {
+  ["GET", "/api/update", (ctx) => updaterOf(ctx).status()],
+  ["POST", "/api/update/check", (ctx) => updaterOf(ctx).check()],
+  ["POST", "/api/update/install", (ctx) => updaterOf(ctx).install()],
+  ["GET", "/api/devices", ({ hub }) => ({ devices: listDevices(hub.store.db) })],
+  ["POST", "/api/devices/:id/revoke", ({ hub, params }) => {
     const id = decodeURIComponent(params.id);
     if (!revokeDevice(hub.store.db, id, Date.now())) {
       throw new HubError("not_found", 404, "No such device.");
@@ -190,7 +213,7 @@ const ROUTES: [string, RegExp, Handler][] = [
     hub.events.publish("device", { device: id, action: "revoked" });
     return { ok: true };
   }],
-  ["POST", /^\/api\/devices\/(?<id>[^/]+)\/remove$/, ({ hub, params }) => {
+  ["POST", "/api/devices/:id/remove", ({ hub, params }) => {
     const id = decodeURIComponent(params.id);
     const r = removeRevokedDevice(hub.store.db, id, Date.now());
     if (r === "unknown") throw new HubError("not_found", 404, "No such device.");
@@ -205,19 +228,19 @@ const ROUTES: [string, RegExp, Handler][] = [
     hub.events.publish("device", { device: id, action: "removed" });
     return { ok: true };
   }],
-  ["GET", /^\/api\/conflicts$/, ({ hub, url }) => ({
+  ["GET", "/api/conflicts", ({ hub, url }) => ({
     conflicts: listConflictViews(hub.store.db, {
       open: url.searchParams.get("open") === "1",
       limit: Number(url.searchParams.get("limit") ?? "200") || 200,
     }),
   })],
-  ["POST", /^\/api\/conflicts\/(?<id>\d+)\/keep-newer$/, ({ hub, params }) => {
+  ["POST", "/api/conflicts/:id(\\d+)/keep-newer", ({ hub, params }) => {
     keepNewer(hub.store.db, Number(params.id), Date.now());
     log("info", "conflict.decided", { conflict: Number(params.id), decision: "keep_newer" });
     publishDecided(hub, Number(params.id));
     return { ok: true };
   }],
-  ["POST", /^\/api\/conflicts\/(?<id>\d+)\/restore-older$/, ({ hub, params }) => {
+  ["POST", "/api/conflicts/:id(\\d+)/restore-older", ({ hub, params }) => {
     const r = restoreOlder(hub.store, Number(params.id), Date.now());
     log("info", "conflict.decided", {
       conflict: Number(params.id),
@@ -227,10 +250,10 @@ const ROUTES: [string, RegExp, Handler][] = [
     publishDecided(hub, Number(params.id));
     return { ok: true, ...r };
   }],
-  ["GET", /^\/api\/activity$/, ({ hub }) => ({
+  ["GET", "/api/activity", ({ hub }) => ({
     buckets: activitySince(hub.store.db, Date.now() - 24 * 3_600_000),
   })],
-  ["GET", /^\/api\/pairing$/, async ({ hub, url }) => {
+  ["GET", "/api/pairing", async ({ hub, url }) => {
     const access = hub.vault.secrets;
     const server = hub.server.status();
     if (!server.running) {
@@ -244,19 +267,23 @@ const ROUTES: [string, RegExp, Handler][] = [
     const payload = pairingPayload(lanUrl, access.hubId, access.hubPublicKey);
     return { payload, svg: await pairingSvg(payload), url: lanUrl, urls: server.urls };
   }],
-  ["GET", /^\/api\/events$/, eventsRoute],
-  ["GET", /^\/api\/clinics$/, ({ hub }) => authorisedClinics(hub)],
-  ["GET", /^\/api\/auto-lock$/, ({ hub, autoLock }) => {
+  ["GET", "/api/events", eventsRoute],
+  ["GET", "/api/clinics", ({ hub }) => authorisedClinics(hub)],
+  ["GET", "/api/auto-lock", ({ hub, autoLock }) => {
     if (hub.state !== "unlocked") throw new HubError("locked", 423, "Unlock the hub first.");
     return autoLock.state();
   }],
-  ["POST", /^\/api\/auto-lock$/, async ({ hub, req, autoLock }) => {
-    const b = await body(req);
+  ["POST", "/api/auto-lock", async ({ hub, req, autoLock }) => {
+    const b = await input(req, BODY.autoLock);
     if (hub.state !== "unlocked") throw new HubError("locked", 423, "Unlock the hub first.");
-    return autoLock.set(b.minutes ?? null);
+    return autoLock.set(b.minutes);
   }],
-  ["POST", /^\/api\/touch$/, () => ({ ok: true })],
+  ["POST", "/api/touch", () => ({ ok: true })],
 ];
+
+const ROUTES: [string, URLPattern, Handler][] = ROUTE_TABLE.map((
+  [method, pathname, handler],
+) => [method, new URLPattern({ pathname }), handler]);
 
 /** Tells the stream the operator decided a conflict (counts and the list changed). */
 function publishDecided(hub: Hub, id: number): void {
@@ -383,8 +410,8 @@ export function startAdminServer(hub: Hub, options: AdminServerOptions): Promise
     if (!auth.ok) {
       return json(auth.status, { error: auth.error, code: "no_session", state: hub.state });
     }
-    for (const [method, re, handler] of ROUTES) {
-      const m = re.exec(url.pathname);
+    for (const [method, pattern, handler] of ROUTES) {
+      const m = pattern.exec({ pathname: url.pathname });
       if (!m) continue;
       if (method !== req.method) continue;
       const write = method !== "GET";
@@ -395,7 +422,7 @@ export function startAdminServer(hub: Hub, options: AdminServerOptions): Promise
           hub,
           req,
           url,
-          params: m.groups ?? {},
+          params: m.pathname.groups as Record<string, string>,
           csrf: auth.ok ? auth.csrf : undefined,
           state,
           updater: options.updater,
