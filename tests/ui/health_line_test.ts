@@ -23,8 +23,9 @@ function status(cloud: Partial<SyncHealth> | null, server: Partial<HubStatus["se
     pendingChanges: 0,
     oldestPendingAgeMs: null,
     openConflicts: 0,
+    lastCycle: null,
     ...cloud,
-  };
+  } as SyncHealth;
   return {
     state: "unlocked",
     version: "t",

@@ -1,8 +1,18 @@
 /**
  * The shapes the admin API answers (docs/admin-api.md), as the page reads them.
- * Declared here rather than imported from the server so the page's bundle holds
- * no server code.
+ * The server's own types where they are the wire shape (`import type`: erased
+ * by the bundler, so the page's bundle holds no server code); the rest declared
+ * here, narrowed to what the page reads.
  */
+import type { SyncHealth } from "../../cloud/mod.ts";
+import type {
+  ConflictView as Conflict,
+  DeviceRecord as Device,
+  FieldDifference,
+  VersionAuthor,
+} from "../../store/mod.ts";
+
+export type { Conflict, Device, FieldDifference, SyncHealth, VersionAuthor };
 
 /** `GET /api/status`. */
 export interface HubStatus {
@@ -29,80 +39,6 @@ export interface HubStatus {
     warning: string | null;
   };
   unlockFailures: number;
-}
-
-/** The sync health line (`cloud` in the status). */
-export interface SyncHealth {
-  registered: boolean;
-  cloudUrl: string | null;
-  cycleRunning: boolean;
-  lastAttemptAt: number | null;
-  lastSuccessAt: number | null;
-  lastError: string | null;
-  lastErrorKind: string | null;
-  authFailed: boolean;
-  offline: boolean;
-  rateLimitedUntil: number | null;
-  nextAttemptAt: number | null;
-  consecutiveFailures: number;
-  failingSince: number | null;
-  pendingChanges: number;
-  oldestPendingAgeMs: number | null;
-  openConflicts: number;
-}
-
-/** One paired device. */
-export interface Device {
-  clientId: string;
-  name: string | null;
-  firstSeen: number;
-  lastSeen: number;
-  lastSync: number | null;
-  lastUserId: string | null;
-  rowsPulled: number;
-  rowsPushed: number;
-  handshakes: number;
-  revokedAt: number | null;
-  /** Changes still waiting for it after its last pull (it needs more syncs when > 0). */
-  waitingRows: number;
-  waitingCheckedAt: number | null;
-}
-
-/** Who made a version of a conflicting record. */
-export interface VersionAuthor {
-  via: "phone" | "cloud" | "hub" | "unknown";
-  device: string | null;
-  user: string | null;
-}
-
-/** One field that differs between the kept and the older version. */
-export interface FieldDifference {
-  name: string;
-  kind: "datetime" | "date" | "bool" | "json" | "number" | "text";
-  kept: unknown;
-  older: unknown;
-}
-
-/** One logged conflict, as `GET /api/conflicts` describes it. */
-export interface Conflict {
-  id: number;
-  table: string;
-  rowId: string;
-  source: string;
-  deviceId: string | null;
-  keptUpdatedAt: number | null;
-  lostUpdatedAt: number | null;
-  lostRow: unknown;
-  /** Why a pushed version was refused (`refused: ...`); null when it lost to a newer one. */
-  reason: string | null;
-  detectedAt: number;
-  resolvedAt: number | null;
-  label: { patient: string | null; title: string | null; date: number | null };
-  present: boolean;
-  keptBy: VersionAuthor;
-  olderBy: VersionAuthor;
-  differences: FieldDifference[];
-  restorable: boolean;
 }
 
 /** One hour of sync activity. */
