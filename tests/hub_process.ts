@@ -16,6 +16,24 @@ export interface HubProcess {
   log: () => string;
 }
 
+/** `deno run` arguments of a headless hub on `<dir>/data` unlocked by `<dir>/passphrase`. */
+export function headlessArgs(dir: string, lanPort: number): string[] {
+  return [
+    "run",
+    "-A",
+    "main.ts",
+    "--no-open",
+    "--passphrase-file",
+    `${dir}/passphrase`,
+    "--data-dir",
+    `${dir}/data`,
+    "--host",
+    "127.0.0.1",
+    "--port",
+    String(lanPort),
+  ];
+}
+
 /** A free loopback port (for `--port`, which must be 1..65535). */
 export function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -34,20 +52,7 @@ export async function spawnHeadlessHub(
   logLevel: "debug" | "info" | "warn" | "error" = "info",
 ): Promise<HubProcess> {
   const proc = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "main.ts",
-      "--no-open",
-      "--passphrase-file",
-      `${dir}/passphrase`,
-      "--data-dir",
-      `${dir}/data`,
-      "--host",
-      "127.0.0.1",
-      "--port",
-      String(lanPort),
-    ],
+    args: headlessArgs(dir, lanPort),
     cwd: ROOT,
     stdin: "null",
     stdout: "piped",

@@ -5,26 +5,13 @@
  */
 import assert from "node:assert/strict";
 import { PASSPHRASE, ROOT, tempDir } from "../_helpers.ts";
-import { freePort, spawnHeadlessHub } from "../hub_process.ts";
+import { freePort, headlessArgs, spawnHeadlessHub } from "../hub_process.ts";
 import { DataDirLock } from "../../hub/mod.ts";
 import { HubError } from "../../core/mod.ts";
 
 async function secondStart(dir: string): Promise<{ code: number; stderr: string; out: string }> {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "main.ts",
-      "--no-open",
-      "--passphrase-file",
-      `${dir}/passphrase`,
-      "--data-dir",
-      `${dir}/data`,
-      "--host",
-      "127.0.0.1",
-      "--port",
-      String(freePort()),
-    ],
+    args: headlessArgs(dir, freePort()),
     cwd: ROOT,
     stdin: "null",
     env: { NO_COLOR: "1" },

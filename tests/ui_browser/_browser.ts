@@ -223,3 +223,34 @@ export function seedCloud(
     updated_at: now,
   });
 }
+
+/** A new patient as the phone pushes it (WatermelonDB adds `_status` and `_changed`). */
+export function phonePatient(
+  clinic: string,
+  updatedAt: number,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    id: crypto.randomUUID(),
+    given_name: "Layla",
+    surname: "Haddad",
+    date_of_birth: "1990-04-02",
+    sex: "female",
+    citizenship: "Jordan",
+    hometown: "Irbid",
+    phone: "+962790000000",
+    camp: "",
+    additional_data: {},
+    metadata: {},
+    government_id: null,
+    external_patient_id: null,
+    primary_clinic_id: clinic,
+    photo_url: null,
+    is_deleted: false,
+    created_at: updatedAt,
+    updated_at: updatedAt,
+    _status: "created",
+    _changed: "",
+    ...extra,
+  };
+}

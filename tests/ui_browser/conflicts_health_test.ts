@@ -15,6 +15,7 @@ import {
   browserTest,
   launchBrowser,
   openAdmin,
+  phonePatient,
   screenshot,
   seedCloud,
   startUiHub,
@@ -28,32 +29,6 @@ const NURSE = {
   email: "nurse@clinic.test",
   password: "s3cret-Passw0rd",
 };
-
-function patient(updatedAt: number): Record<string, unknown> {
-  return {
-    id: crypto.randomUUID(),
-    given_name: "Layla",
-    surname: "Haddad",
-    date_of_birth: "1990-04-02",
-    sex: "female",
-    citizenship: "Jordan",
-    hometown: "Irbid",
-    phone: "+962790000000",
-    camp: "",
-    additional_data: {},
-    metadata: {},
-    government_id: null,
-    external_patient_id: null,
-    primary_clinic_id: CLINIC,
-    photo_url: null,
-    is_deleted: false,
-    created_at: updatedAt,
-    updated_at: updatedAt,
-    last_modified_by: NURSE.id,
-    _status: "created",
-    _changed: "",
-  };
-}
 
 async function loggedIn(lan: string, name: string): Promise<PhoneClient> {
   const phone = new PhoneClient(lan, { deviceName: name });
@@ -132,7 +107,7 @@ Deno.test({
 
     await t.step("conflict: named for people, compared field by field, who made each", async () => {
       const first = await reception.pull(null);
-      const p = patient(Date.now());
+      const p = phonePatient(CLINIC, Date.now(), { last_modified_by: NURSE.id });
       id = String(p.id);
       await reception.push(first.timestamp, {
         patients: { created: [p], updated: [], deleted: [] },
@@ -232,7 +207,7 @@ Deno.test({
         // keeps it for the operator and answers the push with success.
         const n = await nurse.pull(null);
         const p: Record<string, unknown> = {
-          ...patient(Date.now()),
+          ...phonePatient(CLINIC, Date.now(), { last_modified_by: NURSE.id }),
           primary_clinic_id: "other-clinic",
           given_name: "Rana",
         };
@@ -265,7 +240,7 @@ Deno.test({
       "health: cloud unreachable since when, and how long changes have waited",
       async () => {
         await cloud.down();
-        const p = patient(Date.now());
+        const p = phonePatient(CLINIC, Date.now(), { last_modified_by: NURSE.id });
         await reception.push(receptionCursor, {
           patients: { created: [p], updated: [], deleted: [] },
         });

@@ -17,6 +17,7 @@ import {
   browserTest,
   launchBrowser,
   openAdmin,
+  phonePatient,
   screenshot,
   seedCloud,
   startUiHub,
@@ -32,33 +33,6 @@ const NURSE = {
   email: "nurse@clinic.test",
   password: "s3cret-Passw0rd",
 };
-
-/** A patient as the phone pushes it (WatermelonDB adds `_status` and `_changed`). */
-function phonePatient(): Record<string, unknown> {
-  const now = Date.now();
-  return {
-    id: crypto.randomUUID(),
-    given_name: "Layla",
-    surname: "Haddad",
-    date_of_birth: "1990-04-02",
-    sex: "female",
-    citizenship: "Jordan",
-    hometown: "Irbid",
-    phone: "+962790000000",
-    camp: "",
-    additional_data: {},
-    metadata: {},
-    government_id: null,
-    external_patient_id: null,
-    primary_clinic_id: CLINIC,
-    photo_url: null,
-    is_deleted: false,
-    created_at: now,
-    updated_at: now,
-    _status: "created",
-    _changed: "",
-  };
-}
 
 /** The page fits 1024 pixels across (no sideways scrolling). */
 async function assertFitsWidth(page: Page): Promise<void> {
@@ -217,7 +191,7 @@ Deno.test({
       await phone.login(NURSE.email, NURSE.password);
       const first = await phone.pull(null);
       assert(first.changes.users?.created.some((u) => u.id === NURSE.id));
-      const patient = phonePatient();
+      const patient = phonePatient(CLINIC, Date.now());
       await phone.push(first.timestamp, {
         patients: { created: [patient], updated: [], deleted: [] },
       });
