@@ -53,6 +53,25 @@ type Mode = "normal" | "string" | "scalar" | "container";
  * Streams the changes of a pull reply. `onChange` is called for each row in
  * order; it may return a promise (used to flush a batch to the database), and
  * the stream is not read further until it settles (back-pressure).
+ *
+ * @example
+ * ```ts
+ * import { streamChanges, type StreamedChange } from "./mod.ts";
+ *
+ * const reply = new Response(
+ *   '{"success":true,"changes":{"patients":{"created":[{"id":"p-1","given_name":"Amina"}],' +
+ *     '"updated":[],"deleted":["p-2"]}},"timestamp":1764400000000}',
+ * );
+ * const rows: StreamedChange[] = [];
+ * const summary = await streamChanges(reply.body!, (change) => {
+ *   rows.push(change);
+ * });
+ * // rows: [
+ * //   { table: "patients", kind: "created", value: { id: "p-1", given_name: "Amina" } },
+ * //   { table: "patients", kind: "deleted", value: "p-2" },
+ * // ]
+ * summary.timestamp; // 1764400000000
+ * ```
  */
 export async function streamChanges(
   body: ReadableStream<Uint8Array>,

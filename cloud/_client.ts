@@ -10,7 +10,22 @@ import type { CloudPeer, PullEnd } from "./_peer.ts";
 /** Why a cloud call failed, in the terms the sync health shows. */
 export type CloudFailure = "auth" | "rate_limited" | "unreachable" | "server" | "protocol";
 
-/** A failed cloud call. */
+/**
+ * A failed cloud call.
+ *
+ * @example
+ * ```ts
+ * import { CloudError } from "./mod.ts";
+ *
+ * const err = new CloudError("rate_limited", "The cloud asked us to slow down for 30 s.", {
+ *   retryAfterSeconds: 30,
+ *   status: 429,
+ * });
+ * err.code; // "cloud_rate_limited"
+ * err.kind; // "rate_limited"
+ * err.retryAfterSeconds; // 30
+ * ```
+ */
 export class CloudError extends HubError {
   /** The kind of failure. */
   readonly kind: CloudFailure;
@@ -48,10 +63,36 @@ export interface CloudTimeouts {
 /** Longest wait for a pull reply's headers (a large first sync is computed before they are sent). */
 const PULL_HEADERS_MS = 5 * 60_000;
 
-/** Defaults: generous, since a clinic's uplink may be slow. */
+/**
+ * Defaults: generous, since a clinic's uplink may be slow.
+ *
+ * @example
+ * ```ts
+ * import { CloudClient, DEFAULT_TIMEOUTS } from "./mod.ts";
+ *
+ * DEFAULT_TIMEOUTS; // { connectMs: 30000, transferMs: 900000 }
+ * const key = "hh_" + "0".repeat(64);
+ * const cloud = new CloudClient("https://cloud.example.org", key, {
+ *   ...DEFAULT_TIMEOUTS,
+ *   connectMs: 10_000,
+ * });
+ * ```
+ */
 export const DEFAULT_TIMEOUTS: CloudTimeouts = { connectMs: 30_000, transferMs: 15 * 60_000 };
 
-/** Checks a cloud URL: https, or http only for loopback or with explicit opt-in. */
+/**
+ * Checks a cloud URL: https, or http only for loopback or with explicit opt-in.
+ *
+ * @example
+ * ```ts
+ * import { checkCloudUrl } from "./mod.ts";
+ *
+ * checkCloudUrl(" https://cloud.example.org/hikma/ "); // "https://cloud.example.org/hikma"
+ * checkCloudUrl("http://127.0.0.1:3000"); // "http://127.0.0.1:3000"
+ * checkCloudUrl("http://192.168.1.5:3000", true); // "http://192.168.1.5:3000"
+ * checkCloudUrl("http://cloud.example.org"); // throws HubError `insecure_url`
+ * ```
+ */
 export function checkCloudUrl(raw: string, allowInsecure = false): string {
   let url: URL;
   try {

@@ -11,12 +11,37 @@ export interface Registration {
   hubName: string;
 }
 
-/** The shape of a hub API key. */
+/**
+ * The shape of a hub API key.
+ *
+ * @example
+ * ```ts
+ * import { API_KEY_PATTERN } from "./mod.ts";
+ *
+ * API_KEY_PATTERN.test("hh_" + "0".repeat(64)); // true
+ * API_KEY_PATTERN.test("hh_1234"); // false: too short
+ * ```
+ */
 export const API_KEY_PATTERN = /^hh_[0-9a-f]{64}$/i;
 
 /**
  * Verifies `apiKey` against the cloud's verify-key endpoint. Wrong key,
  * unreachable cloud and non-HTTPS URLs give clear errors; nothing is stored here.
+ *
+ * @example
+ * ```ts
+ * import { verifyRegistration } from "./mod.ts";
+ * import type { OpenVault } from "../vault/mod.ts";
+ *
+ * declare const vault: OpenVault;
+ * const reg = await verifyRegistration("https://cloud.example.org", "hh_" + "0".repeat(64));
+ * reg.link.clinicIds; // the clinics the cloud gave this hub, e.g. ["clinic-north"]
+ * await vault.update((s) => {
+ *   s.cloud = reg.link;
+ *   s.hubId = reg.hubId;
+ *   s.hubName = reg.hubName;
+ * });
+ * ```
  */
 export async function verifyRegistration(
   rawUrl: unknown,

@@ -17,7 +17,22 @@ import { CycleSchedule, REAL_TIMERS, type RelayTiming, type Timers } from "./_sc
 /** Timing and batching of the relay. */
 export type RelaySchedule = RelayTiming & CycleSizes;
 
-/** Defaults: a cycle every 5 minutes; retries from 15 s up to 15 minutes. */
+/**
+ * Defaults: a cycle every 5 minutes; retries from 15 s up to 15 minutes.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_SCHEDULE, Relay } from "./mod.ts";
+ * import type { CloudPeer } from "./mod.ts";
+ * import type { Store } from "../store/mod.ts";
+ *
+ * declare const store: Store;
+ * declare const peer: CloudPeer;
+ * DEFAULT_SCHEDULE.intervalMs; // 300000
+ * // every minute instead; the other fields keep their defaults
+ * const relay = new Relay({ store, peer: () => peer, schedule: { intervalMs: 60_000 } });
+ * ```
+ */
 export const DEFAULT_SCHEDULE: RelaySchedule = {
   intervalMs: 5 * 60_000,
   backoffBaseMs: 15_000,

@@ -4,6 +4,8 @@
  *
  * @example
  * ```ts
+ * import { HubError } from "./mod.ts";
+ *
  * throw new HubError("locked", 423, "Database is locked. Unlock the hub first.");
  * ```
  */
@@ -30,10 +32,31 @@ export class HubError extends Error {
   }
 }
 
-/** The message phones see for any data call while the hub is locked (SPEC §3). */
+/**
+ * The message phones see for any data call while the hub is locked (SPEC §3).
+ *
+ * @example
+ * ```ts
+ * import { HubError, LOCKED_MESSAGE } from "./mod.ts";
+ *
+ * throw new HubError("locked", 423, LOCKED_MESSAGE);
+ * // message: "Database is locked. Ask the clinic operator to unlock the hub."
+ * ```
+ */
 export const LOCKED_MESSAGE = "Database is locked. Ask the clinic operator to unlock the hub.";
 
-/** Shorthand for the locked error. */
+/**
+ * Shorthand for the locked error.
+ *
+ * @example
+ * ```ts
+ * import { lockedError } from "./mod.ts";
+ *
+ * const err = lockedError();
+ * err.code; // "locked"
+ * err.status; // 423
+ * ```
+ */
 export function lockedError(): HubError {
   return new HubError("locked", 423, LOCKED_MESSAGE);
 }

@@ -97,10 +97,32 @@ export interface EventsSince<M = HubEventMap> {
 /** Publishes one event (what the hub hands to the parts that change things). */
 export type Publish = <K extends HubEventType>(type: K, data: HubEventMap[K]) => void;
 
-/** Events kept in memory; a reader away for longer than this gets a reset. */
+/**
+ * Events kept in memory; a reader away for longer than this gets a reset.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_EVENT_CAPACITY, EventBus } from "./mod.ts";
+ *
+ * DEFAULT_EVENT_CAPACITY; // 500
+ * const bus = new EventBus(); // keeps the newest 500 events
+ * for (let i = 0; i < 600; i++) bus.publish("autolock", { minutes: 15 });
+ * bus.since(50).reset; // true: events 51 to 100 fell out of the ring
+ * bus.since(100).events.length; // 500
+ * ```
+ */
 export const DEFAULT_EVENT_CAPACITY = 500;
 
-/** Formats a cursor for `since=` and the SSE `id:` line. */
+/**
+ * Formats a cursor for `since=` and the SSE `id:` line.
+ *
+ * @example
+ * ```ts
+ * import { formatCursor } from "./mod.ts";
+ *
+ * formatCursor("3f9a1c2e", 42); // "3f9a1c2e-42"
+ * ```
+ */
 export function formatCursor(launch: string, id: number): string {
   return `${launch}-${id}`;
 }
@@ -108,6 +130,15 @@ export function formatCursor(launch: string, id: number): string {
 /**
  * Parses `since=` (or `Last-Event-ID`): `<launch>-<id>`, or a bare id (taken as
  * this launch, for scripts that read `lastId`). Returns null when malformed.
+ *
+ * @example
+ * ```ts
+ * import { parseCursor } from "./mod.ts";
+ *
+ * parseCursor("3f9a1c2e-42"); // { launch: "3f9a1c2e", id: 42 }
+ * parseCursor("42"); // { launch: null, id: 42 }
+ * parseCursor("latest"); // null
+ * ```
  */
 export function parseCursor(raw: string): Cursor | null {
   const m = /^(?:([A-Za-z0-9]{1,32})-)?(\d{1,15})$/.exec(raw.trim());
@@ -128,7 +159,8 @@ export interface EventBusOptions {
  *
  * @example
  * ```ts
- * import { EventBus } from "./events.ts";
+ * import { EventBus } from "./mod.ts";
+ *
  * const bus = new EventBus();
  * bus.publish("device", { device: "phone-1", action: "seen" });
  * const got = bus.since({ launch: bus.launch, id: 0 });

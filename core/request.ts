@@ -8,6 +8,17 @@
  * The request's URL, or null when the Host header (or absolute target) makes it
  * unparsable (`Host: a:b`, `[zz]`, `127.0.0.1:99999`): `new URL(req.url)` throws
  * on those, and a throw would answer 500 and log each time.
+ *
+ * @example
+ * ```ts
+ * import { requestUrl } from "./mod.ts";
+ *
+ * Deno.serve((req) => {
+ *   const url = requestUrl(req); // null for `Host: a:b`
+ *   if (!url) return new Response("Bad request", { status: 400 });
+ *   return new Response(`you asked for ${url.pathname}`);
+ * });
+ * ```
  */
 export function requestUrl(req: Request): URL | null {
   try {
@@ -20,6 +31,19 @@ export function requestUrl(req: Request): URL | null {
 /**
  * Allows one log line per key (a source address) per `windowMs`, counting what
  * it suppressed. Bounded: at most `maxKeys` keys are remembered.
+ *
+ * @example
+ * ```ts
+ * import { LogGate } from "./mod.ts";
+ *
+ * let now = 0;
+ * const gate = new LogGate(60_000, () => now);
+ * gate.admit("192.168.1.50"); // 0: write the line
+ * gate.admit("192.168.1.50"); // null: same minute, suppressed
+ * gate.admit("192.168.1.50"); // null
+ * now = 60_000;
+ * gate.admit("192.168.1.50"); // 2: write it, saying 2 were suppressed
+ * ```
  */
 export class LogGate {
   #last = new Map<string, { at: number; suppressed: number }>();

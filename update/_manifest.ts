@@ -16,14 +16,36 @@ export interface Manifest {
   platforms: Record<string, PlatformEntry>;
 }
 
-/** This machine's platform key, e.g. `linux-x86_64`, `darwin-aarch64`, `windows-x86_64`. */
+/**
+ * This machine's platform key, e.g. `linux-x86_64`, `darwin-aarch64`, `windows-x86_64`.
+ *
+ * @example
+ * ```ts
+ * import { platformKey } from "./mod.ts";
+ *
+ * platformKey(); // this machine's, e.g. "linux-x86_64"
+ * platformKey("darwin", "aarch64"); // "darwin-aarch64"
+ * ```
+ */
 export function platformKey(os: string = Deno.build.os, arch: string = Deno.build.arch): string {
   return `${os}-${arch}`;
 }
 
 const SEMVER = /^v?(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/;
 
-/** Compares two semantic versions; throws on a malformed one. */
+/**
+ * Compares two semantic versions; throws on a malformed one.
+ *
+ * @example
+ * ```ts
+ * import { compareVersions } from "./mod.ts";
+ *
+ * compareVersions("1.10.0", "1.9.3"); // 1
+ * compareVersions("2.0.0-beta.2", "2.0.0"); // -1: a pre-release comes first
+ * compareVersions("v1.2.3", "1.2.3"); // 0
+ * compareVersions("1.2", "1.2.0"); // throws HubError `bad_manifest`
+ * ```
+ */
 export function compareVersions(a: string, b: string): number {
   const pa = SEMVER.exec(a);
   const pb = SEMVER.exec(b);
@@ -53,7 +75,27 @@ export function compareVersions(a: string, b: string): number {
   return 0;
 }
 
-/** Validates a manifest document. */
+/**
+ * Validates a manifest document.
+ *
+ * @example
+ * ```ts
+ * import { parseManifest } from "./mod.ts";
+ *
+ * const manifest = parseManifest({
+ *   version: "v1.5.0",
+ *   notes: "Faster first sync.",
+ *   pub_date: "2026-11-20T09:00:00Z",
+ *   platforms: {
+ *     "linux-x86_64": {
+ *       signature: "dW50cnVzdGVkIGNvbW1lbnQ6IC4uLg==", // base64 of the .sig file (shortened)
+ *       url: "https://updates.example.org/hub/local-sync-hub-linux-x86_64",
+ *     },
+ *   },
+ * });
+ * manifest.version; // "1.5.0"
+ * ```
+ */
 export function parseManifest(doc: unknown): Manifest {
   const bad = (why: string) =>
     new HubError("bad_manifest", 502, `The update manifest is not valid: ${why}.`);

@@ -29,7 +29,19 @@ function refused(reason: string): HubError {
   return new HubError("bad_signature", 400, `Update refused: ${reason}.`);
 }
 
-/** Parses a public key given as the base64 line or a whole `.pub` file. */
+/**
+ * Parses a public key given as the base64 line or a whole `.pub` file.
+ *
+ * @example
+ * ```ts
+ * import { generateKeyPair, parsePublicKey } from "./mod.ts";
+ *
+ * const { publicFile } = await generateKeyPair();
+ * const key = parsePublicKey(publicFile); // or just its second line, "RW..."
+ * key.keyId.length; // 8
+ * key.publicKey.length; // 32
+ * ```
+ */
 export function parsePublicKey(text: string): MinisignPublicKey {
   const line =
     text.split(/\r?\n/).map((l) => l.trim()).filter((l) =>
@@ -47,7 +59,18 @@ export function parsePublicKey(text: string): MinisignPublicKey {
   return { keyId: raw.slice(2, 10), publicKey: raw.slice(10, 42) };
 }
 
-/** Parses a `.minisig` file's text. */
+/**
+ * Parses a `.minisig` file's text.
+ *
+ * @example
+ * ```ts
+ * import { parseSignature } from "./mod.ts";
+ *
+ * const sig = parseSignature(await Deno.readTextFile("dist/local-sync-hub-linux-x86_64.sig"));
+ * sig.algorithm; // "ED" (BLAKE2b-prehashed)
+ * sig.trustedComment; // "timestamp:1763629200\tfile:local-sync-hub-linux-x86_64\tversion:1.5.0"
+ * ```
+ */
 export function parseSignature(text: string): MinisignSignature {
   const lines = text.replace(/\r\n/g, "\n").split("\n");
   if (lines.length < 4 || !lines[0].startsWith("untrusted comment:")) {
@@ -103,6 +126,17 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
  * signature (prehashed or legacy), global signature over the trusted comment,
  * and — when `expectedVersion` is given — `version:` in the trusted comment.
  * Throws `bad_signature` with the reason; returns the trusted comment.
+ *
+ * @example
+ * ```ts
+ * import { parsePublicKey, verifyFile } from "./mod.ts";
+ *
+ * const publicKey = parsePublicKey(await Deno.readTextFile("release.pub"));
+ * const sigText = await Deno.readTextFile("dist/local-sync-hub-linux-x86_64.sig");
+ * await verifyFile("dist/local-sync-hub-linux-x86_64", sigText, publicKey, "1.5.0");
+ * // "timestamp:1763629200\tfile:local-sync-hub-linux-x86_64\tversion:1.5.0";
+ * // with "1.6.0" instead: HubError `bad_signature` ("the signature is for version 1.5.0, ...")
+ * ```
  */
 export async function verifyFile(
   path: string,
@@ -154,7 +188,18 @@ async function signingKey(seed: Uint8Array): Promise<CryptoKey> {
   return await crypto.subtle.importKey("pkcs8", pkcs8, { name: "Ed25519" }, false, ["sign"]);
 }
 
-/** Makes a new key pair; returns the minisign public key file and the secret key file texts. */
+/**
+ * Makes a new key pair; returns the minisign public key file and the secret key file texts.
+ *
+ * @example
+ * ```ts
+ * import { generateKeyPair } from "./mod.ts";
+ *
+ * const { publicFile, secretFile } = await generateKeyPair();
+ * await Deno.writeTextFile("release.pub", publicFile);
+ * await Deno.writeTextFile("release.key", secretFile, { mode: 0o600 });
+ * ```
+ */
 export async function generateKeyPair(): Promise<{ publicFile: string; secretFile: string }> {
   const pair = await crypto.subtle.generateKey({ name: "Ed25519" }, true, [
     "sign",
@@ -174,7 +219,18 @@ function keyIdHex(keyId: Uint8Array): string {
   return [...keyId].reverse().map((b) => b.toString(16).padStart(2, "0")).join("").toUpperCase();
 }
 
-/** The `.pub` file text of a key. */
+/**
+ * The `.pub` file text of a key.
+ *
+ * @example
+ * ```ts
+ * import { parseSecretKey, publicKeyFile } from "./mod.ts";
+ *
+ * const key = parseSecretKey(await Deno.readTextFile("release.key"));
+ * publicKeyFile(key);
+ * // "untrusted comment: minisign public key <key id>\nRW...\n" (the matching release.pub)
+ * ```
+ */
 export function publicKeyFile(key: MinisignSecretKey): string {
   const raw = new Uint8Array(42);
   raw.set([0x45, 0x64], 0);
@@ -187,6 +243,15 @@ export function publicKeyFile(key: MinisignSecretKey): string {
  * An unencrypted minisign secret key file (as `minisign -G -W` writes):
  * "Ed" ‖ kdf "\0\0" ‖ "B2" ‖ salt(32) ‖ ops(8) ‖ mem(8) ‖ key_id(8) ‖ sk(64) ‖ checksum(32),
  * the checksum being BLAKE2b-256("Ed" ‖ key_id ‖ sk).
+ *
+ * @example
+ * ```ts
+ * import { generateKeyPair, parseSecretKey, secretKeyFile } from "./mod.ts";
+ *
+ * const { secretFile } = await generateKeyPair();
+ * const key = parseSecretKey(secretFile);
+ * secretKeyFile(key) === secretFile; // true
+ * ```
  */
 export function secretKeyFile(key: MinisignSecretKey): string {
   const sk = new Uint8Array(64);
@@ -213,7 +278,17 @@ function concat(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
   return out;
 }
 
-/** Reads an unencrypted minisign secret key file (encrypted keys: decrypt with `minisign -C` first). */
+/**
+ * Reads an unencrypted minisign secret key file (encrypted keys: decrypt with `minisign -C` first).
+ *
+ * @example
+ * ```ts
+ * import { parseSecretKey } from "./mod.ts";
+ *
+ * const key = parseSecretKey(await Deno.readTextFile("release.key"));
+ * key.seed.length; // 32
+ * ```
+ */
 export function parseSecretKey(text: string): MinisignSecretKey {
   const line =
     text.split(/\r?\n/).map((l) => l.trim()).filter((l) =>
@@ -239,7 +314,22 @@ export function parseSecretKey(text: string): MinisignSecretKey {
   return { keyId, seed: sk.slice(0, 32), publicKey: sk.slice(32, 64) };
 }
 
-/** Signs a file (prehashed `ED`) and returns the `.minisig` text. */
+/**
+ * Signs a file (prehashed `ED`) and returns the `.minisig` text.
+ *
+ * @example
+ * ```ts
+ * import { parseSecretKey, signFile } from "./mod.ts";
+ *
+ * const key = parseSecretKey(await Deno.readTextFile("release.key"));
+ * const sig = await signFile(
+ *   "dist/local-sync-hub-linux-x86_64",
+ *   key,
+ *   "timestamp:1763629200\tfile:local-sync-hub-linux-x86_64\tversion:1.5.0",
+ * );
+ * await Deno.writeTextFile("dist/local-sync-hub-linux-x86_64.sig", sig);
+ * ```
+ */
 export async function signFile(
   path: string,
   key: MinisignSecretKey,

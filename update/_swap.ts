@@ -9,12 +9,37 @@
 import { exists, syncDir } from "../core/mod.ts";
 import { dirname } from "../core/mod.ts";
 
-/** Paths used around an executable. */
+/**
+ * Paths used around an executable.
+ *
+ * @example
+ * ```ts
+ * import { swapPaths } from "./mod.ts";
+ *
+ * swapPaths("/opt/local-sync-hub/local-sync-hub");
+ * // {
+ * //   previous: "/opt/local-sync-hub/local-sync-hub.previous",
+ * //   download: "/opt/local-sync-hub/local-sync-hub.download",
+ * //   failed: "/opt/local-sync-hub/local-sync-hub.failed",
+ * // }
+ * ```
+ */
 export function swapPaths(exe: string): { previous: string; download: string; failed: string } {
   return { previous: `${exe}.previous`, download: `${exe}.download`, failed: `${exe}.failed` };
 }
 
-/** Moves `newFile` into place as `exe`, keeping the old one as `<exe>.previous`. */
+/**
+ * Moves `newFile` into place as `exe`, keeping the old one as `<exe>.previous`.
+ *
+ * @example
+ * ```ts
+ * import { swapExecutable, swapPaths } from "./mod.ts";
+ *
+ * const exe = "/opt/local-sync-hub/local-sync-hub";
+ * // after the download was written to swapPaths(exe).download and verified:
+ * await swapExecutable(exe, swapPaths(exe).download);
+ * ```
+ */
 export async function swapExecutable(exe: string, newFile: string): Promise<void> {
   const { previous } = swapPaths(exe);
   await Deno.remove(previous).catch(() => {});
@@ -38,7 +63,19 @@ export async function swapExecutable(exe: string, newFile: string): Promise<void
   await syncDir(dirname(exe));
 }
 
-/** Puts `<exe>.previous` back as `exe`; the failed one is kept as `<exe>.failed`. */
+/**
+ * Puts `<exe>.previous` back as `exe`; the failed one is kept as `<exe>.failed`.
+ *
+ * @example
+ * ```ts
+ * import { launchAndConfirm, rollback } from "./mod.ts";
+ *
+ * const exe = "/opt/local-sync-hub/local-sync-hub";
+ * if (!(await launchAndConfirm(exe, Deno.args, 90_000))) {
+ *   await rollback(exe); // the new one did not come up healthy
+ * }
+ * ```
+ */
 export async function rollback(exe: string): Promise<void> {
   const { previous, failed } = swapPaths(exe);
   if (!(await exists(previous))) throw new Error("no previous executable to roll back to");
@@ -53,7 +90,19 @@ export async function rollback(exe: string): Promise<void> {
   await syncDir(dirname(exe));
 }
 
-/** After a crash between the two renames: restores the previous executable if `exe` is missing. */
+/**
+ * After a crash between the two renames: restores the previous executable if `exe` is missing.
+ *
+ * @example
+ * ```ts
+ * import { recoverInterruptedSwap } from "./mod.ts";
+ *
+ * // at start-up of an installed executable, before anything else
+ * if (await recoverInterruptedSwap(Deno.execPath())) {
+ *   // true: `<exe>` was missing and `<exe>.previous` was put back
+ * }
+ * ```
+ */
 export async function recoverInterruptedSwap(exe: string): Promise<boolean> {
   const { previous } = swapPaths(exe);
   if (await exists(exe) || !(await exists(previous))) return false;
@@ -66,6 +115,15 @@ export async function recoverInterruptedSwap(exe: string): Promise<boolean> {
  * Starts `exe` with `args` and waits until it reports healthy by writing
  * "ok" to the file named in `HUB_UPDATE_HEALTH_FILE` (main.ts does so once ready).
  * Returns the child when healthy; kills it and returns null otherwise.
+ *
+ * @example
+ * ```ts
+ * import { launchAndConfirm } from "./mod.ts";
+ *
+ * const exe = "/opt/local-sync-hub/local-sync-hub";
+ * const child = await launchAndConfirm(exe, ["--data-dir", "/srv/hub"], 90_000);
+ * if (child) Deno.exit(0); // the new process runs on; null means it never said "ok"
+ * ```
  */
 export async function launchAndConfirm(
   exe: string,

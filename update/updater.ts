@@ -52,7 +52,25 @@ export interface UpdaterOptions {
   timeoutMs?: number;
 }
 
-/** The updater of one running hub. */
+/**
+ * The updater of one running hub.
+ *
+ * @example
+ * ```ts
+ * import { Updater } from "./mod.ts";
+ *
+ * const updater = new Updater({
+ *   currentVersion: "1.4.0",
+ *   manifestUrl: "https://updates.example.org/hub/latest.json",
+ *   publicKey: await Deno.readTextFile("release.pub"),
+ *   exePath: Deno.execPath(),
+ * });
+ * const status = await updater.check(); // state "available" or "up-to-date"
+ * if (status.state === "available") {
+ *   await updater.install(); // only when the operator clicks Install
+ * }
+ * ```
+ */
 export class Updater {
   #o: UpdaterOptions;
   #entry: PlatformEntry | null = null;

@@ -11,7 +11,20 @@ import { fromB64, HubError, sha256Hex, toB64 } from "../core/mod.ts";
 export const VAULT_FORMAT = "hikma-local-hub-vault";
 /** The only format version written today. */
 export const VAULT_VERSION = 1;
-/** Lowest PBKDF2 iteration count accepted for a new vault (OWASP 2023 for SHA-512 is 210,000; we use more). */
+/**
+ * Lowest PBKDF2 iteration count accepted for a new vault (OWASP 2023 for SHA-512 is 210,000; we use more).
+ *
+ * @example
+ * ```ts
+ * import { createVault, generateSecrets, MIN_ITERATIONS } from "./mod.ts";
+ *
+ * MIN_ITERATIONS; // 600000
+ * const secrets = await generateSecrets();
+ * await createVault("/srv/hub/hub.vault", "example passphrase 1", secrets, {
+ *   iterations: MIN_ITERATIONS * 2, // fewer throws HubError `weak_kdf`
+ * });
+ * ```
+ */
 export const MIN_ITERATIONS = 600_000;
 
 /** KDF parameters, stored so they can be raised later. */

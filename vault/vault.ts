@@ -42,7 +42,17 @@ export interface CreateVaultOptions {
   allowWeakKdfForTests?: boolean;
 }
 
-/** Shortest passphrase accepted at setup and on change. */
+/**
+ * Shortest passphrase accepted at setup and on change.
+ *
+ * @example
+ * ```ts
+ * import { MIN_PASSPHRASE_LENGTH } from "./mod.ts";
+ *
+ * MIN_PASSPHRASE_LENGTH; // 12
+ * const hint = `At least ${MIN_PASSPHRASE_LENGTH} characters.`;
+ * ```
+ */
 export const MIN_PASSPHRASE_LENGTH = 12;
 
 async function deriveKey(passphrase: string, kdf: KdfParams): Promise<CryptoKey> {
@@ -62,7 +72,17 @@ async function deriveKey(passphrase: string, kdf: KdfParams): Promise<CryptoKey>
   );
 }
 
-/** Checks a new passphrase against the setup rules; throws a clear error. */
+/**
+ * Checks a new passphrase against the setup rules; throws a clear error.
+ *
+ * @example
+ * ```ts
+ * import { checkNewPassphrase } from "./mod.ts";
+ *
+ * checkNewPassphrase("example passphrase 1"); // "example passphrase 1"
+ * checkNewPassphrase("short"); // throws HubError `weak_passphrase` (400)
+ * ```
+ */
 export function checkNewPassphrase(passphrase: unknown): string {
   if (typeof passphrase !== "string" || passphrase.length < MIN_PASSPHRASE_LENGTH) {
     throw new HubError(
@@ -77,7 +97,18 @@ export function checkNewPassphrase(passphrase: unknown): string {
   return passphrase;
 }
 
-/** Makes a fresh set of secrets for a new hub. */
+/**
+ * Makes a fresh set of secrets for a new hub.
+ *
+ * @example
+ * ```ts
+ * import { generateSecrets } from "./mod.ts";
+ *
+ * const secrets = await generateSecrets("Clinic North Hub");
+ * secrets.hubName; // "Clinic North Hub"
+ * secrets.dbKey.length; // 64 (hex of a random 256-bit SQLCipher key)
+ * ```
+ */
 export async function generateSecrets(hubName = "Local Sync Hub"): Promise<VaultSecrets> {
   const pair = await crypto.subtle.generateKey({ name: "X25519" }, true, [
     "deriveBits",
@@ -96,6 +127,19 @@ export async function generateSecrets(hubName = "Local Sync Hub"): Promise<Vault
 /**
  * An open vault: the decrypted secrets plus the derived key, so the hub can
  * re-seal after a change without asking for the passphrase again. Dropped on lock.
+ *
+ * @example
+ * ```ts
+ * import { openVault } from "./mod.ts";
+ *
+ * const vault = await openVault("/srv/hub/hub.vault", "example passphrase 1");
+ * await vault.update((s) => {
+ *   s.hubName = "Clinic South Hub";
+ * });
+ * vault.secrets.hubName; // "Clinic South Hub"
+ * vault.kdf; // { name: "PBKDF2-HMAC-SHA512", iterations: 600000 }
+ * vault.close(); // on lock; `vault.secrets` now throws `locked`
+ * ```
  */
 export class OpenVault {
   #path: string;
@@ -176,7 +220,18 @@ async function seal(path: string, key: CryptoKey, kdf: KdfParams, secrets: Vault
   await writeFileDurable(path, await encodeVault({ kdf, nonce, body }), 0o600);
 }
 
-/** Creates a new vault file; refuses to overwrite an existing one. */
+/**
+ * Creates a new vault file; refuses to overwrite an existing one.
+ *
+ * @example
+ * ```ts
+ * import { createVault, generateSecrets } from "./mod.ts";
+ *
+ * const secrets = await generateSecrets("Clinic North Hub");
+ * const vault = await createVault("/srv/hub/hub.vault", "example passphrase 1", secrets);
+ * // a second call for the same path throws HubError `already_set_up` (409)
+ * ```
+ */
 export async function createVault(
   path: string,
   passphrase: string,
@@ -196,6 +251,21 @@ export async function createVault(
 /**
  * Opens the vault with the passphrase. Throws `wrong_passphrase` (401) when the
  * seal does not open, `vault_damaged` when the file is corrupt, `not_set_up` when absent.
+ *
+ * @example
+ * ```ts
+ * import { openVault } from "./mod.ts";
+ * import { HubError } from "../core/mod.ts";
+ *
+ * try {
+ *   const vault = await openVault("/srv/hub/hub.vault", "example passphrase 1");
+ *   vault.secrets.hubName; // "Clinic North Hub"
+ * } catch (err) {
+ *   if (err instanceof HubError && err.code === "wrong_passphrase") {
+ *     // ask again (status 401)
+ *   } else throw err;
+ * }
+ * ```
  */
 export async function openVault(path: string, passphrase: string): Promise<OpenVault> {
   let bytes: Uint8Array;
