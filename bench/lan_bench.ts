@@ -21,12 +21,7 @@
  * `--quick` runs a tenth of the data and writes only with `--write`).
  */
 import { setLogSink } from "../core/mod.ts";
-import {
-  DEFAULT_PULL_PAGE_BYTES,
-  DEFAULT_PULL_PAGE_ROWS,
-  pullChanges,
-  Store,
-} from "../store/mod.ts";
+import { DEFAULT_PULL_PAGE_BYTES, DEFAULT_PULL_PAGE_ROWS, Store } from "../store/mod.ts";
 import { b64u, PhoneClient, sealJson } from "../tests/phone_client.ts";
 import { BENCH_PASSWORD, BENCH_USER, seedHub } from "./_lan_seed.ts";
 import { cpuMsOf, freePort, memoryOf, rssSampler, startHubChild } from "./_lan_proc.ts";
@@ -414,7 +409,7 @@ async function storePull(store: Store, maxRows: number, maxBytes: number): Promi
   let selectMs = 0;
   for (let i = 0; i < 1000; i++) {
     const q0 = performance.now();
-    const page = pullChanges(store.db, store.clock, c, { maxRows, maxBytes });
+    const page = store.phoneSync.pull(c, { maxRows, maxBytes });
     selectMs += performance.now() - q0;
     const plain = new TextEncoder().encode(page.json);
     const ct = new Uint8Array(

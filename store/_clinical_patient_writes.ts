@@ -1,7 +1,7 @@
 /** Registering (or updating) a patient with its attributes, and the cascading soft delete. */
 import { type LocalWriteMeta, type LocalWriter, writeLocal } from "./_local.ts";
 import { live, type Row } from "./_read.ts";
-import type { Store } from "./store.ts";
+import type { StoreParts } from "./_parts.ts";
 
 /** Tables a patient's deletion cascades to (the reference's four, plus vitals and problems). */
 const CASCADE: [table: string, column: string][] = [
@@ -44,7 +44,7 @@ function attributeRowId(w: LocalWriter, patientId: string, attr: Row): string {
 
 /** Creates or updates a patient and its attributes in one transaction. */
 export function registerPatient(
-  store: Store,
+  store: StoreParts,
   meta: LocalWriteMeta,
   input: PatientRegistration,
 ): { patient_id: string; attributes_count: number } {
@@ -65,7 +65,7 @@ export function registerPatient(
 
 /** Soft-deletes a patient and, with it, its attributes, visits, events, appointments, vitals, problems. */
 export function deletePatient(
-  store: Store,
+  store: StoreParts,
   meta: LocalWriteMeta,
   patientId: string,
 ): { deleted: true; patient_id: string } {

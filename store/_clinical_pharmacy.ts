@@ -6,7 +6,7 @@
 import { HubError } from "../core/mod.ts";
 import { type LocalWriteMeta, writeLocal } from "./_local.ts";
 import { live } from "./_read.ts";
-import type { Store } from "./store.ts";
+import type { StoreParts } from "./_parts.ts";
 
 /** What {@link dispensePrescriptionItem} takes. */
 export interface DispenseRequest {
@@ -26,7 +26,7 @@ export interface DispenseRequest {
  * as untracked stock and only recorded.
  */
 export function dispensePrescriptionItem(
-  store: Store,
+  store: StoreParts,
   meta: LocalWriteMeta,
   req: DispenseRequest,
 ): { ok: true; total_dispensed: number } {

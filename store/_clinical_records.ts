@@ -10,7 +10,7 @@ import { type LocalWriteMeta, type LocalWriter, notFound, writeLocal } from "./_
 import { all, live, one, type Row } from "./_read.ts";
 import { ident, tableDef } from "./_schema.ts";
 import type { SqlValue } from "./_rows.ts";
-import type { Store } from "./store.ts";
+import type { StoreParts } from "./_parts.ts";
 
 /** How to list rows of a table. */
 export interface ListSpec {
@@ -87,7 +87,7 @@ export function pick(row: Row, columns?: readonly string[]): Row {
  * Creates a row, or updates the live row with that id (upsert, as the
  * reference's create commands do). A missing id gets a new UUID. Returns the stored row.
  */
-export function putRecord(store: Store, meta: LocalWriteMeta, table: string, row: Row): Row {
+export function putRecord(store: StoreParts, meta: LocalWriteMeta, table: string, row: Row): Row {
   return writeLocal(store, meta, (w) => w.put(table, withId(row)));
 }
 
@@ -100,7 +100,7 @@ export function withId(row: Row): Row {
 
 /** Changes the given columns of a live row; `not_found` when there is none. */
 export function patchRecord(
-  store: Store,
+  store: StoreParts,
   meta: LocalWriteMeta,
   table: string,
   id: string,
@@ -110,7 +110,12 @@ export function patchRecord(
 }
 
 /** Soft-deletes a live row; `not_found` when there is none. */
-export function deleteRecord(store: Store, meta: LocalWriteMeta, table: string, id: string): void {
+export function deleteRecord(
+  store: StoreParts,
+  meta: LocalWriteMeta,
+  table: string,
+  id: string,
+): void {
   writeLocal(store, meta, (w) => {
     w.require(table, id);
     w.remove(table, id);
@@ -119,7 +124,7 @@ export function deleteRecord(store: Store, meta: LocalWriteMeta, table: string, 
 
 /** Runs several writes as one change (one transaction, one stamp). */
 export function changeRecords<T>(
-  store: Store,
+  store: StoreParts,
   meta: LocalWriteMeta,
   fn: (w: LocalWriter) => T,
 ): T {

@@ -20,7 +20,7 @@ import {
   tableDef,
 } from "./_schema.ts";
 import { writeLocal } from "./_local.ts";
-import type { Store } from "./store.ts";
+import type { StoreParts } from "./_parts.ts";
 
 /** How a field's values should be shown. */
 export type FieldKind = "datetime" | "date" | "bool" | "json" | "number" | "text";
@@ -301,7 +301,11 @@ export function keepNewer(db: Database, id: number, now: number): void {
  * as a new local change (one stamp, pending for the cloud), and marks the
  * conflict decided, in one transaction.
  */
-export function restoreOlder(store: Store, id: number, now: number): { table: string; id: string } {
+export function restoreOlder(
+  store: StoreParts,
+  id: number,
+  now: number,
+): { table: string; id: string } {
   const c = getConflict(store.db, id);
   if (c.resolvedAt !== null) {
     throw new HubError("already_decided", 409, "This conflict has already been decided.");

@@ -12,7 +12,7 @@ import { HubError } from "../core/mod.ts";
 import { type ApplyContext, deleteRow, upsertRow } from "./_apply.ts";
 import { ident, SECRET_COLUMNS, tableDef } from "./_schema.ts";
 import { one, type Row } from "./_read.ts";
-import type { Store } from "./store.ts";
+import type { StoreParts } from "./_parts.ts";
 
 /** Who and when, for one procedure's writes. */
 export interface LocalWriteMeta {
@@ -170,7 +170,7 @@ function nextUpdatedAt(requested: number, stored: unknown): number {
  * ```
  */
 export function writeLocal<T>(
-  store: Store,
+  store: StoreParts,
   meta: LocalWriteMeta,
   fn: (w: LocalWriter) => T,
 ): T {

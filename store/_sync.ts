@@ -403,6 +403,18 @@ export type PushGuard = (
   row: Record<string, unknown> | null,
 ) => string | null;
 
+/** How to apply one push. */
+export interface PushOptions {
+  /** The pushing device (its pushed rows are not sent back to it; conflicts name it). */
+  deviceId?: string | null;
+  /** Wall-clock time of the push, ms. */
+  now?: number;
+  /** The cursor of the device's pull just before this push. */
+  lastPulledAt?: number | null;
+  /** Who may write what; a refused row is logged and skipped, the rest applied. */
+  guard?: PushGuard;
+}
+
 function asArray(table: string, kind: string, v: unknown): unknown[] {
   if (v === undefined || v === null) return [];
   if (!Array.isArray(v)) {
@@ -421,13 +433,7 @@ export function pushChanges(
   db: Database,
   clock: ChangeClock,
   changes: unknown,
-  options: {
-    deviceId?: string | null;
-    now?: number;
-    lastPulledAt?: number | null;
-    /** Who may write what; a refused row is logged and skipped, the rest applied. */
-    guard?: PushGuard;
-  } = {},
+  options: PushOptions = {},
 ): PushResult {
   const device = options.deviceId ?? null;
   if (changes === null || typeof changes !== "object" || Array.isArray(changes)) {

@@ -20,6 +20,7 @@ import {
   seedPatients,
   tempDir,
 } from "../_helpers.ts";
+import { storeConnection } from "../../store/testing.ts";
 
 const logs = captureLogs();
 
@@ -72,7 +73,7 @@ Deno.test("hub: lock closes the store (locked error), unlock brings every row ba
   await rejectsCode(() => hub.vault, "locked");
   assert.equal(store.closed, true);
   // The closed connection itself refuses work (the key left memory with it).
-  assert.throws(() => store.db.prepare("SELECT 1").get());
+  assert.throws(() => storeConnection(store).prepare("SELECT 1").get());
   assert.equal((await hub.status()).counts, null);
   assert.equal((await hub.status()).hub, null);
 

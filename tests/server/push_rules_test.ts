@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { PUSH_RULES } from "../../server/mod.ts";
-import { listConflictViews, PHONE_READ_ONLY_TABLES, PHONE_TABLES } from "../../store/mod.ts";
+import { PHONE_READ_ONLY_TABLES, PHONE_TABLES } from "../../store/mod.ts";
 import {
   adminClient,
   ALL_PERMISSIONS,
@@ -21,6 +21,7 @@ import {
   startHub,
   storedRow,
 } from "./_fixtures.ts";
+import { storeConnection } from "../../store/testing.ts";
 
 const T0 = 1_750_000_000_000;
 
@@ -40,7 +41,7 @@ function flagsAtA(
 }
 
 function refusals(t: Awaited<ReturnType<typeof startHub>>) {
-  return t.store.db.prepare(
+  return storeConnection(t.store).prepare(
     "SELECT table_name, row_id, source, device_id, reason, lost_row FROM conflicts ORDER BY id",
   ).all() as {
     table_name: string;
@@ -270,7 +271,7 @@ Deno.test("push rules: allowed rows land, refused ones in the same push are logg
       /may not delete patients at clinic 'clinic-a'.*can_delete_patient_records/,
     );
     // A refused deletion is kept as such, and has no content to restore.
-    const deletion = listConflictViews(t.store.db).find((c) => c.rowId === "p-a")!;
+    const deletion = t.store.conflicts.views().find((c) => c.rowId === "p-a")!;
     assert.deepEqual(deletion.lostRow, { id: "p-a", is_deleted: true });
     assert.equal(deletion.restorable, false);
   } finally {
