@@ -13,14 +13,14 @@
 import BetterSqlite3 from "better-sqlite3-multiple-ciphers";
 import { setLogSink } from "../core/mod.ts";
 import { createVault, generateSecrets, MIN_ITERATIONS, openVault } from "../vault/mod.ts";
-import { ChangeClock, Store, tableDef } from "../store/mod.ts";
+import { Store, tableDef } from "../store/mod.ts";
 /** SQLCipher 4's page size (and SQLite's default); changing it would break SQLCipher 4 compatibility. */
 const PAGE_SIZE = 4096;
 /** SQLite's default page cache (`cache_size = -2000`), for the untuned comparison. */
 const SQLITE_DEFAULT_CACHE_KIB = 2000;
 import { patientRow } from "../tests/_helpers.ts";
 import { writeResultsSection } from "./_results.ts";
-import { CACHE_KIB, migrate, storeConnection, upsertRow } from "../store/testing.ts";
+import { CACHE_KIB, ChangeClock, migrate, storeConnection, upsertRow } from "../store/testing.ts";
 
 setLogSink(() => {});
 

@@ -15,4 +15,5 @@ export {
   upsertRow,
 } from "./_apply.ts";
 export { migrate } from "./_migrations.ts";
+export { ChangeClock } from "./_clock.ts";
 export { CACHE_KIB, type Database, DISK_FULL_MESSAGE, WAL_SIZE_LIMIT } from "./_db.ts";
