@@ -49,7 +49,7 @@ async function sealBytes(key: CryptoKey, plain: Uint8Array<ArrayBuffer>, aad: st
  * per table), JSON.stringify'd, joined into the reply shape, encrypted
  * (AES-256-GCM) and base64url-encoded into the envelope. A page ends once its
  * rows' JSON reaches `pageBytes` or it holds `pageRows` rows, the hub's two
- * bounds (store/_sync.ts); unlike the hub it may end inside a transaction. No
+ * bounds (store/_pull.ts); unlike the hub it may end inside a transaction. No
  * HTTP, no cursors or stamps, no session or token checks.
  */
 export async function barePull(store: Store, pageRows: number, pageBytes: number) {

@@ -9,7 +9,8 @@
  * explicit edit of the current row, and the cloud keeps only strictly newer versions.
  */
 import { HubError } from "../core/mod.ts";
-import { type ApplyContext, deleteRow, upsertRow } from "./_apply.ts";
+import { type ApplyContext, upsertRow } from "./_apply.ts";
+import { deleteRow } from "./_delete.ts";
 import { ident, SECRET_COLUMNS, tableDef } from "./_schema.ts";
 import { one, type Row } from "./_read.ts";
 import type { StoreParts } from "./_parts.ts";

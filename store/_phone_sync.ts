@@ -1,13 +1,7 @@
 /** `store.phoneSync`: a phone's pull and push (SPEC §5), on the Store's connection and clock. */
 import type { StoreParts } from "./_parts.ts";
-import {
-  pullChanges,
-  type PullOptions,
-  type PullResult,
-  pushChanges,
-  type PushOptions,
-  type PushResult,
-} from "./_sync.ts";
+import { pullChanges, type PullOptions, type PullResult } from "./_pull.ts";
+import { pushChanges, type PushOptions, type PushResult } from "./_push.ts";
 
 /**
  * Pull and push for phones, reached as `store.phoneSync`.

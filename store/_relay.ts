@@ -11,7 +11,8 @@
  */
 import type { ChangeClock } from "./_clock.ts";
 import type { Database } from "./_db.ts";
-import { type ApplyCounts, deleteRow, emptyCounts, ROWS_PER_STAMP, upsertRow } from "./_apply.ts";
+import { type ApplyCounts, emptyCounts, ROWS_PER_STAMP, upsertRow } from "./_apply.ts";
+import { deleteRow } from "./_delete.ts";
 import { ident, TABLES } from "./_schema.ts";
 
 /** Meta key of the cloud watermark (the cloud `timestamp` of the last good cycle). */

@@ -41,10 +41,8 @@ export {
   DEFAULT_PULL_PAGE_ROWS,
   type PullOptions,
   type PullResult,
-  type PushGuard,
-  type PushOptions,
-  type PushResult,
-} from "./_sync.ts";
+} from "./_pull.ts";
+export type { PushGuard, PushOptions, PushResult } from "./_push.ts";
 export type { ApplyCounts } from "./_apply.ts";
 export type { DeviceRecord } from "./_devices.ts";
 export type { ConflictRecord } from "./_conflicts.ts";

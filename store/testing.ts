@@ -7,13 +7,8 @@
  * @module
  */
 export { storeConnection } from "./store.ts";
-export {
-  type ApplyContext,
-  type ChangeSource,
-  deleteRow,
-  ROWS_PER_STAMP,
-  upsertRow,
-} from "./_apply.ts";
+export { type ApplyContext, type ChangeSource, ROWS_PER_STAMP, upsertRow } from "./_apply.ts";
+export { deleteRow } from "./_delete.ts";
 export { migrate } from "./_migrations.ts";
 export { ChangeClock } from "./_clock.ts";
 export { CACHE_KIB, type Database, DISK_FULL_MESSAGE, WAL_SIZE_LIMIT } from "./_db.ts";

@@ -7,7 +7,7 @@ import { pushGuard } from "./_push_rules.ts";
 
 const cursor = z.union([z.number().int().nonnegative(), z.null()]).optional();
 
-/** `sync_pull {lastPulledAt | last_pulled_at}` → `{changes, timestamp}` (paged; see store/_sync.ts). */
+/** `sync_pull {lastPulledAt | last_pulled_at}` → `{changes, timestamp}` (paged; see store/_pull.ts). */
 export const syncPull = procedure({
   name: "sync_pull",
   // Not scoped per user yet: see docs/security.md, "What a phone can read".

@@ -99,7 +99,7 @@ Deno.test("the guard catches each kind of violation", () => {
     ["tests/x_test.ts", 'import { storeConnection } from "../store/testing.ts";'],
     ["bench/x.ts", 'import { upsertRow } from "../store/testing.ts";'],
     ["hub/lifecycle.ts", 'this.dbPath = join(dir, "hub.db");'],
-    ["store/_sync.ts", "pullChanges(store.db, store.clock, 0);"],
+    ["store/_pull.ts", "pullChanges(store.db, store.clock, 0);"],
   ];
   for (const [rel, text] of good) assert.deepEqual(violations(rel, text), [], `${rel}: ${text}`);
 });
