@@ -42,7 +42,15 @@ export function pushMark(ctx: ApplyContext): [string | null, number | null] {
   return [ctx.deviceId, ctx.pushedAfter ?? ctx.stamp];
 }
 
-/** Counts of what happened to a batch. */
+/**
+ * Counts of what happened to a batch.
+ *
+ * @example
+ * ```ts
+ * const { tables } = hub.store.relay.merge(batch, Date.now());
+ * const counts: ApplyCounts | undefined = tables.patients;
+ * ```
+ */
 export interface ApplyCounts {
   upserted: number;
   deleted: number;

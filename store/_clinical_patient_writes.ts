@@ -13,7 +13,19 @@ const CASCADE: [table: string, column: string][] = [
   ["patient_problems", "patient_id"],
 ];
 
-/** A patient registration (or update) as {@link registerPatient} takes it. */
+/**
+ * A patient registration (or update) as {@link registerPatient} takes it.
+ *
+ * @example
+ * ```ts
+ * const input: PatientRegistration = {
+ *   patient: { given_name: "Ana", surname: "Diaz" },
+ *   additional_attributes: [],
+ *   userId,
+ * };
+ * hub.store.patients.register({ now: Date.now() }, input);
+ * ```
+ */
 export interface PatientRegistration {
   patient: Row & { id?: string | null };
   additional_attributes: (Row & { attribute_id: string })[];

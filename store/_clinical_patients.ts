@@ -26,7 +26,14 @@ import {
   startsWith,
 } from "./_read.ts";
 
-/** Patient columns a search filter may name; any other key is an additional-attribute id. */
+/**
+ * Patient columns a search filter may name; any other key is an additional-attribute id.
+ *
+ * @example
+ * ```ts
+ * if (!PATIENT_FILTER_COLUMNS.has(column)) throw new Error(`cannot filter by ${column}`);
+ * ```
+ */
 export const PATIENT_FILTER_COLUMNS: ReadonlySet<string> = new Set([
   "given_name",
   "surname",
@@ -81,7 +88,15 @@ function scope(clinicIds: readonly string[]): { sql: string; args: string[] } {
   };
 }
 
-/** Parameters of {@link searchPatients}. */
+/**
+ * Parameters of {@link searchPatients}.
+ *
+ * @example
+ * ```ts
+ * const q: PatientSearch = { filters: { surname: "Diaz" }, limit: 20, offset: 0, clinicIds: ["c1"] };
+ * const page = hub.store.patients.search(q);
+ * ```
+ */
 export interface PatientSearch {
   /** Column or attribute id → text to look for (LIKE `%text%`; `sex` matches a prefix). */
   filters: Record<string, string>;

@@ -8,7 +8,15 @@ import { type LocalWriteMeta, writeLocal } from "./_local.ts";
 import { live } from "./_read.ts";
 import type { StoreParts } from "./_parts.ts";
 
-/** What {@link dispensePrescriptionItem} takes. */
+/**
+ * What {@link dispensePrescriptionItem} takes.
+ *
+ * @example
+ * ```ts
+ * const req: DispenseRequest = { id: itemId, provider_id: userId, batch_quantities: { b1: 2 }, userId };
+ * hub.store.clinical.dispense({ now: Date.now() }, req);
+ * ```
+ */
 export interface DispenseRequest {
   /** The prescription item. */
   id: string;

@@ -12,7 +12,15 @@ import { ident, tableDef } from "./_schema.ts";
 import type { SqlValue } from "./_rows.ts";
 import type { StoreParts } from "./_parts.ts";
 
-/** How to list rows of a table. */
+/**
+ * How to list rows of a table.
+ *
+ * @example
+ * ```ts
+ * const spec: ListSpec = { where: { patient_id: "p1" }, orderBy: "created_at DESC, id", limit: 50 };
+ * const visits = hub.store.records.list("visits", spec);
+ * ```
+ */
 export interface ListSpec {
   /** Columns to answer with (default: every data column). */
   columns?: readonly string[];
@@ -75,7 +83,14 @@ export function getRecord(
   );
 }
 
-/** Picks `columns` out of a row (answers list fewer columns than the table has). */
+/**
+ * Picks `columns` out of a row (answers list fewer columns than the table has).
+ *
+ * @example
+ * ```ts
+ * const answer = pick(hub.store.records.get("visits", id)!, VISIT_COLUMNS);
+ * ```
+ */
 export function pick(row: Row, columns?: readonly string[]): Row {
   if (!columns) return row;
   const out: Row = {};
@@ -91,7 +106,14 @@ export function putRecord(store: StoreParts, meta: LocalWriteMeta, table: string
   return writeLocal(store, meta, (w) => w.put(table, withId(row)));
 }
 
-/** Gives a row without an id a new UUID. */
+/**
+ * Gives a row without an id a new UUID.
+ *
+ * @example
+ * ```ts
+ * const row = withId({ patient_id: "p1" }); // { patient_id: "p1", id: "<a new UUID>" }
+ * ```
+ */
 export function withId(row: Row): Row {
   return typeof row.id === "string" && row.id.length > 0
     ? row

@@ -3,7 +3,14 @@ import { type ConflictRecord, listConflicts, openConflictCount } from "./_confli
 import { type ConflictView, keepNewer, listConflictViews, restoreOlder } from "./_conflict_view.ts";
 import type { StoreParts } from "./_parts.ts";
 
-/** Which conflicts to list: `open` keeps the undecided ones; `limit` is 1–1,000 (default 200). */
+/**
+ * Which conflicts to list: `open` keeps the undecided ones; `limit` is 1–1,000 (default 200).
+ *
+ * @example
+ * ```ts
+ * const open = hub.store.conflicts.views({ open: true, limit: 50 });
+ * ```
+ */
 export interface ConflictQuery {
   open?: boolean;
   limit?: number;

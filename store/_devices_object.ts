@@ -12,7 +12,15 @@ import {
   touchDevice,
 } from "./_devices.ts";
 
-/** One hour of sync activity (for the 24-hour chart). */
+/**
+ * One hour of sync activity (for the 24-hour chart).
+ *
+ * @example
+ * ```ts
+ * const buckets = hub.store.devices.activitySince(Date.now() - 24 * 3_600_000);
+ * const pulls = buckets.filter((b) => b.kind === "pull").reduce((n, b) => n + b.events, 0);
+ * ```
+ */
 export interface ActivityBucket {
   /** Start of the hour, epoch ms. */
   hour: number;

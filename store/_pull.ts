@@ -24,19 +24,39 @@ import { BOOLEAN_COLUMNS } from "./_column_kinds.ts";
 import { beginDevicePull, finishDevicePull } from "./_device_sync.ts";
 import { ident, PHONE_TABLES, SECRET_COLUMNS, type TableDef, TABLES } from "./_schema.ts";
 
-/** Default bound on rows in one pull reply. */
+/**
+ * Default bound on rows in one pull reply.
+ *
+ * @example
+ * ```ts
+ * const page = hub.store.phoneSync.pull(0, { maxRows: DEFAULT_PULL_PAGE_ROWS });
+ * ```
+ */
 export const DEFAULT_PULL_PAGE_ROWS = 20_000;
 
 /**
  * Default bound on the JSON of one pull reply, chosen from what a phone must
  * decrypt, decode and parse in one go (bench/RESULTS.md, "Phone-side pull cost").
+ *
+ * @example
+ * ```ts
+ * const page = hub.store.phoneSync.pull(0, { maxBytes: DEFAULT_PULL_PAGE_BYTES / 2 });
+ * ```
  */
 export const DEFAULT_PULL_PAGE_BYTES = 4 * 1024 * 1024;
 
 /** Estimated JSON bytes of one `deleted` entry. */
 const DELETED_ENTRY_BYTES = 48;
 
-/** Options of {@link pullChanges}. */
+/**
+ * Options of {@link pullChanges}.
+ *
+ * @example
+ * ```ts
+ * const options: PullOptions = { maxRows: 5_000, deviceId: clientId, now: Date.now() };
+ * const page = hub.store.phoneSync.pull(lastPulledAt, options);
+ * ```
+ */
 export interface PullOptions {
   /** Bound on rows in the reply (default {@link DEFAULT_PULL_PAGE_ROWS}). */
   maxRows?: number;
@@ -48,7 +68,15 @@ export interface PullOptions {
   now?: number;
 }
 
-/** The result of a pull: the reply JSON, already serialised, and what it holds. */
+/**
+ * The result of a pull: the reply JSON, already serialised, and what it holds.
+ *
+ * @example
+ * ```ts
+ * const page: PullResult = hub.store.phoneSync.pull(lastPulledAt);
+ * if (page.more) console.log(`${page.waiting} changes wait for the next sync`);
+ * ```
+ */
 export interface PullResult {
   /** `{"changes": {...}, "timestamp": T}` as JSON text. */
   json: string;

@@ -22,7 +22,15 @@ import { PHONE_READ_ONLY_TABLES, PHONE_TABLES, TABLES } from "./_schema.ts";
 
 const PHONE_TABLE_SET: ReadonlySet<string> = new Set(PHONE_TABLES);
 
-/** Counts of a push, per table and in total. */
+/**
+ * Counts of a push, per table and in total.
+ *
+ * @example
+ * ```ts
+ * const r: PushResult = hub.store.phoneSync.push(changes, { deviceId: clientId });
+ * console.log(r.total.upserted, r.total.conflicts, r.refused);
+ * ```
+ */
 export interface PushResult {
   tables: Record<string, ApplyCounts>;
   total: ApplyCounts;
@@ -35,6 +43,13 @@ export interface PushResult {
  * Decides whether the pusher may write one pushed row (`row`) or deletion
  * (`row` null) of `table`: null to apply it, else the reason it is refused.
  * Runs inside the push's transaction, before the row is applied.
+ *
+ * @example
+ * ```ts
+ * const guard: PushGuard = (table, _id, row) =>
+ *   table === "patients" && row === null ? "patients are not deleted by sync" : null;
+ * hub.store.phoneSync.push(changes, { guard });
+ * ```
  */
 export type PushGuard = (
   table: string,
@@ -42,7 +57,15 @@ export type PushGuard = (
   row: Record<string, unknown> | null,
 ) => string | null;
 
-/** How to apply one push. */
+/**
+ * How to apply one push.
+ *
+ * @example
+ * ```ts
+ * const options: PushOptions = { deviceId: clientId, lastPulledAt, now: Date.now() };
+ * hub.store.phoneSync.push(changes, options);
+ * ```
+ */
 export interface PushOptions {
   /** The pushing device (its pushed rows are not sent back to it; conflicts name it). */
   deviceId?: string | null;

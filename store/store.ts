@@ -44,7 +44,14 @@ function restrictFileMode(path: string): void {
   Deno.chmodSync(path, 0o600);
 }
 
-/** Options for {@link Store.open}. */
+/**
+ * Options for {@link Store.open}.
+ *
+ * @example
+ * ```ts
+ * const store = Store.open(path, keyHex, { now: () => Date.now(), maxPageCount: 10_000 });
+ * ```
+ */
 export interface StoreOptions {
   /** Wall clock for the change clock (tests step it back). */
   now?: WallClock;
@@ -52,7 +59,15 @@ export interface StoreOptions {
   maxPageCount?: number;
 }
 
-/** Row counts of one table. */
+/**
+ * Row counts of one table.
+ *
+ * @example
+ * ```ts
+ * const { rows, deleted } = hub.store.counts().patients;
+ * const live = rows - deleted;
+ * ```
+ */
 export interface TableCount {
   rows: number;
   deleted: number;
