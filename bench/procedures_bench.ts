@@ -224,7 +224,7 @@ async function main(): Promise<void> {
     const phone = new PhoneClient(`http://127.0.0.1:${hub.server.port}`);
     await phone.handshake();
     await phone.login("bench@clinic.test", "bench-password");
-    const clinicIds = hub.store.people.viewableClinics("u-bench");
+    const clinicIds = hub.store.people.clinicsWithFlag("u-bench", "can_view_history");
 
     // Warm the page cache the way a running hub would be.
     for (const [, params] of MIX) await phone.query("search_patients", params);

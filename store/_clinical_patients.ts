@@ -9,7 +9,6 @@
  * never touches the table except for the page it answers with, and one scan
  * gives both the page and the total. Measured in bench/RESULTS.md.
  */
-import { clinicsWithFlag } from "./_people.ts";
 import { HubError } from "../core/mod.ts";
 import type { Database } from "./_db.ts";
 import { notFound } from "./_local.ts";
@@ -74,11 +73,6 @@ const LIST_COLUMNS = [
   "created_at",
   "updated_at",
 ].join(", ");
-
-/** Clinics where the user may view patient history (`can_view_history`). */
-export function viewableClinics(db: Database, userId: string): string[] {
-  return clinicsWithFlag(db, userId, "can_view_history");
-}
 
 function scope(clinicIds: readonly string[]): { sql: string; args: string[] } {
   if (clinicIds.length === 0) return { sql: "primary_clinic_id IS NULL", args: [] };

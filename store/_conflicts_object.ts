@@ -1,5 +1,5 @@
 /** `store.conflicts`: the conflict log as the operator reads and decides it. */
-import { type ConflictRecord, listConflicts, openConflictCount } from "./_conflicts.ts";
+import { type ConflictRecord, listConflicts } from "./_conflicts.ts";
 import { type ConflictView, keepNewer, listConflictViews, restoreOlder } from "./_conflict_view.ts";
 import type { StoreParts } from "./_parts.ts";
 
@@ -40,11 +40,6 @@ export class Conflicts {
   /** Logged conflicts as the operator sees them (field differences, authors), newest first. */
   views(query: ConflictQuery = {}): ConflictView[] {
     return listConflictViews(this.#parts.db, query);
-  }
-
-  /** Undecided entries (from the log's partial index). */
-  openCount(): number {
-    return openConflictCount(this.#parts.db);
   }
 
   /** "Keep the newer one": marks the conflict decided (`already_decided` if it was). */

@@ -1,6 +1,5 @@
 /** `store.people`: users, permissions and clinics, as login and authorisation need them. */
 import type { Database } from "./_db.ts";
-import { viewableClinics } from "./_clinical_patients.ts";
 import {
   clinicName,
   clinicsWithFlag,
@@ -47,11 +46,6 @@ export class People {
   /** The clinics where the user has `flag` set. */
   clinicsWithFlag(userId: string, flag: string): string[] {
     return clinicsWithFlag(this.#db, userId, flag);
-  }
-
-  /** The clinics whose patients the user may see. */
-  viewableClinics(userId: string): string[] {
-    return viewableClinics(this.#db, userId);
   }
 
   /** A clinic's name, or null when unknown. */
