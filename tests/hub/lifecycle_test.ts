@@ -20,7 +20,6 @@ import {
   seedPatients,
   tempDir,
 } from "../_helpers.ts";
-import { storeConnection } from "../../store/testing.ts";
 
 const logs = captureLogs();
 
@@ -73,7 +72,7 @@ Deno.test("hub: lock closes the store (locked error), unlock brings every row ba
   await rejectsCode(() => hub.vault, "locked");
   assert.equal(store.closed, true);
   // The closed connection itself refuses work (the key left memory with it).
-  assert.throws(() => storeConnection(store).prepare("SELECT 1").get());
+  assert.throws(() => store.devices.list());
   assert.equal((await hub.status()).counts, null);
   assert.equal((await hub.status()).hub, null);
 

@@ -21,7 +21,6 @@ import {
   startHub,
   storedRow,
 } from "./_fixtures.ts";
-import { storeConnection } from "../../store/testing.ts";
 
 const T0 = 1_750_000_000_000;
 
@@ -40,17 +39,9 @@ function flagsAtA(
   });
 }
 
+/** The conflict log, oldest first (`conflicts.list` answers newest first). */
 function refusals(t: Awaited<ReturnType<typeof startHub>>) {
-  return storeConnection(t.store).prepare(
-    "SELECT table_name, row_id, source, device_id, reason, lost_row FROM conflicts ORDER BY id",
-  ).all() as {
-    table_name: string;
-    row_id: string;
-    source: string;
-    device_id: string;
-    reason: string | null;
-    lost_row: string;
-  }[];
+  return t.store.conflicts.list({ limit: 1000 }).reverse();
 }
 
 function prescriptionRow(id: string, patientId: string, updatedAt: number) {
@@ -135,7 +126,7 @@ Deno.test("push rules: a user with every flag off writes nothing, is told nothin
     assert.equal(storedRow(t.store, "patients", "p-a")!.given_name, "Given p-a");
 
     const logged = refusals(t);
-    assert.deepEqual(logged.map((c) => [c.table_name, c.row_id]), [
+    assert.deepEqual(logged.map((c) => [c.table, c.rowId]), [
       ["patients", "p-new"],
       ["patients", "p-a"],
       ["prescriptions", "rx-new"],
@@ -143,7 +134,7 @@ Deno.test("push rules: a user with every flag off writes nothing, is told nothin
     ]);
     for (const c of logged) {
       assert.equal(c.source, "phone");
-      assert.equal(c.device_id, phone.clientId);
+      assert.equal(c.deviceId, phone.clientId);
     }
     assert.match(
       logged[0].reason!,
@@ -152,7 +143,7 @@ Deno.test("push rules: a user with every flag off writes nothing, is told nothin
     assert.match(logged[1].reason!, /may not change patients .*can_edit_records/);
     assert.match(logged[2].reason!, /can_prescribe_medications/);
     assert.equal(
-      JSON.parse(logged[1].lost_row).given_name,
+      (logged[1].lostRow as Record<string, unknown>).given_name,
       "Changed",
       "the refused version is kept",
     );
@@ -241,7 +232,7 @@ Deno.test("push rules: allowed rows land, refused ones in the same push are logg
     assert.equal(storedRow(t.store, "events", "ev-b"), undefined);
     assert.equal(storedRow(t.store, "events", "ev-new-b"), undefined);
     assert.equal(storedRow(t.store, "prescriptions", "rx-a"), undefined);
-    const logged = refusals(t).map((c) => [c.table_name, c.row_id, c.reason]);
+    const logged = refusals(t).map((c) => [c.table, c.rowId, c.reason]);
     const reason = (id: string) => logged.find((c) => c[1] === id)?.[2] as string | undefined;
     assert.deepEqual(
       logged.map((c) => c[1]).sort(),

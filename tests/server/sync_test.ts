@@ -295,18 +295,14 @@ Deno.test("sync: a stale update loses and is logged in the conflicts table and t
     assert.equal(stored.given_name, "Newer");
     assert.equal(stored.updated_at, T0 + 60_000);
     // The loss is in the conflicts table...
-    const rows = storeConnection(t.store).prepare("SELECT * FROM conflicts WHERE row_id = 'pc'")
-      .all() as Record<
-        string,
-        unknown
-      >[];
+    const rows = t.store.conflicts.list().filter((c) => c.rowId === "pc");
     assert.equal(rows.length, 1);
-    assert.equal(rows[0].table_name, "patients");
+    assert.equal(rows[0].table, "patients");
     assert.equal(rows[0].source, "phone");
-    assert.equal(rows[0].device_id, b.clientId);
-    assert.equal(rows[0].kept_updated_at, T0 + 60_000);
-    assert.equal(rows[0].lost_updated_at, T0 + 30_000);
-    assert.equal(JSON.parse(rows[0].lost_row as string).given_name, "Older");
+    assert.equal(rows[0].deviceId, b.clientId);
+    assert.equal(rows[0].keptUpdatedAt, T0 + 60_000);
+    assert.equal(rows[0].lostUpdatedAt, T0 + 30_000);
+    assert.equal((rows[0].lostRow as Record<string, unknown>).given_name, "Older");
     // ...and in the admin API.
     const listed = await admin.get("/api/conflicts");
     assert.equal(listed.status, 200);
