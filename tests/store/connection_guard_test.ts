@@ -22,8 +22,8 @@ const SKIP = new Set([
 
 /** A Store's connection reached from outside: `<something>store<...>.db` or `["db"]`. */
 const CONNECTION_USE = [
-  /\b(?:store|Store|storeOf\([^)]*\))\s*!?\s*\.\s*db\b/,
-  /\b(?:store|Store|storeOf\([^)]*\))\s*!?\s*\[\s*["'`]db["'`]\s*\]/,
+  /\b(?:store|Store|storeOf\([^)]*\))\s*[!?]?\s*\.\s*db\b/,
+  /\b(?:store|Store|storeOf\([^)]*\))\s*[!?]?\s*(?:\?\.)?\s*\[\s*["'`]db["'`]\s*\]/,
 ];
 
 /** Module specifiers of static imports, re-exports and dynamic imports. */
@@ -83,6 +83,7 @@ Deno.test("the guard catches each kind of violation", () => {
     ["server/procedures/forms.ts", "registrationForm(storeOf(ctx).db);"],
     ["cloud/_cycle.ts", 'const c = store["db"];'],
     ["tests/x_test.ts", "t.hub.store!.db.prepare('SELECT 1');"],
+    ["ui/x.ts", "hub.store?.db.close();"],
     ["server/x.ts", 'import { upsertRow } from "../store/_apply.ts";'],
     ["server/x.ts", 'export { Store } from "../store/store.ts";'],
     ["tests/x_test.ts", 'import { ident } from "../store/_schema.ts";'],
