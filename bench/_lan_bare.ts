@@ -4,8 +4,9 @@
  * rules. They show how close the hub gets to what SQLCipher, JSON and WebCrypto
  * allow on this machine.
  */
-import { PHONE_TABLES, pushChanges, type Store, TABLES } from "../store/mod.ts";
+import { PHONE_TABLES, type Store, TABLES } from "../store/mod.ts";
 import { b64u } from "../tests/phone_client.ts";
+import { storeConnection } from "../store/testing.ts";
 
 /** Everything the benchmark measured (written to bench/out/lan_bench.json and RESULTS.md). */
 // deno-lint-ignore no-explicit-any
@@ -48,12 +49,12 @@ async function sealBytes(key: CryptoKey, plain: Uint8Array<ArrayBuffer>, aad: st
  * per table), JSON.stringify'd, joined into the reply shape, encrypted
  * (AES-256-GCM) and base64url-encoded into the envelope. A page ends once its
  * rows' JSON reaches `pageBytes` or it holds `pageRows` rows, the hub's two
- * bounds (store/_sync.ts); unlike the hub it may end inside a transaction. No
+ * bounds (store/_pull.ts); unlike the hub it may end inside a transaction. No
  * HTTP, no cursors or stamps, no session or token checks.
  */
 export async function barePull(store: Store, pageRows: number, pageBytes: number) {
   const key = await aesKey();
-  const db = store.db;
+  const db = storeConnection(store);
   const t0 = performance.now();
   let rows = 0;
   let pages = 0;
@@ -149,7 +150,7 @@ export async function barePushStore(store: Store, bodies: unknown[], offset: num
   for (const s of sealed) {
     const t0 = performance.now();
     const inner = await open(key, s);
-    const res = pushChanges(store.db, store.clock, inner.data.changes, { deviceId: "bare" });
+    const res = store.phoneSync.push(inner.data.changes, { deviceId: "bare" });
     runs.push(performance.now() - t0);
     rows = res.total.upserted;
   }
@@ -165,7 +166,7 @@ export async function barePushDirect(store: Store, bodies: unknown[], offset: nu
   const key = await aesKey();
   const sealed = await sealedBodies(bodies, offset, key);
   const cols = TABLES.get("patients")!.columns.map((c) => c.name);
-  const stmt = store.db.prepare(
+  const stmt = storeConnection(store).prepare(
     `INSERT INTO patients (${cols.map((c) => `"${c}"`).join(", ")}, local_server_created_at,
        local_server_last_modified_at, local_server_pending)
      VALUES (${cols.map(() => "?").join(", ")}, ?, ?, 1)`,
@@ -177,7 +178,7 @@ export async function barePushDirect(store: Store, bodies: unknown[], offset: nu
     const inner = await open(key, s);
     const created = inner.data.changes.patients.created as Record<string, unknown>[];
     const stamp = store.clock.current() + 1;
-    store.db.transaction(() => {
+    storeConnection(store).transaction(() => {
       for (const r of created) stmt.run(...cols.map((c) => r[c] ?? null), stamp, stamp);
     }).immediate();
     runs.push(performance.now() - t0);

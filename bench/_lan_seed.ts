@@ -11,8 +11,9 @@
 import bcrypt from "bcryptjs";
 import { setLogSink } from "../core/mod.ts";
 import { Hub } from "../hub/mod.ts";
-import { ROWS_PER_STAMP, tableDef, upsertRow } from "../store/mod.ts";
+import { tableDef } from "../store/mod.ts";
 import { benchEvent, benchId, benchPatient, rng } from "./_lan_rows.ts";
+import { ROWS_PER_STAMP, storeConnection, upsertRow } from "../store/testing.ts";
 
 /** The benchmark's clinic, user and password. */
 export const BENCH_CLINIC = "bench-clinic";
@@ -50,7 +51,12 @@ export async function seedHub(
   const now = Date.now();
   const write = (table: string, rows: Record<string, unknown>[]) => {
     store.transaction(() => {
-      const ctx = { db: store.db, stamp: store.clock.next(), now, source: "cloud" as const };
+      const ctx = {
+        db: storeConnection(store),
+        stamp: store.clock.next(),
+        now,
+        source: "cloud" as const,
+      };
       const t = tableDef(table);
       for (const r of rows) upsertRow(ctx, t, r);
     });
@@ -84,7 +90,12 @@ export async function seedHub(
   let pending: { table: string; row: Record<string, unknown> }[] = [];
   const flush = () => {
     store.transaction(() => {
-      const ctx = { db: store.db, stamp: store.clock.next(), now, source: "cloud" as const };
+      const ctx = {
+        db: storeConnection(store),
+        stamp: store.clock.next(),
+        now,
+        source: "cloud" as const,
+      };
       let n = 0;
       for (const p of pending) {
         upsertRow(ctx, tableDef(p.table), p.row);

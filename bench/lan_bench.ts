@@ -21,12 +21,7 @@
  * `--quick` runs a tenth of the data and writes only with `--write`).
  */
 import { setLogSink } from "../core/mod.ts";
-import {
-  DEFAULT_PULL_PAGE_BYTES,
-  DEFAULT_PULL_PAGE_ROWS,
-  pullChanges,
-  Store,
-} from "../store/mod.ts";
+import { DEFAULT_PULL_PAGE_BYTES, DEFAULT_PULL_PAGE_ROWS, Store } from "../store/mod.ts";
 import { b64u, PhoneClient, sealJson } from "../tests/phone_client.ts";
 import { BENCH_PASSWORD, BENCH_USER, seedHub } from "./_lan_seed.ts";
 import { cpuMsOf, freePort, memoryOf, rssSampler, startHubChild } from "./_lan_proc.ts";
@@ -91,7 +86,7 @@ function findings(f: Figures): string[] {
   return [
     "### Design and findings",
     "",
-    `- **Pull replies are bounded by bytes, not streamed** (store/_sync.ts): changes go out in the order a phone must first hear of them (a row's first-received stamp if it is new to the phone, else its last change); a page ends at the stamp where its estimated JSON reaches \`pullPageBytes\` (default \`DEFAULT_PULL_PAGE_BYTES\`, ${budget} MiB) or at its \`pullPageRows\`-th change (default ${
+    `- **Pull replies are bounded by bytes, not streamed** (store/_pull.ts): changes go out in the order a phone must first hear of them (a row's first-received stamp if it is new to the phone, else its last change); a page ends at the stamp where its estimated JSON reaches \`pullPageBytes\` (default \`DEFAULT_PULL_PAGE_BYTES\`, ${budget} MiB) or at its \`pullPageRows\`-th change (default ${
       n0(DEFAULT_PULL_PAGE_ROWS)
     } rows, now only a safety cap), whole stamps only, and \`timestamp\` is that stamp, so the phone's next sync continues there. Because a page holds whole stamps it can pass the budget by the rest of one (every write takes a new stamp each 500 rows, as the seed here does, ~0.55 MB), and the budget is met on an estimate (the average JSON size of a small sample of each table's rows): the pages of this first sync held ${
       n0(fs.rows / Math.max(fs.dataPages, 1))
@@ -414,7 +409,7 @@ async function storePull(store: Store, maxRows: number, maxBytes: number): Promi
   let selectMs = 0;
   for (let i = 0; i < 1000; i++) {
     const q0 = performance.now();
-    const page = pullChanges(store.db, store.clock, c, { maxRows, maxBytes });
+    const page = store.phoneSync.pull(c, { maxRows, maxBytes });
     selectMs += performance.now() - q0;
     const plain = new TextEncoder().encode(page.json);
     const ct = new Uint8Array(

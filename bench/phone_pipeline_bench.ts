@@ -40,7 +40,7 @@ const HEADING = "## Phone-side pull cost (decrypt + base64 + parse)";
 const MiB = 1024 * 1024;
 /** Target sizes of the reply JSON, in MiB; plus the 20,000-row page. */
 const SIZES_MIB = QUICK ? [1, 2, 4, 8] : [1, 2, 4, 8, 16];
-/** The hub's default page (DEFAULT_PULL_PAGE_ROWS in store/_sync.ts). */
+/** The hub's default page (DEFAULT_PULL_PAGE_ROWS in store/_pull.ts). */
 const PAGE_ROWS = 20_000;
 /** Timed runs per page (the median is reported); the first, untimed, warms up. */
 const RUNS: Record<Mode, number> = QUICK ? { jit: 3, jitless: 1 } : { jit: 7, jitless: 3 };

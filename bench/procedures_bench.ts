@@ -14,9 +14,10 @@
 import bcrypt from "bcryptjs";
 import { setLogSink } from "../core/mod.ts";
 import { Hub } from "../hub/mod.ts";
-import { searchPatients, tableDef, upsertRow, viewableClinics } from "../store/mod.ts";
+import { tableDef } from "../store/mod.ts";
 import { PhoneClient } from "../tests/phone_client.ts";
 import { writeResultsSection } from "./_results.ts";
+import { storeConnection, upsertRow } from "../store/testing.ts";
 
 setLogSink(() => {});
 
@@ -109,7 +110,7 @@ function seed(hub: Hub): number {
   const write = (table: string, rows: Record<string, unknown>[]) =>
     store.transaction(() => {
       const ctx = {
-        db: store.db,
+        db: storeConnection(store),
         stamp: store.clock.next(),
         now: Date.now(),
         source: "cloud" as const,
@@ -223,7 +224,7 @@ async function main(): Promise<void> {
     const phone = new PhoneClient(`http://127.0.0.1:${hub.server.port}`);
     await phone.handshake();
     await phone.login("bench@clinic.test", "bench-password");
-    const clinicIds = viewableClinics(hub.store.db, "u-bench");
+    const clinicIds = hub.store.people.clinicsWithFlag("u-bench", "can_view_history");
 
     // Warm the page cache the way a running hub would be.
     for (const [, params] of MIX) await phone.query("search_patients", params);
@@ -248,7 +249,7 @@ async function main(): Promise<void> {
       const f = params.filters as Record<string, string>;
       for (let i = 0; i < SAMPLES; i++) {
         const t = performance.now();
-        searchPatients(hub.store.db, {
+        hub.store.patients.search({
           filters: f,
           limit: 20,
           offset: (params.offset as number) ?? 0,

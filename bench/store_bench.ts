@@ -13,15 +13,14 @@
 import BetterSqlite3 from "better-sqlite3-multiple-ciphers";
 import { setLogSink } from "../core/mod.ts";
 import { createVault, generateSecrets, MIN_ITERATIONS, openVault } from "../vault/mod.ts";
-import { ChangeClock, Store, tableDef, upsertRow } from "../store/mod.ts";
-import { migrate } from "../store/_migrations.ts";
-import { CACHE_KIB } from "../store/_db.ts";
+import { Store, tableDef } from "../store/mod.ts";
 /** SQLCipher 4's page size (and SQLite's default); changing it would break SQLCipher 4 compatibility. */
 const PAGE_SIZE = 4096;
 /** SQLite's default page cache (`cache_size = -2000`), for the untuned comparison. */
 const SQLITE_DEFAULT_CACHE_KIB = 2000;
 import { patientRow } from "../tests/_helpers.ts";
 import { writeResultsSection } from "./_results.ts";
+import { CACHE_KIB, ChangeClock, migrate, storeConnection, upsertRow } from "../store/testing.ts";
 
 setLogSink(() => {});
 
@@ -128,7 +127,12 @@ async function measureUnlock(dir: string) {
   const store = Store.open(dbPath, secrets.dbKey);
   const table = tableDef("patients");
   store.transaction(() => {
-    const ctx = { db: store.db, stamp: store.clock.next(), now: Date.now(), source: "cloud" };
+    const ctx = {
+      db: storeConnection(store),
+      stamp: store.clock.next(),
+      now: Date.now(),
+      source: "cloud",
+    };
     for (let i = 0; i < 5000; i++) upsertRow(ctx as never, table, patientRow(i, "u"));
   });
   store.close();
@@ -154,30 +158,30 @@ interface Round {
 function round(dir: string, n: number, cacheKib: number, walAutocheckpoint: number): Round {
   const key = crypto.getRandomValues(new Uint8Array(32)).toHex();
   const store = Store.open(`${dir}/enc-${cacheKib}-${walAutocheckpoint}-${n}.db`, key);
-  if (cacheKib !== CACHE_KIB) store.db.pragma(`cache_size = -${cacheKib}`);
+  if (cacheKib !== CACHE_KIB) storeConnection(store).pragma(`cache_size = -${cacheKib}`);
   const plain = openPlain(`${dir}/plain-${cacheKib}-${walAutocheckpoint}-${n}.db`, cacheKib);
   if (walAutocheckpoint > 0) {
-    store.db.pragma(`wal_autocheckpoint = ${walAutocheckpoint}`);
+    storeConnection(store).pragma(`wal_autocheckpoint = ${walAutocheckpoint}`);
     plain.pragma(`wal_autocheckpoint = ${walAutocheckpoint}`);
   }
   const plainClock = new ChangeClock(plain);
   // Alternate which goes first, so neither always gets the warmer page cache of the OS.
   let upEnc, upPlain;
   if (n % 2 === 0) {
-    upEnc = upserts(store.db, store.clock, "e");
+    upEnc = upserts(storeConnection(store), store.clock, "e");
     upPlain = upserts(plain, plainClock, "q");
   } else {
     upPlain = upserts(plain, plainClock, "q");
-    upEnc = upserts(store.db, store.clock, "e");
+    upEnc = upserts(storeConnection(store), store.clock, "e");
   }
   const idsE = shuffledIds("e");
   const idsP = shuffledIds("q");
   const r: Round = {
     upEnc,
     upPlain,
-    selEnc: selectsAutocommit(store.db, idsE),
+    selEnc: selectsAutocommit(storeConnection(store), idsE),
     selPlain: selectsAutocommit(plain, idsP),
-    selTxEnc: selectsInTransaction(store.db, idsE),
+    selTxEnc: selectsInTransaction(storeConnection(store), idsE),
     selTxPlain: selectsInTransaction(plain, idsP),
   };
   store.close();

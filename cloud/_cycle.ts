@@ -10,18 +10,7 @@
  * anywhere is therefore repeated whole, and merges and pushes are idempotent.
  */
 import { HubError, log } from "../core/mod.ts";
-import {
-  beginFullPull,
-  clearPending,
-  CLOUD_WATERMARK_KEY,
-  type CloudChange,
-  mergeCloudBatch,
-  type PendingCursor,
-  readPendingChunk,
-  type Store,
-  sweepAfterFullPull,
-  TABLES,
-} from "../store/mod.ts";
+import { type CloudChange, type PendingCursor, type Store, TABLES } from "../store/mod.ts";
 import { CloudError } from "./_client.ts";
 import type { CloudPeer } from "./_peer.ts";
 
@@ -73,17 +62,17 @@ export async function runCycle(d: CycleDeps): Promise<CycleResult> {
     cloudTimestamp: 0,
   };
   try {
-    const watermark = Number(store.getMeta(CLOUD_WATERMARK_KEY) ?? "0");
+    const watermark = store.relay.watermark();
     // Until a first cycle succeeded, deletions can only be found by what a
     // complete full pull lacks (see beginFullPull).
     const firstSync = watermark === 0 && store.getMeta(LAST_SUCCESS_KEY) === undefined;
-    if (firstSync) beginFullPull(store.db);
+    if (firstSync) store.relay.beginFullPull();
     // 1. Pull and merge in bounded batches.
     let batch: CloudChange[] = [];
     const flush = () => {
       if (batch.length === 0) return;
       if (store.closed) throw lockedDuringSync();
-      const merged = mergeCloudBatch(store.db, store.clock, batch, d.now(), firstSync);
+      const merged = store.relay.merge(batch, d.now(), firstSync);
       result.droppedRows += merged.dropped;
       for (const c of Object.values(merged.tables)) {
         result.merged.upserted += c.upserted;
@@ -107,14 +96,14 @@ export async function runCycle(d: CycleDeps): Promise<CycleResult> {
     if (firstSync) {
       if (store.closed) throw lockedDuringSync();
       const kept = Object.keys(result.pulled).filter((t) => TABLES.has(t));
-      result.merged.deleted += sweepAfterFullPull(store.db, store.clock, kept, d.now());
+      result.merged.deleted += store.relay.sweepAfterFullPull(kept, d.now());
     }
     // 2. Push what waits for the cloud, up to a stamp taken now.
     if (signal.aborted) throw new HubError("aborted", 503, "Sync stopped.");
     const upTo = store.clock.handOut();
     let cursor: PendingCursor | null = null;
     do {
-      const chunk = readPendingChunk(store.db, upTo, d.sizes.pushChunkRows, cursor);
+      const chunk = store.relay.readPending(upTo, d.sizes.pushChunkRows, cursor);
       if (chunk.rows > 0) {
         await peer.push(chunk.json, signal);
         for (const [t, n] of Object.entries(chunk.perTable)) {
@@ -126,8 +115,8 @@ export async function runCycle(d: CycleDeps): Promise<CycleResult> {
     // 3. Only now: mark relayed and move the watermark.
     if (store.closed) throw lockedDuringSync();
     store.transaction(() => {
-      clearPending(store.db, upTo);
-      store.setMeta(CLOUD_WATERMARK_KEY, String(end.timestamp));
+      store.relay.clearPending(upTo);
+      store.relay.setWatermark(end.timestamp);
       store.setMeta(LAST_SUCCESS_KEY, String(d.now()));
     });
     result.durationMs = Math.round(performance.now() - t0);

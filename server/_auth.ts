@@ -6,15 +6,7 @@
 import bcrypt from "bcryptjs";
 import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
 import { HubError } from "../core/mod.ts";
-import {
-  clinicName,
-  findLoginUsers,
-  getDevice,
-  type PermissionRow,
-  permissionRow,
-  type Store,
-  userIsLive,
-} from "../store/mod.ts";
+import { type PermissionRow, type Store } from "../store/mod.ts";
 
 /** Token lifetime. */
 export const TOKEN_TTL_SECONDS = 24 * 60 * 60;
@@ -99,14 +91,14 @@ export async function authenticate(
     if (payload.cid !== clientId) {
       throw unauthorised("Unauthorized: this token belongs to another device. Log in again.");
     }
-    if (getDevice(store.db, clientId)?.revokedAt) {
+    if (store.devices.get(clientId)?.revokedAt) {
       throw unauthorised("Unauthorized: this device has been revoked on this hub.");
     }
   }
-  if (!userIsLive(store.db, userId)) {
+  if (!store.people.isLive(userId)) {
     throw unauthorised("Unauthorized: this user no longer exists.");
   }
-  const permissions = permissionRow(store.db, userId, clinicId);
+  const permissions = store.people.permissions(userId, clinicId);
   if (!permissions) {
     throw new HubError(
       "forbidden",
@@ -124,7 +116,7 @@ export function permissionsAt(
   clinicId?: string | null,
 ): PermissionRow | undefined {
   if (!clinicId || clinicId === auth.clinicId) return auth.permissions;
-  return permissionRow(store.db, auth.userId, clinicId);
+  return store.people.permissions(auth.userId, clinicId);
 }
 
 /**
@@ -279,7 +271,7 @@ export async function login(
   nowMs = Date.now(),
   clientId?: string,
 ): Promise<LoginResult> {
-  const candidates = findLoginUsers(store.db, email.trim());
+  const candidates = store.people.findLoginUsers(email.trim());
   let user = undefined;
   if (candidates.length === 0) {
     await bcrypt.compare(password, DUMMY_HASH);
@@ -304,6 +296,6 @@ export async function login(
     clinic_id: user.clinic_id,
     role: user.role,
     provider_name: user.name,
-    clinic_name: clinicName(store.db, user.clinic_id),
+    clinic_name: store.people.clinicName(user.clinic_id),
   };
 }

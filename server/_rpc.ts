@@ -5,7 +5,6 @@
  * `200 {"payload":"","success":false,"error":...}`, never sealed.
  */
 import { HubError, log, sha256Hex, toB64u } from "../core/mod.ts";
-import { getDevice, rememberClientKey, touchDevice } from "../store/mod.ts";
 import type { AccessProvider } from "./_access.ts";
 import {
   decodePublicKey,
@@ -100,7 +99,7 @@ export async function handshake(
   const hub = deps.access();
   if (!hub) return text(503, "The hub is locked. Ask the clinic operator to unlock it.");
   const store = hub.store;
-  const existing = getDevice(store.db, clientId);
+  const existing = store.devices.get(clientId);
   if (existing?.revokedAt) {
     log("warn", "handshake.revoked", { device: clientId });
     return text(
@@ -117,7 +116,7 @@ export async function handshake(
   }
   const now = deps.now();
   const digest = await sha256Hex(clientPublic);
-  if (!rememberClientKey(store.db, digest, now)) {
+  if (!store.devices.rememberClientKey(digest, now)) {
     log("warn", "handshake.replayed_key", { device: clientId });
     return text(400, "This client public key was already used; make a fresh key pair and retry.");
   }
@@ -290,7 +289,7 @@ async function envelopeWithin(
     // A successful login or token call proved who is behind this key: only now
     // is the device listed (or renamed) on the hub.
     try {
-      touchDevice(hub.store.db, clientId, session.deviceName, now);
+      hub.store.devices.touch(clientId, session.deviceName, now);
       session.recorded = true;
     } catch (err) {
       // The listing can wait (a full disk): the call itself succeeded.

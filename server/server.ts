@@ -93,7 +93,7 @@ export interface LanServerOptions {
   /** Handshakes per source address (default {@link DEFAULT_HANDSHAKE_RATE}). */
   handshakeRate?: HandshakeRate;
   pullPageRows?: number;
-  /** Bound on the JSON bytes of one pull reply (see store/_sync.ts). */
+  /** Bound on the JSON bytes of one pull reply (see store/_pull.ts). */
   pullPageBytes?: number;
   now?: () => number;
 }

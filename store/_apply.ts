@@ -1,13 +1,14 @@
 /**
  * Writing incoming rows (from a phone's push or the cloud's pull) into the
  * store: upsert by id, newer `updated_at` wins, the losing version goes to the
- * conflict log, deletions are soft. Callers run these inside one transaction and
- * pass the stamp of that transaction.
+ * conflict log (deletions: store/_delete.ts, statement text: store/_upsert_sql.ts).
+ * Callers run these inside one transaction and pass the stamp of that transaction.
  */
 import type { Database } from "./_db.ts";
 import { stmt as cached } from "./_read.ts";
 import { addMissing, type PreparedRow, prepareRow } from "./_rows.ts";
 import { ident, type TableDef } from "./_schema.ts";
+import { guardedUpsertSql, upsertSql } from "./_upsert_sql.ts";
 
 /**
  * A batch of writes (a phone's push, a cloud merge) takes a new stamp every this
@@ -36,12 +37,20 @@ export interface ApplyContext {
 }
 
 /** The push mark a write leaves on the row: the pushing device, or none. */
-function pushMark(ctx: ApplyContext): [string | null, number | null] {
+export function pushMark(ctx: ApplyContext): [string | null, number | null] {
   if (ctx.source !== "phone" || !ctx.deviceId) return [null, null];
   return [ctx.deviceId, ctx.pushedAfter ?? ctx.stamp];
 }
 
-/** Counts of what happened to a batch. */
+/**
+ * Counts of what happened to a batch.
+ *
+ * @example
+ * ```ts
+ * const { tables } = hub.store.relay.merge(batch, Date.now());
+ * const counts: ApplyCounts | undefined = tables.patients;
+ * ```
+ */
 export interface ApplyCounts {
   upserted: number;
   deleted: number;
@@ -344,128 +353,9 @@ function resend(ctx: ApplyContext, table: TableDef, id: string): void {
     .run(ctx.stamp, id);
 }
 
-const guardedSqlCache = new Map<string, string>();
-
-/** INSERT of `columns`; on conflict, update of the first `carried` ones if the stored row loses. */
-function guardedUpsertSql(
-  table: string,
-  columns: string[],
-  carried: number,
-  carriesUpdatedAt: boolean,
-): string {
-  const key = `${table}|${carried}|${carriesUpdatedAt ? 1 : 0}|${columns.join(",")}`;
-  let sql = guardedSqlCache.get(key);
-  if (sql) return sql;
-  const t = ident(table);
-  const cols = columns.map(ident);
-  const set = cols.slice(0, carried).filter((c) => c !== '"id"').map((c) => `${c} = excluded.${c}`);
-  set.push(
-    "local_server_last_modified_at = excluded.local_server_last_modified_at",
-    "local_server_pending = 1",
-    "local_server_pushed_by = excluded.local_server_pushed_by",
-    "local_server_pushed_after = excluded.local_server_pushed_after",
-  );
-  const newerOrEqual = carriesUpdatedAt
-    ? ` AND (${t}.updated_at IS NULL OR excluded.updated_at IS NULL OR excluded.updated_at >= ${t}.updated_at)`
-    : "";
-  // The push mark is set on insert and on update; the created mark on insert only.
-  sql = `INSERT INTO ${t} (${cols.join(", ")},
-      local_server_created_at, local_server_last_modified_at, local_server_pending,
-      local_server_pushed_by, local_server_pushed_after,
-      local_server_created_by, local_server_created_after)
-    VALUES (${cols.map(() => "?").join(", ")}, ?, ?, 1, ?, ?, ?, ?)
-    ON CONFLICT (id) DO UPDATE SET ${set.join(", ")}
-    WHERE ${t}.local_server_deleted_at IS NULL${newerOrEqual}`;
-  if (guardedSqlCache.size > 2000) guardedSqlCache.clear();
-  guardedSqlCache.set(key, sql);
-  return sql;
-}
-
-const upsertSqlCache = new Map<string, string>();
-
-/** The upsert statement for a set of columns (built once per table and column set). */
-function upsertSql(table: string, columns: string[], pending: 0 | 1): string {
-  const key = `${table}|${pending}|${columns.join(",")}`;
-  let sql = upsertSqlCache.get(key);
-  if (sql) return sql;
-  const cols = columns.map(ident);
-  const set = cols.filter((c) => c !== '"id"').map((c) => `${c} = excluded.${c}`);
-  set.push(
-    "local_server_last_modified_at = excluded.local_server_last_modified_at",
-    `local_server_pending = ${pending}`,
-    "local_server_pushed_by = excluded.local_server_pushed_by",
-    "local_server_pushed_after = excluded.local_server_pushed_after",
-  );
-  sql = `INSERT INTO ${ident(table)} (${cols.join(", ")},
-      local_server_created_at, local_server_last_modified_at, local_server_pending,
-      local_server_pushed_by, local_server_pushed_after,
-      local_server_created_by, local_server_created_after)
-    VALUES (${cols.map(() => "?").join(", ")}, ?, ?, ${pending}, ?, ?, ?, ?)
-    ON CONFLICT (id) DO UPDATE SET ${set.join(", ")}`;
-  if (upsertSqlCache.size > 2000) upsertSqlCache.clear();
-  upsertSqlCache.set(key, sql);
-  return sql;
-}
-
 /** A stored row without the hub's bookkeeping columns. */
 export function stripBookkeeping(row: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(row)) if (!k.startsWith("local_server_")) out[k] = v;
   return out;
-}
-
-/**
- * Soft-deletes a row by id. A row this hub never had is remembered as a
- * tombstone so the deletion still reaches other phones and the cloud.
- * Returns false when it was already deleted.
- */
-export function deleteRow(ctx: ApplyContext, table: TableDef, id: string): boolean {
-  const pending = ctx.source === "cloud" ? 0 : 1;
-  if (ctx.source === "cloud") {
-    // A cloud deletion wins over a local change still waiting for the cloud:
-    // keep that local version in the conflict log rather than drop it silently.
-    const local = cached(
-      ctx.db,
-      `SELECT * FROM ${
-        ident(table.name)
-      } WHERE id = ? AND local_server_pending = 1 AND local_server_deleted_at IS NULL`,
-    ).get(id) as Record<string, unknown> | undefined;
-    if (local) {
-      logConflict(
-        { ...ctx, source: "local" },
-        table.name,
-        id,
-        null,
-        typeof local.updated_at === "number" ? local.updated_at : null,
-        stripBookkeeping(local),
-      );
-    }
-  }
-  const set = [
-    table.columnNames.has("is_deleted") ? "is_deleted = 1" : null,
-    table.columnNames.has("deleted_at") ? "deleted_at = coalesce(deleted_at, ?)" : null,
-    "local_server_deleted_at = ?",
-    "local_server_last_modified_at = ?",
-    `local_server_pending = ${pending}`,
-    "local_server_pushed_by = ?",
-    "local_server_pushed_after = ?",
-  ].filter(Boolean).join(", ");
-  const [pushedBy, pushedAfter] = pushMark(ctx);
-  const args: (number | string | null)[] = [];
-  if (table.columnNames.has("deleted_at")) args.push(ctx.now);
-  args.push(ctx.stamp, ctx.stamp, pushedBy, pushedAfter, id);
-  const res = cached(
-    ctx.db,
-    `UPDATE ${ident(table.name)} SET ${set} WHERE id = ? AND local_server_deleted_at IS NULL`,
-  ).run(...args);
-  if (res.changes > 0) return true;
-  const known = cached(ctx.db, `SELECT 1 FROM ${ident(table.name)} WHERE id = ?`).get(id);
-  if (known) return false;
-  const t = cached(
-    ctx.db,
-    `INSERT INTO tombstones (table_name, row_id, deleted_stamp, local_server_pending,
-       pushed_by, pushed_after)
-     VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (table_name, row_id) DO NOTHING`,
-  ).run(table.name, id, ctx.stamp, pending, pushedBy, pushedAfter);
-  return t.changes > 0;
 }

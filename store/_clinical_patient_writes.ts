@@ -1,7 +1,7 @@
 /** Registering (or updating) a patient with its attributes, and the cascading soft delete. */
 import { type LocalWriteMeta, type LocalWriter, writeLocal } from "./_local.ts";
 import { live, type Row } from "./_read.ts";
-import type { Store } from "./store.ts";
+import type { StoreParts } from "./_parts.ts";
 
 /** Tables a patient's deletion cascades to (the reference's four, plus vitals and problems). */
 const CASCADE: [table: string, column: string][] = [
@@ -13,7 +13,19 @@ const CASCADE: [table: string, column: string][] = [
   ["patient_problems", "patient_id"],
 ];
 
-/** A patient registration (or update) as {@link registerPatient} takes it. */
+/**
+ * A patient registration (or update) as {@link registerPatient} takes it.
+ *
+ * @example
+ * ```ts
+ * const input: PatientRegistration = {
+ *   patient: { given_name: "Ana", surname: "Diaz" },
+ *   additional_attributes: [],
+ *   userId,
+ * };
+ * hub.store.patients.register({ now: Date.now() }, input);
+ * ```
+ */
 export interface PatientRegistration {
   patient: Row & { id?: string | null };
   additional_attributes: (Row & { attribute_id: string })[];
@@ -44,7 +56,7 @@ function attributeRowId(w: LocalWriter, patientId: string, attr: Row): string {
 
 /** Creates or updates a patient and its attributes in one transaction. */
 export function registerPatient(
-  store: Store,
+  store: StoreParts,
   meta: LocalWriteMeta,
   input: PatientRegistration,
 ): { patient_id: string; attributes_count: number } {
@@ -65,7 +77,7 @@ export function registerPatient(
 
 /** Soft-deletes a patient and, with it, its attributes, visits, events, appointments, vitals, problems. */
 export function deletePatient(
-  store: Store,
+  store: StoreParts,
   meta: LocalWriteMeta,
   patientId: string,
 ): { deleted: true; patient_id: string } {

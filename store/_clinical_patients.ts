@@ -9,7 +9,6 @@
  * never touches the table except for the page it answers with, and one scan
  * gives both the page and the total. Measured in bench/RESULTS.md.
  */
-import { clinicsWithFlag } from "./_people.ts";
 import { HubError } from "../core/mod.ts";
 import type { Database } from "./_db.ts";
 import { notFound } from "./_local.ts";
@@ -26,7 +25,14 @@ import {
   startsWith,
 } from "./_read.ts";
 
-/** Patient columns a search filter may name; any other key is an additional-attribute id. */
+/**
+ * Patient columns a search filter may name; any other key is an additional-attribute id.
+ *
+ * @example
+ * ```ts
+ * if (!PATIENT_FILTER_COLUMNS.has(column)) throw new Error(`cannot filter by ${column}`);
+ * ```
+ */
 export const PATIENT_FILTER_COLUMNS: ReadonlySet<string> = new Set([
   "given_name",
   "surname",
@@ -68,11 +74,6 @@ const LIST_COLUMNS = [
   "updated_at",
 ].join(", ");
 
-/** Clinics where the user may view patient history (`can_view_history`). */
-export function viewableClinics(db: Database, userId: string): string[] {
-  return clinicsWithFlag(db, userId, "can_view_history");
-}
-
 function scope(clinicIds: readonly string[]): { sql: string; args: string[] } {
   if (clinicIds.length === 0) return { sql: "primary_clinic_id IS NULL", args: [] };
   return {
@@ -81,7 +82,15 @@ function scope(clinicIds: readonly string[]): { sql: string; args: string[] } {
   };
 }
 
-/** Parameters of {@link searchPatients}. */
+/**
+ * Parameters of {@link searchPatients}.
+ *
+ * @example
+ * ```ts
+ * const q: PatientSearch = { filters: { surname: "Diaz" }, limit: 20, offset: 0, clinicIds: ["c1"] };
+ * const page = hub.store.patients.search(q);
+ * ```
+ */
 export interface PatientSearch {
   /** Column or attribute id → text to look for (LIKE `%text%`; `sex` matches a prefix). */
   filters: Record<string, string>;

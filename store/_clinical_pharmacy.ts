@@ -6,9 +6,17 @@
 import { HubError } from "../core/mod.ts";
 import { type LocalWriteMeta, writeLocal } from "./_local.ts";
 import { live } from "./_read.ts";
-import type { Store } from "./store.ts";
+import type { StoreParts } from "./_parts.ts";
 
-/** What {@link dispensePrescriptionItem} takes. */
+/**
+ * What {@link dispensePrescriptionItem} takes.
+ *
+ * @example
+ * ```ts
+ * const req: DispenseRequest = { id: itemId, provider_id: userId, batch_quantities: { b1: 2 }, userId };
+ * hub.store.clinical.dispense({ now: Date.now() }, req);
+ * ```
+ */
 export interface DispenseRequest {
   /** The prescription item. */
   id: string;
@@ -26,7 +34,7 @@ export interface DispenseRequest {
  * as untracked stock and only recorded.
  */
 export function dispensePrescriptionItem(
-  store: Store,
+  store: StoreParts,
   meta: LocalWriteMeta,
   req: DispenseRequest,
 ): { ok: true; total_dispensed: number } {

@@ -10,9 +10,17 @@ import { type LocalWriteMeta, type LocalWriter, notFound, writeLocal } from "./_
 import { all, live, one, type Row } from "./_read.ts";
 import { ident, tableDef } from "./_schema.ts";
 import type { SqlValue } from "./_rows.ts";
-import type { Store } from "./store.ts";
+import type { StoreParts } from "./_parts.ts";
 
-/** How to list rows of a table. */
+/**
+ * How to list rows of a table.
+ *
+ * @example
+ * ```ts
+ * const spec: ListSpec = { where: { patient_id: "p1" }, orderBy: "created_at DESC, id", limit: 50 };
+ * const visits = hub.store.records.list("visits", spec);
+ * ```
+ */
 export interface ListSpec {
   /** Columns to answer with (default: every data column). */
   columns?: readonly string[];
@@ -75,7 +83,14 @@ export function getRecord(
   );
 }
 
-/** Picks `columns` out of a row (answers list fewer columns than the table has). */
+/**
+ * Picks `columns` out of a row (answers list fewer columns than the table has).
+ *
+ * @example
+ * ```ts
+ * const answer = pick(hub.store.records.get("visits", id)!, VISIT_COLUMNS);
+ * ```
+ */
 export function pick(row: Row, columns?: readonly string[]): Row {
   if (!columns) return row;
   const out: Row = {};
@@ -87,11 +102,18 @@ export function pick(row: Row, columns?: readonly string[]): Row {
  * Creates a row, or updates the live row with that id (upsert, as the
  * reference's create commands do). A missing id gets a new UUID. Returns the stored row.
  */
-export function putRecord(store: Store, meta: LocalWriteMeta, table: string, row: Row): Row {
+export function putRecord(store: StoreParts, meta: LocalWriteMeta, table: string, row: Row): Row {
   return writeLocal(store, meta, (w) => w.put(table, withId(row)));
 }
 
-/** Gives a row without an id a new UUID. */
+/**
+ * Gives a row without an id a new UUID.
+ *
+ * @example
+ * ```ts
+ * const row = withId({ patient_id: "p1" }); // { patient_id: "p1", id: "<a new UUID>" }
+ * ```
+ */
 export function withId(row: Row): Row {
   return typeof row.id === "string" && row.id.length > 0
     ? row
@@ -100,7 +122,7 @@ export function withId(row: Row): Row {
 
 /** Changes the given columns of a live row; `not_found` when there is none. */
 export function patchRecord(
-  store: Store,
+  store: StoreParts,
   meta: LocalWriteMeta,
   table: string,
   id: string,
@@ -110,7 +132,12 @@ export function patchRecord(
 }
 
 /** Soft-deletes a live row; `not_found` when there is none. */
-export function deleteRecord(store: Store, meta: LocalWriteMeta, table: string, id: string): void {
+export function deleteRecord(
+  store: StoreParts,
+  meta: LocalWriteMeta,
+  table: string,
+  id: string,
+): void {
   writeLocal(store, meta, (w) => {
     w.require(table, id);
     w.remove(table, id);
@@ -119,7 +146,7 @@ export function deleteRecord(store: Store, meta: LocalWriteMeta, table: string, 
 
 /** Runs several writes as one change (one transaction, one stamp). */
 export function changeRecords<T>(
-  store: Store,
+  store: StoreParts,
   meta: LocalWriteMeta,
   fn: (w: LocalWriter) => T,
 ): T {

@@ -3,7 +3,14 @@
  * procedures-readme shapes). Bookkeeping columns never appear here.
  */
 
-/** A visit in `get_visits` / `visits.update` answers. */
+/**
+ * A visit in `get_visits` / `visits.update` answers.
+ *
+ * @example
+ * ```ts
+ * const visit = hub.store.records.get("visits", id, VISIT_COLUMNS);
+ * ```
+ */
 export const VISIT_COLUMNS = [
   "id",
   "patient_id",
@@ -16,7 +23,14 @@ export const VISIT_COLUMNS = [
   "updated_at",
 ] as const;
 
-/** An event in `get_visit_events` answers. */
+/**
+ * An event in `get_visit_events` answers.
+ *
+ * @example
+ * ```ts
+ * const event = hub.store.records.get("events", id, EVENT_COLUMNS);
+ * ```
+ */
 export const EVENT_COLUMNS = [
   "id",
   "patient_id",
@@ -30,7 +44,14 @@ export const EVENT_COLUMNS = [
   "recorded_by_user_id",
 ] as const;
 
-/** An appointment in the `appointments.*` answers. */
+/**
+ * An appointment in the `appointments.*` answers.
+ *
+ * @example
+ * ```ts
+ * const row = hub.store.records.get("appointments", id, APPOINTMENT_COLUMNS);
+ * ```
+ */
 export const APPOINTMENT_COLUMNS = [
   "id",
   "provider_id",
@@ -51,7 +72,14 @@ export const APPOINTMENT_COLUMNS = [
   "updated_at",
 ] as const;
 
-/** A prescription in the `prescriptions.*` answers. */
+/**
+ * A prescription in the `prescriptions.*` answers.
+ *
+ * @example
+ * ```ts
+ * const rx = hub.store.records.get("prescriptions", id, PRESCRIPTION_COLUMNS);
+ * ```
+ */
 export const PRESCRIPTION_COLUMNS = [
   "id",
   "patient_id",
@@ -71,7 +99,14 @@ export const PRESCRIPTION_COLUMNS = [
   "updated_at",
 ] as const;
 
-/** A prescription item in the `prescription_items.*` answers. */
+/**
+ * A prescription item in the `prescription_items.*` answers.
+ *
+ * @example
+ * ```ts
+ * const item = hub.store.records.get("prescription_items", id, PRESCRIPTION_ITEM_COLUMNS);
+ * ```
+ */
 export const PRESCRIPTION_ITEM_COLUMNS = [
   "id",
   "prescription_id",
@@ -90,7 +125,14 @@ export const PRESCRIPTION_ITEM_COLUMNS = [
   "updated_at",
 ] as const;
 
-/** A drug in the `drugs.*` answers. */
+/**
+ * A drug in the `drugs.*` answers.
+ *
+ * @example
+ * ```ts
+ * const drug = hub.store.records.get("drug_catalogue", id, DRUG_COLUMNS);
+ * ```
+ */
 export const DRUG_COLUMNS = [
   "id",
   "barcode",
@@ -114,7 +156,14 @@ export const DRUG_COLUMNS = [
   "updated_at",
 ] as const;
 
-/** An inventory record in the `inventory.*` answers. */
+/**
+ * An inventory record in the `inventory.*` answers.
+ *
+ * @example
+ * ```ts
+ * const stock = hub.store.records.get("clinic_inventory", id, INVENTORY_COLUMNS);
+ * ```
+ */
 export const INVENTORY_COLUMNS = [
   "id",
   "clinic_id",
@@ -130,7 +179,14 @@ export const INVENTORY_COLUMNS = [
   "updated_at",
 ] as const;
 
-/** A dispensing record in `dispensing.by_patient` answers. */
+/**
+ * A dispensing record in `dispensing.by_patient` answers.
+ *
+ * @example
+ * ```ts
+ * const row = hub.store.records.get("dispensing_records", id, DISPENSING_COLUMNS);
+ * ```
+ */
 export const DISPENSING_COLUMNS = [
   "id",
   "clinic_id",
@@ -148,7 +204,14 @@ export const DISPENSING_COLUMNS = [
   "updated_at",
 ] as const;
 
-/** A clinic in `clinics.list` answers. */
+/**
+ * A clinic in `clinics.list` answers.
+ *
+ * @example
+ * ```ts
+ * const names = hub.store.clinical.listClinics().data.map((c) => pick(c, CLINIC_COLUMNS));
+ * ```
+ */
 export const CLINIC_COLUMNS = [
   "id",
   "name",
@@ -159,7 +222,14 @@ export const CLINIC_COLUMNS = [
   "updated_at",
 ] as const;
 
-/** A department in `clinic_departments.list` answers. */
+/**
+ * A department in `clinic_departments.list` answers.
+ *
+ * @example
+ * ```ts
+ * const departments = hub.store.clinical.listDepartments("c1").data.map((d) => pick(d, DEPARTMENT_COLUMNS));
+ * ```
+ */
 export const DEPARTMENT_COLUMNS = [
   "id",
   "clinic_id",
@@ -176,7 +246,14 @@ export const DEPARTMENT_COLUMNS = [
   "updated_at",
 ] as const;
 
-/** An event form in the event-form answers (`translations` only where documented). */
+/**
+ * An event form in the event-form answers (`translations` only where documented).
+ *
+ * @example
+ * ```ts
+ * const forms = hub.store.clinical.eventForms().data.map((f) => pick(f, EVENT_FORM_COLUMNS));
+ * ```
+ */
 export const EVENT_FORM_COLUMNS = [
   "id",
   "name",
@@ -191,7 +268,14 @@ export const EVENT_FORM_COLUMNS = [
   "clinic_ids",
 ] as const;
 
-/** A registration form in the registration-form answers. */
+/**
+ * A registration form in the registration-form answers.
+ *
+ * @example
+ * ```ts
+ * const form = pick(hub.store.clinical.registrationForm("en"), REGISTRATION_FORM_COLUMNS);
+ * ```
+ */
 export const REGISTRATION_FORM_COLUMNS = [
   "id",
   "name",

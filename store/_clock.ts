@@ -9,10 +9,24 @@
  */
 import type { Database } from "./_db.ts";
 
-/** Reads the wall clock; tests inject one that steps back. */
+/**
+ * Reads the wall clock; tests inject one that steps back.
+ *
+ * @example
+ * ```ts
+ * const hub = new Hub({ dataDir, now: () => Date.now() - 60_000 }); // a clock a minute behind
+ * ```
+ */
 export type WallClock = () => number;
 
-/** Strictly monotonic, persisted change clock. */
+/**
+ * Strictly monotonic, persisted change clock.
+ *
+ * @example
+ * ```ts
+ * const upTo = hub.store.clock.handOut(); // stamps above it wait for the next cycle
+ * ```
+ */
 export class ChangeClock {
   #db: Database;
   #now: WallClock;

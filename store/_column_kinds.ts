@@ -8,7 +8,14 @@
  * WatermelonDB stores). A column name means the same thing in every table.
  */
 
-/** Columns the phone's schema declares `boolean` (stored 0/1 here). */
+/**
+ * Columns the phone's schema declares `boolean` (stored 0/1 here).
+ *
+ * @example
+ * ```ts
+ * const flag = BOOLEAN_COLUMNS.has("is_deleted") ? Boolean(row.is_deleted) : row.is_deleted;
+ * ```
+ */
 export const BOOLEAN_COLUMNS: ReadonlySet<string> = new Set([
   "is_deleted",
   "is_archived",
@@ -39,7 +46,14 @@ export const BOOLEAN_COLUMNS: ReadonlySet<string> = new Set([
   "is_leader",
 ]);
 
-/** Columns holding JSON text (objects or arrays), answered parsed by procedures. */
+/**
+ * Columns holding JSON text (objects or arrays), answered parsed by procedures.
+ *
+ * @example
+ * ```ts
+ * const value = JSON_COLUMNS.has("metadata") ? JSON.parse(String(row.metadata)) : row.metadata;
+ * ```
+ */
 export const JSON_COLUMNS: ReadonlySet<string> = new Set([
   "metadata",
   "additional_data",

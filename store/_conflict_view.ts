@@ -20,12 +20,27 @@ import {
   tableDef,
 } from "./_schema.ts";
 import { writeLocal } from "./_local.ts";
-import type { Store } from "./store.ts";
+import type { StoreParts } from "./_parts.ts";
 
-/** How a field's values should be shown. */
+/**
+ * How a field's values should be shown.
+ *
+ * @example
+ * ```ts
+ * const kind: FieldKind = "datetime"; // shown as a date and time
+ * ```
+ */
 export type FieldKind = "datetime" | "date" | "bool" | "json" | "number" | "text";
 
-/** One field whose value differs between the kept and the older version. */
+/**
+ * One field whose value differs between the kept and the older version.
+ *
+ * @example
+ * ```ts
+ * const [c] = hub.store.conflicts.views({ limit: 1 });
+ * const changed: string[] = c.differences.map((d: FieldDifference) => d.name);
+ * ```
+ */
 export interface FieldDifference {
   name: string;
   kind: FieldKind;
@@ -33,7 +48,15 @@ export interface FieldDifference {
   older: unknown;
 }
 
-/** Who made a version: the channel it came by, the device, and the user named in the row. */
+/**
+ * Who made a version: the channel it came by, the device, and the user named in the row.
+ *
+ * @example
+ * ```ts
+ * const [c] = hub.store.conflicts.views({ limit: 1 });
+ * const by: VersionAuthor = c.olderBy; // { via: "phone", device: "Ward tablet", user: "u1" }
+ * ```
+ */
 export interface VersionAuthor {
   /** `phone` (a device's sync), `cloud`, `hub` (a phone's online request or a restore here), `unknown`. */
   via: "phone" | "cloud" | "hub" | "unknown";
@@ -43,7 +66,17 @@ export interface VersionAuthor {
   user: string | null;
 }
 
-/** A conflict with what an operator needs to decide it. */
+/**
+ * A conflict with what an operator needs to decide it.
+ *
+ * @example
+ * ```ts
+ * const open: ConflictView[] = hub.store.conflicts.views({ open: true });
+ * for (const c of open) {
+ *   console.log(c.label.patient, c.differences.length, c.restorable);
+ * }
+ * ```
+ */
 export interface ConflictView extends ConflictRecord {
   /** What the record is, in people's terms. */
   label: { patient: string | null; title: string | null; date: number | null };
@@ -301,7 +334,11 @@ export function keepNewer(db: Database, id: number, now: number): void {
  * as a new local change (one stamp, pending for the cloud), and marks the
  * conflict decided, in one transaction.
  */
-export function restoreOlder(store: Store, id: number, now: number): { table: string; id: string } {
+export function restoreOlder(
+  store: StoreParts,
+  id: number,
+  now: number,
+): { table: string; id: string } {
   const c = getConflict(store.db, id);
   if (c.resolvedAt !== null) {
     throw new HubError("already_decided", 409, "This conflict has already been decided.");

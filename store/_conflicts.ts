@@ -4,7 +4,15 @@
  */
 import type { Database } from "./_db.ts";
 
-/** One logged conflict. The losing row is included (the admin API is loopback-only). */
+/**
+ * One logged conflict. The losing row is included (the admin API is loopback-only).
+ *
+ * @example
+ * ```ts
+ * const [newest]: ConflictRecord[] = hub.store.conflicts.list({ limit: 1 });
+ * const since = newest?.id ?? 0;
+ * ```
+ */
 export interface ConflictRecord {
   id: number;
   table: string;

@@ -1,7 +1,15 @@
 /** The devices (phones and tablets) that have handshaken with this hub, and used client keys. */
 import { type Database, isDiskFull } from "./_db.ts";
 
-/** One device as the admin API shows it. */
+/**
+ * One device as the admin API shows it.
+ *
+ * @example
+ * ```ts
+ * const device: DeviceRecord | undefined = hub.store.devices.get(clientId);
+ * const revoked = device?.revokedAt !== null;
+ * ```
+ */
 export interface DeviceRecord {
   clientId: string;
   name: string | null;

@@ -9,12 +9,21 @@
  * explicit edit of the current row, and the cloud keeps only strictly newer versions.
  */
 import { HubError } from "../core/mod.ts";
-import { type ApplyContext, deleteRow, upsertRow } from "./_apply.ts";
+import { type ApplyContext, upsertRow } from "./_apply.ts";
+import { deleteRow } from "./_delete.ts";
 import { ident, SECRET_COLUMNS, tableDef } from "./_schema.ts";
 import { one, type Row } from "./_read.ts";
-import type { Store } from "./store.ts";
+import type { StoreParts } from "./_parts.ts";
 
-/** Who and when, for one procedure's writes. */
+/**
+ * Who and when, for one procedure's writes.
+ *
+ * @example
+ * ```ts
+ * const meta: LocalWriteMeta = { now: Date.now(), deviceId: clientId };
+ * hub.store.records.put(meta, "visits", { patient_id: "p1" });
+ * ```
+ */
 export interface LocalWriteMeta {
   /** Wall-clock time of the call, ms (fills created_at / updated_at / last_modified). */
   now: number;
@@ -37,7 +46,14 @@ const LABELS: Record<string, string> = {
   clinic_inventory: "Inventory record",
 };
 
-/** `Patient 'p1' not found` as the not-found error every procedure uses. */
+/**
+ * `Patient 'p1' not found` as the not-found error every procedure uses.
+ *
+ * @example
+ * ```ts
+ * if (!hub.store.records.get("visits", id)) throw notFound("visits", id); // "Visit '…' not found."
+ * ```
+ */
 export function notFound(table: string, id: string): HubError {
   return new HubError("not_found", 404, `${LABELS[table] ?? table} '${id}' not found.`, {
     details: { table, id },
@@ -50,7 +66,17 @@ function dataColumns(table: string): string {
   return t.columns.filter((c) => !secret.has(c.name)).map((c) => ident(c.name)).join(", ");
 }
 
-/** Reads and writes of one procedure call, inside its transaction. */
+/**
+ * Reads and writes of one procedure call, inside its transaction.
+ *
+ * @example
+ * ```ts
+ * hub.store.records.change({ now: Date.now() }, (w: LocalWriter) => {
+ *   const visit = w.put("visits", { id: crypto.randomUUID(), patient_id: "p1" });
+ *   w.put("events", { id: crypto.randomUUID(), visit_id: visit.id, patient_id: "p1" });
+ * });
+ * ```
+ */
 export class LocalWriter {
   readonly #ctx: ApplyContext;
 
@@ -170,7 +196,7 @@ function nextUpdatedAt(requested: number, stored: unknown): number {
  * ```
  */
 export function writeLocal<T>(
-  store: Store,
+  store: StoreParts,
   meta: LocalWriteMeta,
   fn: (w: LocalWriter) => T,
 ): T {

@@ -148,7 +148,15 @@ const MIGRATIONS: Migration[] = [
   },
 ];
 
-/** The schema version this build writes. */
+/**
+ * The schema version this build writes.
+ *
+ * @example
+ * ```ts
+ * const opened = Store.open(path, keyHex); // migrates the file up to SCHEMA_VERSION
+ * console.log(`schema version ${SCHEMA_VERSION}`);
+ * ```
+ */
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 
 /** Runs every migration newer than the database's `user_version`. */

@@ -4,7 +4,14 @@ import type { Database } from "./_db.ts";
 import { stmt } from "./_read.ts";
 import { ident, TABLES } from "./_schema.ts";
 
-/** A user able to log in (hash included: only the login check reads it). */
+/**
+ * A user able to log in (hash included: only the login check reads it).
+ *
+ * @example
+ * ```ts
+ * const [user]: LoginUser[] = hub.store.people.findLoginUsers("nurse@example.org");
+ * ```
+ */
 export interface LoginUser {
   id: string;
   clinic_id: string | null;
@@ -14,7 +21,15 @@ export interface LoginUser {
   hashed_password: string;
 }
 
-/** The permission flags of a user at a clinic. */
+/**
+ * The permission flags of a user at a clinic.
+ *
+ * @example
+ * ```ts
+ * const perms: PermissionRow | undefined = hub.store.people.permissions(userId, clinicId);
+ * const mayPrescribe = perms?.can_prescribe_medications === 1;
+ * ```
+ */
 export interface PermissionRow {
   id: string;
   user_id: string;

@@ -10,7 +10,14 @@ import type { Statement } from "better-sqlite3-multiple-ciphers";
 import type { Database } from "./_db.ts";
 import { LIVE_ROW_SQL } from "./_migrations.ts";
 
-/** A row as read from the database (column name → value). */
+/**
+ * A row as read from the database (column name → value).
+ *
+ * @example
+ * ```ts
+ * const row: Row | undefined = hub.store.records.get("visits", id);
+ * ```
+ */
 export type Row = Record<string, unknown>;
 
 // deno-lint-ignore no-explicit-any
@@ -84,7 +91,15 @@ export function placeholders(n: number): string {
   return Array.from({ length: n }, () => "?").join(", ");
 }
 
-/** A paginated answer (SPEC §6, the reference's shape). */
+/**
+ * A paginated answer (SPEC §6, the reference's shape).
+ *
+ * @example
+ * ```ts
+ * const page: Paged = hub.store.patients.list({ limit: 20, offset: 0, clinicIds: ["c1"] });
+ * console.log(page.data.length, page.total);
+ * ```
+ */
 export interface Paged<T = Row> {
   data: T[];
   total: number;

@@ -11,13 +11,29 @@
  */
 import type { ChangeClock } from "./_clock.ts";
 import type { Database } from "./_db.ts";
-import { type ApplyCounts, deleteRow, emptyCounts, ROWS_PER_STAMP, upsertRow } from "./_apply.ts";
+import { type ApplyCounts, emptyCounts, ROWS_PER_STAMP, upsertRow } from "./_apply.ts";
+import { deleteRow } from "./_delete.ts";
 import { ident, TABLES } from "./_schema.ts";
 
-/** Meta key of the cloud watermark (the cloud `timestamp` of the last good cycle). */
+/**
+ * Meta key of the cloud watermark (the cloud `timestamp` of the last good cycle).
+ *
+ * @example
+ * ```ts
+ * hub.store.setMeta(CLOUD_WATERMARK_KEY, "0"); // the next cycle pulls everything
+ * ```
+ */
 export const CLOUD_WATERMARK_KEY = "cloud.watermark";
 
-/** One change from the cloud. */
+/**
+ * One change from the cloud.
+ *
+ * @example
+ * ```ts
+ * const change: CloudChange = { table: "patients", kind: "updated", value: row };
+ * hub.store.relay.merge([change], Date.now());
+ * ```
+ */
 export interface CloudChange {
   table: string;
   kind: "created" | "updated" | "deleted";
@@ -121,7 +137,15 @@ export function mergeCloudBatch(
   return { tables, dropped };
 }
 
-/** A chunk of local changes for one cloud push. */
+/**
+ * A chunk of local changes for one cloud push.
+ *
+ * @example
+ * ```ts
+ * const chunk: PendingChunk = hub.store.relay.readPending(upTo, 5_000, null);
+ * if (chunk.rows > 0) await peer.push(chunk.json, signal);
+ * ```
+ */
 export interface PendingChunk {
   /** `{table: {created, updated, deleted}}` as JSON text. */
   json: string;
@@ -131,7 +155,18 @@ export interface PendingChunk {
   next: PendingCursor | null;
 }
 
-/** Where the next chunk starts: table index, then (stamp, id) after which to continue. */
+/**
+ * Where the next chunk starts: table index, then (stamp, id) after which to continue.
+ *
+ * @example
+ * ```ts
+ * let cursor: PendingCursor | null = null;
+ * do {
+ *   const chunk = hub.store.relay.readPending(upTo, 5_000, cursor);
+ *   cursor = chunk.next;
+ * } while (cursor);
+ * ```
+ */
 export interface PendingCursor {
   tableIndex: number;
   stamp: number;

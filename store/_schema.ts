@@ -4,7 +4,14 @@ import { REFERENCE_INDEXES, TABLE_COLUMNS } from "./_tables.ts";
 /** SQLite STRICT column types used by the schema. */
 export type ColumnType = "TEXT" | "INTEGER" | "REAL";
 
-/** One data column. */
+/**
+ * One data column.
+ *
+ * @example
+ * ```ts
+ * const required = tableDef("visits").columns.filter((c) => c.notNull).map((c) => c.name);
+ * ```
+ */
 export interface ColumnDef {
   name: string;
   type: ColumnType;
@@ -14,7 +21,15 @@ export interface ColumnDef {
   defaultSql?: string;
 }
 
-/** One synced table. */
+/**
+ * One synced table.
+ *
+ * @example
+ * ```ts
+ * const def: TableDef = tableDef("patients");
+ * def.columnNames.has("primary_clinic_id"); // true
+ * ```
+ */
 export interface TableDef {
   name: string;
   columns: ColumnDef[];
@@ -67,7 +82,14 @@ function parseColumn(spec: string): ColumnDef {
   };
 }
 
-/** Every synced table, by name. */
+/**
+ * Every synced table, by name.
+ *
+ * @example
+ * ```ts
+ * for (const t of TABLES.values()) console.log(t.name, t.columns.length);
+ * ```
+ */
 export const TABLES: ReadonlyMap<string, TableDef> = new Map(
   Object.entries(TABLE_COLUMNS).map(([name, spec]) => {
     const columns = spec.split(",").map(parseColumn);
@@ -84,6 +106,11 @@ export const TABLES: ReadonlyMap<string, TableDef> = new Map(
 /**
  * The tables the phone's WatermelonDB schema knows (SPEC §5). Sending any other
  * table makes the phone throw, so pulls are limited to these.
+ *
+ * @example
+ * ```ts
+ * for (const table of PHONE_TABLES) console.log(table, hub.store.counts()[table].rows);
+ * ```
  */
 export const PHONE_TABLES: readonly string[] = [
   "patients",
@@ -107,7 +134,14 @@ export const PHONE_TABLES: readonly string[] = [
   "dispensing_records",
 ];
 
-/** Tables phones may not write through sync_push (SPEC §5): their pushes are ignored. */
+/**
+ * Tables phones may not write through sync_push (SPEC §5): their pushes are ignored.
+ *
+ * @example
+ * ```ts
+ * if (PHONE_READ_ONLY_TABLES.has("users")) console.log("phones cannot push users");
+ * ```
+ */
 export const PHONE_READ_ONLY_TABLES: ReadonlySet<string> = new Set([
   "users",
   "registration_forms",
@@ -127,7 +161,14 @@ export const SECRET_COLUMNS: Readonly<Record<string, readonly string[]>> = {
   users: ["hashed_password"],
 };
 
-/** Looks a table up; throws for names outside the schema (so no name reaches SQL unchecked). */
+/**
+ * Looks a table up; throws for names outside the schema (so no name reaches SQL unchecked).
+ *
+ * @example
+ * ```ts
+ * const columns = tableDef("visits").columns.map((c) => c.name);
+ * ```
+ */
 export function tableDef(name: string): TableDef {
   const t = TABLES.get(name);
   if (!t) throw new Error(`unknown table ${name}`);

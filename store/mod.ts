@@ -1,6 +1,32 @@
-/** The encrypted database: schema, migrations, change clock, sync, devices, conflicts. */
+/**
+ * The encrypted database. The {@link Store} keeps its connection private; the
+ * rest of the program reaches data through the narrow objects it hands out
+ * (`store.devices`, `store.conflicts`, `store.phoneSync`, `store.relay`,
+ * `store.people`, `store.records`, `store.patients`, `store.clinical`). This file
+ * also exports the pure things others need: the schema, column lists, shapes of
+ * answers, constants and row types. Tests and benches that must seed or read raw
+ * rows use `store/testing.ts`, and nothing else does.
+ *
+ * @example
+ * ```ts
+ * import { Store } from "../store/mod.ts";
+ * const store = Store.open("data/hub.db", keyHex);
+ * const page = store.phoneSync.pull(0, { deviceId: "phone-1" });
+ * store.close();
+ * ```
+ *
+ * @module
+ */
 export { Store, type StoreOptions, type TableCount } from "./store.ts";
-export { ChangeClock, type WallClock } from "./_clock.ts";
+export type { ActivityBucket, Devices } from "./_devices_object.ts";
+export type { ConflictQuery, Conflicts } from "./_conflicts_object.ts";
+export type { PhoneSync } from "./_phone_sync.ts";
+export type { RelayStore } from "./_relay_store.ts";
+export type { People } from "./_people_object.ts";
+export type { Records } from "./_records_object.ts";
+export type { Patients } from "./_patients_object.ts";
+export type { Clinical } from "./_clinical_object.ts";
+export type { ChangeClock, WallClock } from "./_clock.ts";
 export { SCHEMA_VERSION } from "./_migrations.ts";
 export {
   type ColumnDef,
@@ -13,108 +39,27 @@ export {
 export {
   DEFAULT_PULL_PAGE_BYTES,
   DEFAULT_PULL_PAGE_ROWS,
-  pullChanges,
   type PullOptions,
   type PullResult,
-  pushChanges,
-  type PushGuard,
-  type PushResult,
-} from "./_sync.ts";
+} from "./_pull.ts";
+export type { PushGuard, PushOptions, PushResult } from "./_push.ts";
+export type { ApplyCounts } from "./_apply.ts";
+export type { DeviceRecord } from "./_devices.ts";
+export type { ConflictRecord } from "./_conflicts.ts";
+export type { LoginUser, PermissionRow } from "./_people.ts";
 export {
-  type ApplyContext,
-  type ApplyCounts,
-  type ChangeSource,
-  deleteRow,
-  emptyCounts,
-  logConflict,
-  refuseRow,
-  ROWS_PER_STAMP,
-  upsertRow,
-} from "./_apply.ts";
-export { coerceValue, prepareRow, type SqlValue } from "./_rows.ts";
-export {
-  activitySince,
-  type DeviceRecord,
-  getDevice,
-  listDevices,
-  recordSync,
-  rememberClientKey,
-  removeRevokedDevice,
-  revokeDevice,
-  touchDevice,
-} from "./_devices.ts";
-export {
-  type ConflictRecord,
-  listConflicts,
-  openConflictCount,
-  resolveConflict,
-} from "./_conflicts.ts";
-export {
-  clinicName,
-  clinicsWithFlag,
-  findLoginUsers,
-  type LoginUser,
-  type PermissionRow,
-  permissionRow,
-  rowClinic,
-  userIsLive,
-} from "./_people.ts";
-export {
-  beginFullPull,
-  clearPending,
   CLOUD_WATERMARK_KEY,
   type CloudChange,
-  mergeCloudBatch,
   type PendingChunk,
   type PendingCursor,
-  readPendingChunk,
-  sweepAfterFullPull,
 } from "./_relay.ts";
-export { stripBookkeeping } from "./_apply.ts";
-export {
-  type ConflictView,
-  describeConflict,
-  type FieldDifference,
-  type FieldKind,
-  keepNewer,
-  listConflictViews,
-  restoreOlder,
-  type VersionAuthor,
-} from "./_conflict_view.ts";
-export { type LocalWriteMeta, LocalWriter, notFound, writeLocal } from "./_local.ts";
-export { contains, type Paged, type Row, startsWith } from "./_read.ts";
+export type { ConflictView, FieldDifference, FieldKind, VersionAuthor } from "./_conflict_view.ts";
+export { type LocalWriteMeta, type LocalWriter, notFound } from "./_local.ts";
+export type { Paged, Row } from "./_read.ts";
 export { BOOLEAN_COLUMNS, JSON_COLUMNS, shapeAnswer } from "./_column_kinds.ts";
-export { type DeviceSyncState, deviceSyncState } from "./_device_sync.ts";
-export {
-  changeRecords,
-  deleteRecord,
-  getRecord,
-  listRecords,
-  type ListSpec,
-  patchRecord,
-  pick,
-  putRecord,
-  requireRecord,
-  withId,
-} from "./_clinical_records.ts";
-export {
-  governmentIdExists,
-  latestRegistrationForm,
-  levenshtein,
-  listPatients,
-  PATIENT_FILTER_COLUMNS,
-  patientClinic,
-  patientRecord,
-  type PatientSearch,
-  searchPatients,
-  similarPatients,
-  viewableClinics,
-} from "./_clinical_patients.ts";
-export {
-  deletePatient,
-  type PatientRegistration,
-  registerPatient,
-} from "./_clinical_patient_writes.ts";
+export { type ListSpec, pick, withId } from "./_clinical_records.ts";
+export { PATIENT_FILTER_COLUMNS, type PatientSearch } from "./_clinical_patients.ts";
+export type { PatientRegistration } from "./_clinical_patient_writes.ts";
 export {
   APPOINTMENT_COLUMNS,
   CLINIC_COLUMNS,
@@ -129,20 +74,4 @@ export {
   REGISTRATION_FORM_COLUMNS,
   VISIT_COLUMNS,
 } from "./_clinical_shapes.ts";
-export {
-  clinicInventory,
-  drugAvailability,
-  listAppointments,
-  searchAppointments,
-  searchDrugs,
-  searchPrescriptions,
-} from "./_clinical_search.ts";
-export {
-  allRegistrationForms,
-  eventForm,
-  eventForms,
-  listClinics,
-  listDepartments,
-  registrationForm,
-} from "./_clinical_forms.ts";
-export { dispensePrescriptionItem, type DispenseRequest } from "./_clinical_pharmacy.ts";
+export type { DispenseRequest } from "./_clinical_pharmacy.ts";

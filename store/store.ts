@@ -1,7 +1,9 @@
 /**
  * The Store: one long-lived SQLCipher connection, its migrations, the change
- * clock, and the operations the lifecycle needs (counts, rekey, clear). Sync,
- * devices and conflicts live in their own files and take the Store's parts.
+ * clock, and the operations the lifecycle needs (counts, rekey, clear). The
+ * connection is private: the rest of the program reaches data through the narrow
+ * objects the Store hands out (`store.devices`, `store.phoneSync`, ...), each a
+ * small class in its own file holding the connection privately.
  */
 import { HubError } from "../core/mod.ts";
 import { ChangeClock, type WallClock } from "./_clock.ts";
@@ -18,6 +20,15 @@ import { countByScanning, type CountRow, pendingTombstones, tableCounts } from "
 import { openConflictCount } from "./_conflicts.ts";
 import { stmt } from "./_read.ts";
 import { ident, TABLES } from "./_schema.ts";
+import type { StoreParts } from "./_parts.ts";
+import { Devices } from "./_devices_object.ts";
+import { Conflicts } from "./_conflicts_object.ts";
+import { PhoneSync } from "./_phone_sync.ts";
+import { RelayStore } from "./_relay_store.ts";
+import { People } from "./_people_object.ts";
+import { Records } from "./_records_object.ts";
+import { Patients } from "./_patients_object.ts";
+import { Clinical } from "./_clinical_object.ts";
 
 /**
  * Makes hub.db readable by its owner only. SQLite gives the -wal, -shm and
@@ -33,7 +44,14 @@ function restrictFileMode(path: string): void {
   Deno.chmodSync(path, 0o600);
 }
 
-/** Options for {@link Store.open}. */
+/**
+ * Options for {@link Store.open}.
+ *
+ * @example
+ * ```ts
+ * const store = Store.open(path, keyHex, { now: () => Date.now(), maxPageCount: 10_000 });
+ * ```
+ */
 export interface StoreOptions {
   /** Wall clock for the change clock (tests step it back). */
   now?: WallClock;
@@ -41,18 +59,66 @@ export interface StoreOptions {
   maxPageCount?: number;
 }
 
-/** Row counts of one table. */
+/**
+ * Row counts of one table.
+ *
+ * @example
+ * ```ts
+ * const { rows, deleted } = hub.store.counts().patients;
+ * const live = rows - deleted;
+ * ```
+ */
 export interface TableCount {
   rows: number;
   deleted: number;
 }
 
-/** The encrypted database of an unlocked hub. */
+/** Reads a Store's private connection; set once by the class (for store/testing.ts). */
+let readConnection: (store: Store) => Database;
+
+/**
+ * The connection of a Store, for `store/testing.ts` only (tests and benches that
+ * seed or inspect raw rows). Not exported by `store/mod.ts`.
+ */
+export function storeConnection(store: Store): Database {
+  return readConnection(store);
+}
+
+/**
+ * The encrypted database of an unlocked hub. Its connection is private; data is
+ * reached through the narrow objects below.
+ *
+ * @example
+ * ```ts
+ * const store = Store.open("data/hub.db", keyHex);
+ * const devices = store.devices.list();
+ * store.close();
+ * ```
+ */
 export class Store {
-  /** The connection (only `store/` uses it directly). */
-  readonly db: Database;
+  static {
+    readConnection = (store) => store.#db;
+  }
+
+  readonly #db: Database;
   /** The change clock. */
   readonly clock: ChangeClock;
+  /** Devices that handshook, their syncs and used client keys. */
+  readonly devices: Devices;
+  /** The conflict log, as the operator reads and decides it. */
+  readonly conflicts: Conflicts;
+  /** A phone's pull and push. */
+  readonly phoneSync: PhoneSync;
+  /** What the relay cycle reads and writes: merges, pending chunks, the watermark. */
+  readonly relay: RelayStore;
+  /** Users, permissions and clinics, for login and authorisation. */
+  readonly people: People;
+  /** Generic reads and writes of clinical tables. */
+  readonly records: Records;
+  /** Patient search, records and registration. */
+  readonly patients: Patients;
+  /** Appointments, pharmacy and forms. */
+  readonly clinical: Clinical;
   #closed = false;
   #disk: DiskState;
   /** The database file. */
@@ -65,9 +131,18 @@ export class Store {
     disk: DiskState,
   ) {
     this.path = path;
-    this.db = db;
+    this.#db = db;
     this.clock = clock;
     this.#disk = disk;
+    const parts: StoreParts = { db, clock, transaction: (fn) => this.transaction(fn) };
+    this.devices = new Devices(db);
+    this.conflicts = new Conflicts(parts);
+    this.phoneSync = new PhoneSync(parts);
+    this.relay = new RelayStore(parts, (k) => this.getMeta(k), (k, v) => this.setMeta(k, v));
+    this.people = new People(db);
+    this.records = new Records(parts);
+    this.patients = new Patients(parts);
+    this.clinical = new Clinical(parts);
   }
 
   /** Opens `path` with the raw key, runs migrations and loads the clock. */
@@ -116,12 +191,12 @@ export class Store {
   probeWrite(): boolean {
     try {
       this.transaction(() =>
-        this.db.prepare(
+        this.#db.prepare(
           "INSERT INTO hub_meta (key, value) VALUES ('disk.probe', hex(randomblob(524288))) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         ).run()
       );
       this.transaction(() =>
-        this.db.prepare("DELETE FROM hub_meta WHERE key = 'disk.probe'").run()
+        this.#db.prepare("DELETE FROM hub_meta WHERE key = 'disk.probe'").run()
       );
       return true;
     } catch (err) {
@@ -129,7 +204,7 @@ export class Store {
       this.#disk.fullSince ??= Date.now();
       // Free what the WAL holds, so space freed by the operator is usable.
       try {
-        this.db.pragma("wal_checkpoint(TRUNCATE)");
+        this.#db.pragma("wal_checkpoint(TRUNCATE)");
       } catch { /* nothing to free */ }
       return false;
     }
@@ -139,7 +214,7 @@ export class Store {
   checkpointIfLarge(bytes = 64 * 1024 * 1024): void {
     try {
       if (Deno.statSync(`${this.path}-wal`).size > bytes) {
-        this.db.pragma("wal_checkpoint(TRUNCATE)");
+        this.#db.pragma("wal_checkpoint(TRUNCATE)");
       }
     } catch { /* no WAL, or busy: the next call tries again */ }
   }
@@ -151,12 +226,12 @@ export class Store {
 
   /** Runs `fn` in one write transaction (all or nothing). */
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn).immediate();
+    return this.#db.transaction(fn).immediate();
   }
 
   /** Row counts per synced table, read from indexes (store/_counters.ts), exact. */
   counts(): Record<string, TableCount> {
-    const counted = tableCounts(this.db);
+    const counted = tableCounts(this.#db);
     const out: Record<string, TableCount> = {};
     for (const t of TABLES.values()) {
       const c = counted[t.name];
@@ -176,11 +251,11 @@ export class Store {
       count += r[0];
       if (r[1] !== null) oldest = oldest === null ? r[1] : Math.min(oldest, r[1]);
     };
-    this.db.transaction(() => {
+    this.#db.transaction(() => {
       for (const t of TABLES.values()) {
         add(
           stmt(
-            this.db,
+            this.#db,
             `SELECT count(*), min(local_server_last_modified_at) FROM ${
               ident(t.name)
             } WHERE local_server_pending = 1`,
@@ -189,7 +264,7 @@ export class Store {
       }
       add(
         stmt(
-          this.db,
+          this.#db,
           "SELECT count(*), min(deleted_stamp) FROM tombstones WHERE local_server_pending = 1",
         ).raw(true).get() as [number, number | null],
       );
@@ -199,7 +274,7 @@ export class Store {
 
   /** Undecided entries of the conflict log (its partial index). */
   openConflicts(): number {
-    return openConflictCount(this.db);
+    return openConflictCount(this.#db);
   }
 
   /**
@@ -207,18 +282,18 @@ export class Store {
    * by row (tests check they agree after every kind of write).
    */
   checkCounters(): { kept: Record<string, CountRow>; counted: Record<string, CountRow> } {
-    return this.db.transaction(() => {
-      const kept = tableCounts(this.db);
-      const counted = countByScanning(this.db);
+    return this.#db.transaction(() => {
+      const kept = tableCounts(this.#db);
+      const counted = countByScanning(this.#db);
       kept["~tombstones"] = {
         rows: counted["~tombstones"].rows,
         deleted: 0,
-        pending: pendingTombstones(this.db),
+        pending: pendingTombstones(this.#db),
       };
       kept["~conflicts"] = {
         rows: counted["~conflicts"].rows,
         deleted: 0,
-        pending: openConflictCount(this.db),
+        pending: openConflictCount(this.#db),
       };
       return { kept, counted };
     })();
@@ -226,7 +301,7 @@ export class Store {
 
   /** Reads a value from the hub's own key/value table. */
   getMeta(key: string): string | undefined {
-    const r = this.db.prepare("SELECT value FROM hub_meta WHERE key = ?").get(key) as
+    const r = this.#db.prepare("SELECT value FROM hub_meta WHERE key = ?").get(key) as
       | { value: string }
       | undefined;
     return r?.value;
@@ -235,7 +310,7 @@ export class Store {
   /** Writes a value to the hub's own key/value table. */
   setMeta(key: string, value: string): void {
     try {
-      this.db.prepare(
+      this.#db.prepare(
         "INSERT INTO hub_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
       ).run(key, value);
     } catch (err) {
@@ -246,7 +321,7 @@ export class Store {
 
   /** Re-encrypts the database under a new raw key (see rekeyDatabase for crash safety). */
   rekey(newKeyHex: string): void {
-    rekeyDatabase(this.db, newKeyHex);
+    rekeyDatabase(this.#db, newKeyHex);
   }
 
   /**
@@ -259,8 +334,8 @@ export class Store {
   prune(now = Date.now()): { activity: number; usedClientKeys: number } {
     const cutoff = now - 30 * 24 * 3_600_000;
     return this.transaction(() => ({
-      activity: this.db.prepare("DELETE FROM activity WHERE at < ?").run(cutoff).changes,
-      usedClientKeys: this.db.prepare("DELETE FROM used_client_keys WHERE seen_at < ?").run(cutoff)
+      activity: this.#db.prepare("DELETE FROM activity WHERE at < ?").run(cutoff).changes,
+      usedClientKeys: this.#db.prepare("DELETE FROM used_client_keys WHERE seen_at < ?").run(cutoff)
         .changes,
     }));
   }
@@ -274,11 +349,11 @@ export class Store {
     const deleted: Record<string, number> = {};
     this.transaction(() => {
       for (const t of TABLES.values()) {
-        deleted[t.name] = this.db.prepare(`DELETE FROM ${ident(t.name)}`).run().changes;
+        deleted[t.name] = this.#db.prepare(`DELETE FROM ${ident(t.name)}`).run().changes;
       }
-      deleted.tombstones = this.db.prepare("DELETE FROM tombstones").run().changes;
+      deleted.tombstones = this.#db.prepare("DELETE FROM tombstones").run().changes;
       // The conflict log is kept: it holds the only copies of versions that lost.
-      this.db.prepare("DELETE FROM hub_meta WHERE key LIKE 'cloud.%'").run();
+      this.#db.prepare("DELETE FROM hub_meta WHERE key LIKE 'cloud.%'").run();
       this.clock.next();
     });
     return deleted;
@@ -289,11 +364,11 @@ export class Store {
     if (this.#closed) return;
     this.#closed = true;
     try {
-      this.db.pragma("wal_checkpoint(TRUNCATE)");
+      this.#db.pragma("wal_checkpoint(TRUNCATE)");
     } catch {
       // Closing must not fail because a checkpoint could not run.
     }
-    this.db.close();
+    this.#db.close();
   }
 
   /** Throws the not-found error for a table name outside the schema. */

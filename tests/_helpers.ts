@@ -5,7 +5,8 @@
  */
 import { type LogSink, setLogSink } from "../core/mod.ts";
 import { Hub, type HubOptions } from "../hub/mod.ts";
-import { type ChangeSource, type Store, tableDef, upsertRow } from "../store/mod.ts";
+import { type Store, tableDef } from "../store/mod.ts";
+import { type ChangeSource, storeConnection, upsertRow } from "../store/testing.ts";
 
 /** A passphrase that passes the setup rules. */
 export const PASSPHRASE = "correct horse battery staple";
@@ -125,7 +126,12 @@ export function seedPatients(
   for (let from = start; from < start + count; from += batch) {
     const to = Math.min(from + batch, start + count);
     store.transaction(() => {
-      const ctx = { db: store.db, stamp: store.clock.next(), now: Date.now(), source };
+      const ctx = {
+        db: storeConnection(store),
+        stamp: store.clock.next(),
+        now: Date.now(),
+        source,
+      };
       for (let i = from; i < to; i++) {
         const row = patientRow(i, prefix);
         upsertRow(ctx, table, row);
@@ -138,7 +144,7 @@ export function seedPatients(
 
 /** The patients' ids and names, sorted by id: a fingerprint of the table's content. */
 export function patientSnapshot(store: Store): string[] {
-  const rows = store.db.prepare(
+  const rows = storeConnection(store).prepare(
     "SELECT id, given_name, surname, date_of_birth, additional_data FROM patients ORDER BY id",
   ).raw(true).all() as unknown[][];
   return rows.map((r) => JSON.stringify(r));

@@ -1,6 +1,5 @@
 /** The clinics this hub is authorised for: ids from the cloud link (vault), names from the database. */
 import type { Hub } from "../hub/mod.ts";
-import { clinicName } from "../store/mod.ts";
 
 /** What `GET /api/clinics` answers. */
 export interface AuthorisedClinics {
@@ -13,9 +12,9 @@ export interface AuthorisedClinics {
 /** Reads the authorised clinics (throws the locked error while locked). */
 export function authorisedClinics(hub: Hub): AuthorisedClinics {
   const link = hub.vault.secrets.cloud;
-  const db = hub.store.db;
+  const people = hub.store.people;
   return {
     registered: link !== undefined,
-    clinics: (link?.clinicIds ?? []).map((id) => ({ id, name: clinicName(db, id) })),
+    clinics: (link?.clinicIds ?? []).map((id) => ({ id, name: people.clinicName(id) })),
   };
 }

@@ -21,7 +21,6 @@ import {
   log,
 } from "../core/mod.ts";
 import type { Hub, HubStatus } from "../hub/mod.ts";
-import { activitySince, listConflicts, listDevices } from "../store/mod.ts";
 import type { Updater } from "../update/mod.ts";
 import { authorisedClinics } from "./_clinics.ts";
 
@@ -175,15 +174,15 @@ export class AdminFeed {
     if (hub.state !== "unlocked") return;
     const store = hub.store;
     if (views.has("devices")) {
-      const devices = listDevices(store.db);
+      const devices = store.devices.list();
       this.#offer("devices", { devices }, JSON.stringify(devices));
     }
     if (views.has("activity")) {
-      const buckets = activitySince(store.db, this.#now() - 24 * 3_600_000);
+      const buckets = store.devices.activitySince(this.#now() - 24 * 3_600_000);
       this.#offer("activity", { buckets }, JSON.stringify(buckets));
     }
     if (views.has("conflicts")) {
-      const newestId = listConflicts(store.db, { limit: 1 })[0]?.id ?? 0;
+      const newestId = store.conflicts.list({ limit: 1 })[0]?.id ?? 0;
       const open = store.openConflicts();
       this.#offer("conflicts", { open, newestId }, `${open}/${newestId}`);
     }

@@ -6,15 +6,6 @@
 import { z } from "zod";
 import { type EventBus, HubError, log, LogGate, parseCursor, requestUrl } from "../core/mod.ts";
 import type { Hub } from "../hub/mod.ts";
-import {
-  activitySince,
-  keepNewer,
-  listConflictViews,
-  listDevices,
-  removeRevokedDevice,
-  restoreOlder,
-  revokeDevice,
-} from "../store/mod.ts";
 import { AdminGuard } from "./_guard.ts";
 import { sessionCookie, signInWithPassphrase } from "./_signin.ts";
 import { pairingPayload, pairingSvg } from "./_pairing.ts";
@@ -202,10 +193,10 @@ const ROUTE_TABLE: [string, string, Handler][] = [
   ["GET", "/api/update", (ctx) => updaterOf(ctx).status()],
   ["POST", "/api/update/check", (ctx) => updaterOf(ctx).check()],
   ["POST", "/api/update/install", (ctx) => updaterOf(ctx).install()],
-  ["GET", "/api/devices", ({ hub }) => ({ devices: listDevices(hub.store.db) })],
+  ["GET", "/api/devices", ({ hub }) => ({ devices: hub.store.devices.list() })],
   ["POST", "/api/devices/:id/revoke", ({ hub, params }) => {
     const id = decodeURIComponent(params.id);
-    if (!revokeDevice(hub.store.db, id, Date.now())) {
+    if (!hub.store.devices.revoke(id, Date.now())) {
       throw new HubError("not_found", 404, "No such device.");
     }
     hub.server.dropSession(id);
@@ -215,7 +206,7 @@ const ROUTE_TABLE: [string, string, Handler][] = [
   }],
   ["POST", "/api/devices/:id/remove", ({ hub, params }) => {
     const id = decodeURIComponent(params.id);
-    const r = removeRevokedDevice(hub.store.db, id, Date.now());
+    const r = hub.store.devices.removeRevoked(id, Date.now());
     if (r === "unknown") throw new HubError("not_found", 404, "No such device.");
     if (r === "not_revoked") {
       throw new HubError(
@@ -229,19 +220,19 @@ const ROUTE_TABLE: [string, string, Handler][] = [
     return { ok: true };
   }],
   ["GET", "/api/conflicts", ({ hub, url }) => ({
-    conflicts: listConflictViews(hub.store.db, {
+    conflicts: hub.store.conflicts.views({
       open: url.searchParams.get("open") === "1",
       limit: Number(url.searchParams.get("limit") ?? "200") || 200,
     }),
   })],
   ["POST", "/api/conflicts/:id(\\d+)/keep-newer", ({ hub, params }) => {
-    keepNewer(hub.store.db, Number(params.id), Date.now());
+    hub.store.conflicts.keepNewer(Number(params.id), Date.now());
     log("info", "conflict.decided", { conflict: Number(params.id), decision: "keep_newer" });
     publishDecided(hub, Number(params.id));
     return { ok: true };
   }],
   ["POST", "/api/conflicts/:id(\\d+)/restore-older", ({ hub, params }) => {
-    const r = restoreOlder(hub.store, Number(params.id), Date.now());
+    const r = hub.store.conflicts.restoreOlder(Number(params.id), Date.now());
     log("info", "conflict.decided", {
       conflict: Number(params.id),
       decision: "restore_older",
@@ -251,7 +242,7 @@ const ROUTE_TABLE: [string, string, Handler][] = [
     return { ok: true, ...r };
   }],
   ["GET", "/api/activity", ({ hub }) => ({
-    buckets: activitySince(hub.store.db, Date.now() - 24 * 3_600_000),
+    buckets: hub.store.devices.activitySince(Date.now() - 24 * 3_600_000),
   })],
   ["GET", "/api/pairing", async ({ hub, url }) => {
     const access = hub.vault.secrets;

@@ -13,7 +13,7 @@
  * success for the rest. The real cloud also answers success and skips rows of
  * clinics the caller has no rights at, but keeps no record of them.
  */
-import { type PermissionRow, type PushGuard, rowClinic, type Store } from "../../store/mod.ts";
+import { type PermissionRow, type PushGuard, type Store } from "../../store/mod.ts";
 import { type AuthInfo, type PermissionFlag, permissionsAt } from "../_auth.ts";
 
 /** What a pusher needs for one table: any one of the flags listed, per operation. */
@@ -112,7 +112,7 @@ export function pushGuard(store: Store, auth: AuthInfo, changes: unknown): PushG
   const patientClinics = new Map<string, string | null | undefined>();
   const patientClinic = (id: string): string | null | undefined => {
     if (patientClinics.has(id)) return patientClinics.get(id);
-    const clinic = rowClinic(store.db, "patients", id)?.clinicId ??
+    const clinic = store.people.rowClinic("patients", id)?.clinicId ??
       (patients.has(id) ? patients.get(id)! : undefined);
     patientClinics.set(id, clinic);
     return clinic;
@@ -133,7 +133,7 @@ export function pushGuard(store: Store, auth: AuthInfo, changes: unknown): PushG
   return (table, id, row) => {
     const rule = PUSH_RULES[table];
     if (!rule) return `refused: ${table} has no push rule`;
-    const stored = rowClinic(store.db, table, id);
+    const stored = store.people.rowClinic(table, id);
     if (row === null) return refusal(table, "delete", rule.delete, stored?.clinicId ?? null);
     // A row pushed as deleted (`is_deleted`) deletes the stored one: the delete flag.
     const deletes = stored && (row.is_deleted === true || row.is_deleted === 1);

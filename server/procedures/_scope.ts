@@ -9,7 +9,6 @@
  * awaited between them), so no other write can move the row in between.
  */
 import type { Store } from "../../store/mod.ts";
-import { rowClinic } from "../../store/mod.ts";
 import { type AuthInfo, type PermissionFlag, requireAt } from "../_auth.ts";
 
 /** Where one clinic of a call comes from. */
@@ -71,7 +70,7 @@ export function enforceScope(
   let exists: boolean | undefined;
   if (scope.subject) {
     const id = at(params, scope.subject.idParam);
-    exists = id !== undefined && rowClinic(store.db, scope.subject.row, id) !== undefined;
+    exists = id !== undefined && store.people.rowClinic(scope.subject.row, id) !== undefined;
   }
   for (const rule of scope.rules) {
     if (rule.when === "existing" && !exists) continue;
@@ -85,7 +84,7 @@ export function enforceScope(
     }
     const id = at(params, c.idParam);
     if (id === undefined) continue;
-    const found = rowClinic(store.db, c.row, id);
+    const found = store.people.rowClinic(c.row, id);
     if (!found) continue; // the handler answers "not found" (or creates it)
     if (found.clinicId === null && rule.openWithoutClinic) continue;
     requireAt(store, auth, flag, found.clinicId);

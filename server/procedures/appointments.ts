@@ -1,16 +1,6 @@
 /** Appointment procedures (all in the reference): create, update, cancel, complete, reads. */
 import { z } from "zod";
-import {
-  APPOINTMENT_COLUMNS,
-  getRecord,
-  listAppointments,
-  listRecords,
-  patchRecord,
-  pick,
-  putRecord,
-  requireRecord,
-  searchAppointments,
-} from "../../store/mod.ts";
+import { APPOINTMENT_COLUMNS, pick } from "../../store/mod.ts";
 import {
   clinical,
   count,
@@ -63,8 +53,8 @@ export const createAppointmentCommand = clinical({
   handler: (p, ctx) => {
     const store = storeOf(ctx);
     const clinicId = p.clinic_id || ctx.auth!.clinicId;
-    requireRecord(store.db, "patients", p.patient_id);
-    const row = putRecord(store, metaOf(ctx), "appointments", {
+    store.records.require("patients", p.patient_id);
+    const row = store.records.put(metaOf(ctx), "appointments", {
       ...p,
       clinic_id: clinicId,
       user_id: p.user_id || userOf(ctx),
@@ -103,8 +93,7 @@ export const updateAppointmentCommand = clinical({
   }),
   handler: (p, ctx) => {
     const { id: appointmentId, ...changes } = p;
-    const row = patchRecord(
-      storeOf(ctx),
+    const row = storeOf(ctx).records.patch(
       metaOf(ctx),
       "appointments",
       appointmentId,
@@ -123,7 +112,7 @@ export const cancelAppointmentCommand = clinical({
   inReference: true,
   params: z.object({ id }),
   handler: (p, ctx) => {
-    patchRecord(storeOf(ctx), metaOf(ctx), "appointments", p.id, { status: "cancelled" });
+    storeOf(ctx).records.patch(metaOf(ctx), "appointments", p.id, { status: "cancelled" });
     return { cancelled: true };
   },
 });
@@ -137,8 +126,7 @@ export const completeAppointmentCommand = clinical({
   inReference: true,
   params: z.object({ id, user_id: optString, visit_id: optString }),
   handler: (p, ctx) => {
-    patchRecord(
-      storeOf(ctx),
+    storeOf(ctx).records.patch(
       metaOf(ctx),
       "appointments",
       p.id,
@@ -164,7 +152,7 @@ export const listAppointmentsQuery = clinical({
   }),
   // The clinic the scope checked: the one named, else the caller's.
   handler: (p, ctx) =>
-    listAppointments(storeOf(ctx).db, { ...p, clinic_id: p.clinic_id || ctx.auth!.clinicId }),
+    storeOf(ctx).clinical.listAppointments({ ...p, clinic_id: p.clinic_id || ctx.auth!.clinicId }),
 });
 
 /** `appointments.get {id}` → the appointment, or null. */
@@ -174,8 +162,7 @@ export const getAppointmentQuery = clinical({
   kind: "query",
   inReference: true,
   params: z.object({ id }),
-  handler: (p, ctx) =>
-    orNull(getRecord(storeOf(ctx).db, "appointments", p.id, APPOINTMENT_COLUMNS)),
+  handler: (p, ctx) => orNull(storeOf(ctx).records.get("appointments", p.id, APPOINTMENT_COLUMNS)),
 });
 
 /** `appointments.by_patient {patient_id}` → `{data}`, latest first. */
@@ -186,7 +173,7 @@ export const appointmentsByPatientQuery = clinical({
   inReference: true,
   params: z.object({ patient_id: id, limit: limit(1000, 5000) }),
   handler: (p, ctx) => ({
-    data: listRecords(storeOf(ctx).db, "appointments", {
+    data: storeOf(ctx).records.list("appointments", {
       columns: APPOINTMENT_COLUMNS,
       where: { patient_id: p.patient_id },
       orderBy: "timestamp DESC, id",
@@ -210,7 +197,7 @@ export const searchAppointmentsQuery = clinical({
     limit: limit(PAGE.def, PAGE.max),
     offset,
   }),
-  handler: (p, ctx) => searchAppointments(storeOf(ctx).db, p),
+  handler: (p, ctx) => storeOf(ctx).clinical.searchAppointments(p),
 });
 
 /** Every appointment procedure. */

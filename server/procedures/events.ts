@@ -4,17 +4,7 @@
  * answered in its shape: JSON as objects, flags as booleans).
  */
 import { z } from "zod";
-import {
-  changeRecords,
-  deleteRecord,
-  EVENT_COLUMNS,
-  getRecord,
-  listRecords,
-  notFound,
-  patchRecord,
-  rowClinic,
-  withId,
-} from "../../store/mod.ts";
+import { EVENT_COLUMNS, notFound, withId } from "../../store/mod.ts";
 import { requireAt } from "../_auth.ts";
 import {
   clinical,
@@ -53,7 +43,7 @@ export const createEventCommand = clinical({
     recorded_by_user_id: optString,
   }),
   handler: (p, ctx) => {
-    const row = changeRecords(storeOf(ctx), metaOf(ctx), (w) => {
+    const row = storeOf(ctx).records.change(metaOf(ctx), (w) => {
       const existing = p.id ? w.get("events", p.id) : undefined;
       if (existing) {
         // As the reference: a second create of the same event changes its content only.
@@ -89,7 +79,7 @@ export const getVisitEventsQuery = clinical({
   inReference: true,
   params: z.object({ patient_id: id, visit_id: id, limit: limit(1000, 5000) }),
   handler: (p, ctx) => ({
-    data: listRecords(storeOf(ctx).db, "events", {
+    data: storeOf(ctx).records.list("events", {
       columns: EVENT_COLUMNS,
       where: { patient_id: p.patient_id, visit_id: p.visit_id },
       orderBy: "created_at DESC, id",
@@ -129,7 +119,7 @@ export const eventsCreateCommand = clinical({
   }),
   handler: (p, ctx) => {
     const clinicId = p.clinic_id || ctx.auth!.clinicId;
-    return changeRecords(storeOf(ctx), metaOf(ctx), (w) => {
+    return storeOf(ctx).records.change(metaOf(ctx), (w) => {
       w.require("patients", p.patient_id);
       let visitId = p.visit_id;
       if (visitId) {
@@ -171,15 +161,14 @@ export const eventsUpdateCommand = clinical({
   params: z.object({ id, form_data: json, metadata: json.nullish() }),
   handler: (p, ctx) => {
     const store = storeOf(ctx);
-    const current = getRecord(store.db, "events", p.id, ["recorded_by_user_id"]);
+    const current = store.records.get("events", p.id, ["recorded_by_user_id"]);
     if (!current) throw notFound("events", p.id);
     if (current.recorded_by_user_id && current.recorded_by_user_id !== userOf(ctx)) {
       // At the event's clinic, where the scope already found can_edit_records.
-      const clinic = rowClinic(store.db, "events", p.id)?.clinicId;
+      const clinic = store.people.rowClinic("events", p.id)?.clinicId;
       requireAt(store, ctx.auth!, "can_edit_other_provider_event", clinic);
     }
-    const row = patchRecord(
-      store,
+    const row = store.records.patch(
       metaOf(ctx),
       "events",
       p.id,
@@ -198,7 +187,7 @@ export const eventsDeleteCommand = clinical({
   inReference: false,
   params: z.object({ id }),
   handler: (p, ctx) => {
-    deleteRecord(storeOf(ctx), metaOf(ctx), "events", p.id);
+    storeOf(ctx).records.delete(metaOf(ctx), "events", p.id);
     return { success: true };
   },
 });
@@ -211,7 +200,7 @@ export const eventsByFormQuery = clinical({
   inReference: false,
   params: z.object({ form_id: id, patient_id: id, limit: limit(1000, 5000) }),
   handler: (p, ctx) =>
-    listRecords(storeOf(ctx).db, "events", {
+    storeOf(ctx).records.list("events", {
       where: { patient_id: p.patient_id, form_id: p.form_id },
       orderBy: "created_at DESC, id",
       limit: p.limit,

@@ -1,13 +1,5 @@
 /** Form and clinic procedures (all in the reference): registration and event forms, clinics, departments. */
 import { z } from "zod";
-import {
-  allRegistrationForms,
-  eventForm,
-  eventForms,
-  listClinics,
-  listDepartments,
-  registrationForm,
-} from "../../store/mod.ts";
 import { clinical, id, storeOf } from "./_params.ts";
 import { clinicParam, clinics, noClinic } from "./_scope.ts";
 
@@ -22,7 +14,7 @@ export const getRegistrationFormQuery = clinical({
   kind: "query",
   inReference: true,
   params: none,
-  handler: (_p, ctx) => registrationForm(storeOf(ctx).db),
+  handler: (_p, ctx) => storeOf(ctx).clinical.registrationForm(),
 });
 
 /** `get_all_registration_forms {}` → `{data}`, deleted ones included. */
@@ -32,7 +24,7 @@ export const getAllRegistrationFormsQuery = clinical({
   kind: "query",
   inReference: true,
   params: none,
-  handler: (_p, ctx) => allRegistrationForms(storeOf(ctx).db),
+  handler: (_p, ctx) => storeOf(ctx).clinical.allRegistrationForms(),
 });
 
 /** `registration_form.get {language?}` → the newest form naming that language, else the newest. */
@@ -42,7 +34,7 @@ export const registrationFormGetQuery = clinical({
   kind: "query",
   inReference: true,
   params: z.object({ language: optString }),
-  handler: (p, ctx) => registrationForm(storeOf(ctx).db, p.language),
+  handler: (p, ctx) => storeOf(ctx).clinical.registrationForm(p.language),
 });
 
 /** `get_event_forms {}` → `{data}` by name. */
@@ -52,7 +44,7 @@ export const getEventFormsQuery = clinical({
   kind: "query",
   inReference: true,
   params: none,
-  handler: (_p, ctx) => eventForms(storeOf(ctx).db),
+  handler: (_p, ctx) => storeOf(ctx).clinical.eventForms(),
 });
 
 /** `event_forms.list {language?, clinic_id?}` → `{data}` by name. */
@@ -62,7 +54,7 @@ export const listEventFormsQuery = clinical({
   kind: "query",
   inReference: true,
   params: z.object({ language: optString, clinic_id: optString }),
-  handler: (p, ctx) => eventForms(storeOf(ctx).db, { ...p, translations: true }),
+  handler: (p, ctx) => storeOf(ctx).clinical.eventForms({ ...p, translations: true }),
 });
 
 /** `get_event_form {form_id}` → the form. */
@@ -72,7 +64,7 @@ export const getEventFormQuery = clinical({
   kind: "query",
   inReference: true,
   params: z.object({ form_id: id }),
-  handler: (p, ctx) => eventForm(storeOf(ctx).db, p.form_id),
+  handler: (p, ctx) => storeOf(ctx).clinical.eventForm(p.form_id),
 });
 
 /** `clinics.list {}` → `{data}`: live, unarchived clinics by name. */
@@ -82,7 +74,7 @@ export const listClinicsQuery = clinical({
   kind: "query",
   inReference: true,
   params: none,
-  handler: (_p, ctx) => listClinics(storeOf(ctx).db),
+  handler: (_p, ctx) => storeOf(ctx).clinical.listClinics(),
 });
 
 /** `clinic_departments.list {clinic_id}` → `{data}` by name. */
@@ -92,7 +84,7 @@ export const listDepartmentsQuery = clinical({
   kind: "query",
   inReference: true,
   params: z.object({ clinic_id: id }),
-  handler: (p, ctx) => listDepartments(storeOf(ctx).db, p.clinic_id),
+  handler: (p, ctx) => storeOf(ctx).clinical.listDepartments(p.clinic_id),
 });
 
 /** Every form and clinic procedure. */

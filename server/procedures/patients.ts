@@ -5,17 +5,7 @@
  * `can_view_history`, and patients without a clinic.
  */
 import { z } from "zod";
-import {
-  deletePatient,
-  governmentIdExists,
-  listPatients,
-  notFound,
-  patientClinic,
-  patientRecord,
-  registerPatient,
-  searchPatients,
-  similarPatients,
-} from "../../store/mod.ts";
+import { notFound } from "../../store/mod.ts";
 import {
   clinical,
   count,
@@ -107,10 +97,10 @@ export const registerPatientCommand = clinical({
   }),
   handler: (p, ctx) => {
     const store = storeOf(ctx);
-    const existing = p.patient.id ? patientClinic(store.db, p.patient.id) : undefined;
+    const existing = p.patient.id ? store.patients.clinic(p.patient.id) : undefined;
     // Like the phone's own registration: a new patient belongs to the caller's clinic.
     if (!existing) p.patient.primary_clinic_id ||= ctx.auth!.clinicId || null;
-    return registerPatient(store, metaOf(ctx), {
+    return store.patients.register(metaOf(ctx), {
       patient: p.patient,
       additional_attributes: p.additional_attributes,
       userId: userOf(ctx),
@@ -128,9 +118,9 @@ export const deletePatientCommand = clinical({
   params: z.object({ patient_id: id }),
   handler: (p, ctx) => {
     const store = storeOf(ctx);
-    const found = patientClinic(store.db, p.patient_id);
+    const found = store.patients.clinic(p.patient_id);
     if (!found) throw notFound("patients", p.patient_id);
-    return deletePatient(store, metaOf(ctx), p.patient_id);
+    return store.patients.delete(metaOf(ctx), p.patient_id);
   },
 });
 
@@ -143,9 +133,9 @@ export const getPatientQuery = clinical({
   params: z.object({ patient_id: id }),
   handler: (p, ctx) => {
     const store = storeOf(ctx);
-    const found = patientClinic(store.db, p.patient_id);
+    const found = store.patients.clinic(p.patient_id);
     if (!found) throw notFound("patients", p.patient_id);
-    return patientRecord(store.db, p.patient_id);
+    return store.patients.record(p.patient_id);
   },
 });
 
@@ -168,7 +158,7 @@ export const searchPatientsQuery = clinical({
     offset,
   }),
   handler: (p, ctx) =>
-    searchPatients(storeOf(ctx).db, {
+    storeOf(ctx).patients.search({
       filters: p.filters,
       limit: p.limit,
       offset: p.offset,
@@ -185,7 +175,7 @@ export const getPatientsQuery = clinical({
   note: "patients without a clinic are listed too",
   params: z.object({ limit: limit(PAGE.def, PAGE.max), offset }),
   handler: (p, ctx) =>
-    listPatients(storeOf(ctx).db, { limit: p.limit, offset: p.offset, clinicIds: scopeOf(ctx) }),
+    storeOf(ctx).patients.list({ limit: p.limit, offset: p.offset, clinicIds: scopeOf(ctx) }),
 });
 
 /** `check_government_id {government_id}` → `{exists}`. */
@@ -197,7 +187,7 @@ export const checkGovernmentIdQuery = clinical({
   params: z.object({ government_id: z.string().max(200) }),
   handler: (p, ctx) => ({
     exists: p.government_id.trim() !== "" &&
-      governmentIdExists(storeOf(ctx).db, p.government_id.trim()),
+      storeOf(ctx).patients.governmentIdExists(p.government_id.trim()),
   }),
 });
 
@@ -214,7 +204,7 @@ export const similarPatientsQuery = clinical({
     limit: count.min(1).max(50).nullish().transform((v) => v ?? 10),
   }),
   handler: (p, ctx) =>
-    similarPatients(storeOf(ctx).db, {
+    storeOf(ctx).patients.similar({
       given_name: p.given_name,
       surname: p.surname,
       limit: p.limit,

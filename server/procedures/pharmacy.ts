@@ -4,19 +4,10 @@
  */
 import { z } from "zod";
 import {
-  clinicInventory,
-  dispensePrescriptionItem,
   DISPENSING_COLUMNS,
   DRUG_COLUMNS,
-  drugAvailability,
-  getRecord,
-  listRecords,
-  patchRecord,
   pick,
   PRESCRIPTION_ITEM_COLUMNS,
-  putRecord,
-  requireRecord,
-  searchDrugs,
 } from "../../store/mod.ts";
 import {
   clinical,
@@ -75,8 +66,8 @@ export const createPrescriptionItemCommand = clinical({
   }),
   handler: (p, ctx) => {
     const store = storeOf(ctx);
-    requireRecord(store.db, "prescriptions", p.prescription_id);
-    const row = putRecord(store, metaOf(ctx), "prescription_items", {
+    store.records.require("prescriptions", p.prescription_id);
+    const row = store.records.put(metaOf(ctx), "prescription_items", {
       ...p,
       dosage_instructions: p.dosage_instructions ?? "",
       quantity_dispensed: p.quantity_dispensed ?? 0,
@@ -100,8 +91,7 @@ export const updatePrescriptionItemCommand = clinical({
   params: z.object({ id, ...ITEM_CHANGEABLE, updated_at: timestamp.nullish() }),
   handler: (p, ctx) => {
     const { id: itemId, ...changes } = p;
-    const row = patchRecord(
-      storeOf(ctx),
+    const row = storeOf(ctx).records.patch(
       metaOf(ctx),
       "prescription_items",
       itemId,
@@ -130,7 +120,7 @@ export const dispensePrescriptionItemCommand = clinical({
       }),
   }),
   handler: (p, ctx) =>
-    dispensePrescriptionItem(storeOf(ctx), metaOf(ctx), {
+    storeOf(ctx).clinical.dispense(metaOf(ctx), {
       id: p.id,
       provider_id: p.provider_id || userOf(ctx),
       batch_quantities: p.batch_quantities,
@@ -163,8 +153,8 @@ export const createDispensingCommand = clinical({
   }),
   handler: (p, ctx) => {
     const store = storeOf(ctx);
-    requireRecord(store.db, "patients", p.patient_id);
-    const row = putRecord(store, metaOf(ctx), "dispensing_records", {
+    store.records.require("patients", p.patient_id);
+    const row = store.records.put(metaOf(ctx), "dispensing_records", {
       ...p,
       dispensed_by: p.dispensed_by || userOf(ctx),
       dispensed_at: p.dispensed_at ?? ctx.now,
@@ -183,7 +173,7 @@ export const itemsByPrescriptionQuery = clinical({
   inReference: true,
   params: z.object({ prescription_id: id, limit: limit(1000, 5000) }),
   handler: (p, ctx) => ({
-    data: listRecords(storeOf(ctx).db, "prescription_items", {
+    data: storeOf(ctx).records.list("prescription_items", {
       columns: PRESCRIPTION_ITEM_COLUMNS,
       where: { prescription_id: p.prescription_id },
       orderBy: "created_at ASC, id",
@@ -200,7 +190,7 @@ export const itemsByPatientQuery = clinical({
   inReference: true,
   params: z.object({ patient_id: id, limit: limit(1000, 5000) }),
   handler: (p, ctx) => ({
-    data: listRecords(storeOf(ctx).db, "prescription_items", {
+    data: storeOf(ctx).records.list("prescription_items", {
       columns: PRESCRIPTION_ITEM_COLUMNS,
       where: { patient_id: p.patient_id },
       orderBy: "created_at DESC, id",
@@ -217,7 +207,7 @@ export const dispensingByPatientQuery = clinical({
   inReference: true,
   params: z.object({ patient_id: id, limit: limit(1000, 5000) }),
   handler: (p, ctx) => ({
-    data: listRecords(storeOf(ctx).db, "dispensing_records", {
+    data: storeOf(ctx).records.list("dispensing_records", {
       columns: DISPENSING_COLUMNS,
       where: { patient_id: p.patient_id },
       orderBy: "dispensed_at DESC, id",
@@ -239,7 +229,7 @@ export const searchDrugsQuery = clinical({
     is_active: z.boolean().nullish(),
     limit: limit(500, 5000),
   }),
-  handler: (p, ctx) => searchDrugs(storeOf(ctx).db, p),
+  handler: (p, ctx) => storeOf(ctx).clinical.searchDrugs(p),
 });
 
 /** `drugs.get {id}` → the drug, or null. */
@@ -249,7 +239,7 @@ export const getDrugQuery = clinical({
   kind: "query",
   inReference: true,
   params: z.object({ id }),
-  handler: (p, ctx) => orNull(getRecord(storeOf(ctx).db, "drug_catalogue", p.id, DRUG_COLUMNS)),
+  handler: (p, ctx) => orNull(storeOf(ctx).records.get("drug_catalogue", p.id, DRUG_COLUMNS)),
 });
 
 /** `drugs.by_barcode {barcode}` → the drug, or null. */
@@ -261,7 +251,7 @@ export const drugByBarcodeQuery = clinical({
   params: z.object({ barcode: id }),
   handler: (p, ctx) =>
     orNull(
-      listRecords(storeOf(ctx).db, "drug_catalogue", {
+      storeOf(ctx).records.list("drug_catalogue", {
         columns: DRUG_COLUMNS,
         where: { barcode: p.barcode },
         orderBy: "updated_at DESC, id",
@@ -277,7 +267,7 @@ export const inventoryByClinicQuery = clinical({
   kind: "query",
   inReference: true,
   params: z.object({ clinic_id: id, limit: limit(1000, 5000) }),
-  handler: (p, ctx) => clinicInventory(storeOf(ctx).db, p),
+  handler: (p, ctx) => storeOf(ctx).clinical.clinicInventory(p),
 });
 
 /** `inventory.search {clinic_id, search_term}` → `{data}` by drug name. */
@@ -291,7 +281,7 @@ export const inventorySearchQuery = clinical({
     search_term: z.string().max(200),
     limit: limit(1000, 5000),
   }),
-  handler: (p, ctx) => clinicInventory(storeOf(ctx).db, p),
+  handler: (p, ctx) => storeOf(ctx).clinical.clinicInventory(p),
 });
 
 /** `inventory.check_availability {drug_id, clinic_id, required_quantity}` → `{available, total_available}`. */
@@ -301,7 +291,7 @@ export const checkAvailabilityQuery = clinical({
   kind: "query",
   inReference: true,
   params: z.object({ drug_id: id, clinic_id: id, required_quantity: count }),
-  handler: (p, ctx) => drugAvailability(storeOf(ctx).db, p),
+  handler: (p, ctx) => storeOf(ctx).clinical.drugAvailability(p),
 });
 
 /** Every pharmacy procedure. */

@@ -1,14 +1,6 @@
 /** Prescription procedures (all in the reference): create, update, status, pickup, reads. */
 import { z } from "zod";
-import {
-  listRecords,
-  patchRecord,
-  pick,
-  PRESCRIPTION_COLUMNS,
-  putRecord,
-  requireRecord,
-  searchPrescriptions,
-} from "../../store/mod.ts";
+import { pick, PRESCRIPTION_COLUMNS } from "../../store/mod.ts";
 import {
   clinical,
   given,
@@ -60,8 +52,8 @@ export const createPrescriptionCommand = clinical({
   }),
   handler: (p, ctx) => {
     const store = storeOf(ctx);
-    requireRecord(store.db, "patients", p.patient_id);
-    const row = putRecord(store, metaOf(ctx), "prescriptions", {
+    store.records.require("patients", p.patient_id);
+    const row = store.records.put(metaOf(ctx), "prescriptions", {
       ...p,
       provider_id: p.provider_id || userOf(ctx),
       prescribed_at: p.prescribed_at ?? ctx.now,
@@ -84,7 +76,7 @@ export const updatePrescriptionCommand = clinical({
   params: z.object({ id, ...CHANGEABLE, updated_at: timestamp.nullish() }),
   handler: (p, ctx) => {
     const { id: rxId, ...changes } = p;
-    const row = patchRecord(storeOf(ctx), metaOf(ctx), "prescriptions", rxId, given(changes));
+    const row = storeOf(ctx).records.patch(metaOf(ctx), "prescriptions", rxId, given(changes));
     return pick(row, PRESCRIPTION_COLUMNS);
   },
 });
@@ -98,7 +90,7 @@ export const updatePrescriptionStatusCommand = clinical({
   inReference: true,
   params: z.object({ id, status: z.string().min(1).max(200) }),
   handler: (p, ctx) => {
-    patchRecord(storeOf(ctx), metaOf(ctx), "prescriptions", p.id, { status: p.status });
+    storeOf(ctx).records.patch(metaOf(ctx), "prescriptions", p.id, { status: p.status });
     return { ok: true };
   },
 });
@@ -112,7 +104,7 @@ export const pickupPrescriptionCommand = clinical({
   inReference: true,
   params: z.object({ id, provider_id: optString }),
   handler: (p, ctx) => {
-    patchRecord(storeOf(ctx), metaOf(ctx), "prescriptions", p.id, {
+    storeOf(ctx).records.patch(metaOf(ctx), "prescriptions", p.id, {
       status: "picked-up",
       filled_by: p.provider_id || userOf(ctx),
       filled_at: ctx.now,
@@ -137,7 +129,10 @@ export const searchPrescriptionsQuery = clinical({
   }),
   // The pickup clinic the scope checked: the one named, else the caller's.
   handler: (p, ctx) =>
-    searchPrescriptions(storeOf(ctx).db, { ...p, clinic_id: p.clinic_id || ctx.auth!.clinicId }),
+    storeOf(ctx).clinical.searchPrescriptions({
+      ...p,
+      clinic_id: p.clinic_id || ctx.auth!.clinicId,
+    }),
 });
 
 /** `prescriptions.by_patient_visit {patient_id, visit_id}` → `{data}`, latest first. */
@@ -148,7 +143,7 @@ export const prescriptionsByPatientVisitQuery = clinical({
   inReference: true,
   params: z.object({ patient_id: id, visit_id: id, limit: limit(1000, 5000) }),
   handler: (p, ctx) => ({
-    data: listRecords(storeOf(ctx).db, "prescriptions", {
+    data: storeOf(ctx).records.list("prescriptions", {
       columns: PRESCRIPTION_COLUMNS,
       where: { patient_id: p.patient_id, visit_id: p.visit_id },
       orderBy: "prescribed_at DESC, id",

@@ -4,7 +4,6 @@
  * phone's shape (JSON as objects, flags as booleans).
  */
 import { z } from "zod";
-import { getRecord, listRecords, patchRecord, putRecord, requireRecord } from "../../store/mod.ts";
 import {
   clinical,
   defined,
@@ -47,8 +46,8 @@ export const createProblemCommand = clinical({
   }),
   handler: (p, ctx) => {
     const store = storeOf(ctx);
-    requireRecord(store.db, "patients", p.patient_id);
-    const row = putRecord(store, metaOf(ctx), "patient_problems", {
+    store.records.require("patients", p.patient_id);
+    const row = store.records.put(metaOf(ctx), "patient_problems", {
       ...p,
       recorded_by_user_id: p.recorded_by_user_id || userOf(ctx),
       metadata: p.metadata ?? "{}",
@@ -79,7 +78,7 @@ export const updateProblemCommand = clinical({
   }),
   handler: (p, ctx) => {
     const { id: problemId, ...changes } = p;
-    return patchRecord(storeOf(ctx), metaOf(ctx), "patient_problems", problemId, defined(changes));
+    return storeOf(ctx).records.patch(metaOf(ctx), "patient_problems", problemId, defined(changes));
   },
 });
 
@@ -91,7 +90,7 @@ export const listProblemsQuery = clinical({
   inReference: false,
   params: z.object({ patient_id: id, limit: limit(1000, 5000) }),
   handler: (p, ctx) =>
-    listRecords(storeOf(ctx).db, "patient_problems", {
+    storeOf(ctx).records.list("patient_problems", {
       where: { patient_id: p.patient_id },
       orderBy: "created_at DESC, id",
       limit: p.limit,
@@ -106,7 +105,7 @@ export const getProblemQuery = clinical({
   inReference: false,
   params: z.object({ id }),
   handler: (p, ctx) => {
-    const row = getRecord(storeOf(ctx).db, "patient_problems", p.id);
+    const row = storeOf(ctx).records.get("patient_problems", p.id);
     return orNull(row);
   },
 });

@@ -9,7 +9,7 @@
 import type { z } from "zod";
 import { HubError, LOCKED_MESSAGE, log } from "../../core/mod.ts";
 import type { HubAccess } from "../_access.ts";
-import { clinicsWithFlag, shapeAnswer } from "../../store/mod.ts";
+import { shapeAnswer } from "../../store/mod.ts";
 import { authenticate, type AuthInfo, type PermissionFlag, requireAt } from "../_auth.ts";
 import { enforceScope, type ProcedureScope } from "./_scope.ts";
 
@@ -151,7 +151,7 @@ export class Registry {
       // Synchronously before the handler starts: no write can slip in between.
       if (auth) enforceScope(proc.scope, parsed.data, base.hub!.store, auth, proc.permission);
       const listedClinics = auth && proc.scope.kind === "listed"
-        ? clinicsWithFlag(base.hub!.store.db, auth.userId, proc.scope.flag)
+        ? base.hub!.store.people.clinicsWithFlag(auth.userId, proc.scope.flag)
         : null;
       const result = await proc.handler(parsed.data, { ...base, auth, listedClinics });
       // Counts may have changed: tell the admin page (sync procedures publish their own).

@@ -1,14 +1,13 @@
 /** `sync_pull` and `sync_push`: the WatermelonDB protocol (SPEC §5). */
 import { z } from "zod";
 import { log } from "../../core/mod.ts";
-import { pullChanges, pushChanges, recordSync } from "../../store/mod.ts";
 import { procedure, RawJson } from "./registry.ts";
 import { noClinic } from "./_scope.ts";
 import { pushGuard } from "./_push_rules.ts";
 
 const cursor = z.union([z.number().int().nonnegative(), z.null()]).optional();
 
-/** `sync_pull {lastPulledAt | last_pulled_at}` → `{changes, timestamp}` (paged; see store/_sync.ts). */
+/** `sync_pull {lastPulledAt | last_pulled_at}` → `{changes, timestamp}` (paged; see store/_pull.ts). */
 export const syncPull = procedure({
   name: "sync_pull",
   // Not scoped per user yet: see docs/security.md, "What a phone can read".
@@ -22,13 +21,13 @@ export const syncPull = procedure({
     const from = p.lastPulledAt ?? p.last_pulled_at ?? 0;
     // One transaction for the pull and the device's statistics: one commit, one disk sync.
     const result = store.transaction(() => {
-      const r = pullChanges(store.db, store.clock, from, {
+      const r = store.phoneSync.pull(from, {
         maxRows: ctx.services.pullPageRows,
         maxBytes: ctx.services.pullPageBytes,
         deviceId: ctx.clientId,
         now: ctx.now,
       });
-      recordSync(store.db, ctx.clientId, "pull", r.rows, ctx.now, ctx.auth!.userId);
+      store.devices.recordSync(ctx.clientId, "pull", r.rows, ctx.now, ctx.auth!.userId);
       return r;
     });
     log("info", "sync.pull", {
@@ -69,7 +68,7 @@ export const syncPush = procedure({
     const store = ctx.hub!.store;
     // The push and the device's statistics commit together (all or nothing, one disk sync).
     const result = store.transaction(() => {
-      const r = pushChanges(store.db, store.clock, p.changes, {
+      const r = store.phoneSync.push(p.changes, {
         deviceId: ctx.clientId,
         now: ctx.now,
         lastPulledAt: p.lastPulledAt ?? p.last_pulled_at ?? null,
@@ -77,7 +76,7 @@ export const syncPush = procedure({
         guard: pushGuard(store, ctx.auth!, p.changes),
       });
       const rows = r.total.upserted + r.total.deleted;
-      recordSync(store.db, ctx.clientId, "push", rows, ctx.now, ctx.auth!.userId);
+      store.devices.recordSync(ctx.clientId, "push", rows, ctx.now, ctx.auth!.userId);
       return r;
     });
     log("info", "sync.push", {

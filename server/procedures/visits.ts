@@ -1,13 +1,6 @@
 /** Visit procedures: `get_visits`, `visits.update` (reference) and `visits.create` (phone). */
 import { z } from "zod";
-import {
-  listRecords,
-  patchRecord,
-  pick,
-  putRecord,
-  requireRecord,
-  VISIT_COLUMNS,
-} from "../../store/mod.ts";
+import { pick, VISIT_COLUMNS } from "../../store/mod.ts";
 import {
   clinical,
   given,
@@ -41,9 +34,9 @@ export const createVisitCommand = clinical({
   }),
   handler: (p, ctx) => {
     const store = storeOf(ctx);
-    requireRecord(store.db, "patients", p.patient_id);
+    store.records.require("patients", p.patient_id);
     const clinicId = p.clinic_id || ctx.auth!.clinicId;
-    const row = putRecord(store, metaOf(ctx), "visits", {
+    const row = store.records.put(metaOf(ctx), "visits", {
       id: p.id,
       patient_id: p.patient_id,
       clinic_id: clinicId,
@@ -75,13 +68,7 @@ export const updateVisitCommand = clinical({
   handler: (p, ctx) => {
     // As in the reference, null means "leave as is" for these fields.
     const { id: visitId, ...changes } = p;
-    const row = patchRecord(
-      storeOf(ctx),
-      metaOf(ctx),
-      "visits",
-      visitId,
-      given(changes),
-    );
+    const row = storeOf(ctx).records.patch(metaOf(ctx), "visits", visitId, given(changes));
     return pick(row, VISIT_COLUMNS);
   },
 });
@@ -94,7 +81,7 @@ export const getVisitsQuery = clinical({
   inReference: true,
   params: z.object({ patient_id: id, limit: limit(1000, 5000) }),
   handler: (p, ctx) => ({
-    data: listRecords(storeOf(ctx).db, "visits", {
+    data: storeOf(ctx).records.list("visits", {
       columns: VISIT_COLUMNS,
       where: { patient_id: p.patient_id },
       orderBy: "check_in_timestamp DESC, created_at DESC, id",

@@ -3,7 +3,6 @@
  * phone's online mode, answered in its shape).
  */
 import { z } from "zod";
-import { listRecords, patchRecord, putRecord, requireRecord } from "../../store/mod.ts";
 import {
   clinical,
   given,
@@ -55,8 +54,8 @@ export const createVitalsCommand = clinical({
   }),
   handler: (p, ctx) => {
     const store = storeOf(ctx);
-    requireRecord(store.db, "patients", p.patient_id);
-    const row = putRecord(store, metaOf(ctx), "patient_vitals", {
+    store.records.require("patients", p.patient_id);
+    const row = store.records.put(metaOf(ctx), "patient_vitals", {
       ...p,
       timestamp: p.timestamp ?? ctx.now,
       recorded_by_user_id: p.recorded_by_user_id || userOf(ctx),
@@ -81,7 +80,7 @@ export const updateVitalsCommand = clinical({
   }),
   handler: (p, ctx) => {
     const { id: vitalsId, ...changes } = p;
-    patchRecord(storeOf(ctx), metaOf(ctx), "patient_vitals", vitalsId, given(changes));
+    storeOf(ctx).records.patch(metaOf(ctx), "patient_vitals", vitalsId, given(changes));
     return { ok: true, id: vitalsId };
   },
 });
@@ -94,7 +93,7 @@ export const listVitalsQuery = clinical({
   inReference: false,
   params: z.object({ patient_id: id, limit: limit(1000, 5000) }),
   handler: (p, ctx) =>
-    listRecords(storeOf(ctx).db, "patient_vitals", {
+    storeOf(ctx).records.list("patient_vitals", {
       where: { patient_id: p.patient_id },
       orderBy: "timestamp DESC, id",
       limit: p.limit,

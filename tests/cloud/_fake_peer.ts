@@ -5,7 +5,7 @@
  */
 import type { CloudPeer, PullEnd, StreamedChange, Timers } from "../../cloud/mod.ts";
 import { Relay, type RelaySchedule } from "../../cloud/mod.ts";
-import { pushChanges, Store } from "../../store/mod.ts";
+import { Store } from "../../store/mod.ts";
 // _fixtures.ts also keeps the relay's log lines out of the test output.
 import { phonePatient } from "./_fixtures.ts";
 
@@ -205,6 +205,6 @@ export async function rig(options: { random?: number; registered?: boolean } = {
 /** `n` patients recorded on a phone (waiting for the cloud), series `series`. */
 export function phoneRecords(store: Store, n: number, series = 40): string[] {
   const rows = Array.from({ length: n }, (_, i) => phonePatient(i, series));
-  pushChanges(store.db, store.clock, { patients: { created: rows, updated: [], deleted: [] } });
+  store.phoneSync.push({ patients: { created: rows, updated: [], deleted: [] } });
   return rows.map((r) => String(r.id));
 }

@@ -13,6 +13,7 @@ import { TABLES } from "../../store/mod.ts";
 import { type AdminServer, startAdminServer } from "../../ui/mod.ts";
 import { CloudDouble, type CloudDoubleOptions } from "../cloud_double.ts";
 import { PhoneClient } from "../phone_client.ts";
+import { storeConnection } from "../../store/testing.ts";
 
 /** Log lines the hub wrote during these tests (kept quiet, checked for secrets). */
 export const LOG_LINES: string[] = [];
@@ -450,7 +451,7 @@ function normalise(table: string, row: Record<string, unknown>, columns: string[
 export function hubRows(hub: Hub, table: string, columns?: string[]): Map<string, string> {
   const t = TABLES.get(table)!;
   const cols = columns ?? t.columns.map((c) => c.name).filter((c) => !SKIP.has(c));
-  const rows = hub.store.db.prepare(
+  const rows = storeConnection(hub.store).prepare(
     `SELECT * FROM "${table}" WHERE local_server_deleted_at IS NULL ${
       t.softDelete ? "AND coalesce(is_deleted, 0) = 0" : ""
     }`,
@@ -503,7 +504,7 @@ export function assertSameRows(hub: Hub, cloud: CloudDouble, table: string): num
 
 /** The hub's change stamp of every row of a table (to show a cycle changed nothing). */
 export function stamps(hub: Hub, table: string): Map<string, number> {
-  const rows = hub.store.db.prepare(
+  const rows = storeConnection(hub.store).prepare(
     `SELECT id, local_server_last_modified_at AS s FROM "${table}"`,
   ).all() as { id: string; s: number }[];
   return new Map(rows.map((r) => [r.id, r.s]));

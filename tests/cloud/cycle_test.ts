@@ -8,9 +8,12 @@ import { CloudError } from "../../cloud/mod.ts";
 import { CLOUD_WATERMARK_KEY } from "../../store/mod.ts";
 import { cloudPatient, uuidFor } from "./_fixtures.ts";
 import { drain, phoneRecords, rig } from "./_fake_peer.ts";
+import { storeConnection } from "../../store/testing.ts";
 
 function patientCount(store: import("../../store/mod.ts").Store): number {
-  return (store.db.prepare("SELECT count(*) AS n FROM patients").get() as { n: number }).n;
+  return (storeConnection(store).prepare("SELECT count(*) AS n FROM patients").get() as {
+    n: number;
+  }).n;
 }
 
 Deno.test("cycle: a push failing part-way leaves the watermark and the marks; the repeat completes", async () => {
@@ -90,7 +93,7 @@ Deno.test("cycle: a pull failing part-way keeps the merged batches, not the wate
   assert.equal(h.offline, true);
   assert.equal(h.lastErrorKind, "unreachable");
   assert.ok(
-    store.db.prepare("SELECT 1 FROM patients WHERE id = ?").get(uuidFor(1, 3)),
+    storeConnection(store).prepare("SELECT 1 FROM patients WHERE id = ?").get(uuidFor(1, 3)),
     "row 4 of 5 was in the second batch",
   );
 });

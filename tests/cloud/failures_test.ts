@@ -30,6 +30,7 @@ import {
   uuidFor,
   waitFor,
 } from "./_fixtures.ts";
+import { storeConnection } from "../../store/testing.ts";
 
 /** A registered, synced hub with a logged-in phone that has pulled everything. */
 interface World extends AsyncDisposable {
@@ -345,7 +346,9 @@ Deno.test("a first sync cut part-way: rows the cloud deletes before it completes
   await register(t, cloud);
   await waitFor(async () => (await health(t)).consecutiveFailures >= 2, "cut first syncs");
   const merged = () =>
-    (t.hub.store.db.prepare("SELECT count(*) AS n FROM patients").get() as { n: number }).n;
+    (storeConnection(t.hub.store).prepare("SELECT count(*) AS n FROM patients").get() as {
+      n: number;
+    }).n;
   assert.ok(merged() >= 90 && merged() < 200, `${merged()} rows merged before the cut`);
   // A phone already received the partial first sync.
   const phone = await loggedInPhone(t.lanUrl);

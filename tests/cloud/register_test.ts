@@ -17,6 +17,7 @@ import {
   startHub,
   waitFor,
 } from "./_fixtures.ts";
+import { storeConnection } from "../../store/testing.ts";
 
 Deno.test("registration: a wrong key is refused with 401 and a clear message; nothing is stored", async () => {
   await using cloud = await startCloud();
@@ -181,7 +182,9 @@ Deno.test("nothing runs while locked: no request reaches the cloud; unlock syncs
   await waitFor(
     () =>
       t.hub.state === "unlocked" &&
-      (t.hub.store.db.prepare("SELECT count(*) AS n FROM patients").get() as { n: number }).n ===
+      (storeConnection(t.hub.store).prepare("SELECT count(*) AS n FROM patients").get() as {
+          n: number;
+        }).n ===
         20,
     "the rows added while locked, right after unlock",
   );

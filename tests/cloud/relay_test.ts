@@ -26,6 +26,7 @@ import {
   USER,
   uuidFor,
 } from "./_fixtures.ts";
+import { storeConnection } from "../../store/testing.ts";
 
 Deno.test("first sync brings users and permissions, and a phone logs in at the hub", async () => {
   await using cloud = await startCloud();
@@ -43,13 +44,13 @@ Deno.test("first sync brings users and permissions, and a phone logs in at the h
   assert.equal(t.hub.store.getMeta(CLOUD_WATERMARK_KEY), String(h.lastCycle!.cloudTimestamp));
 
   // Not-kept keys leave nothing behind: every table the hub has is one of its own.
-  const tables = t.hub.store.db.prepare(
+  const tables = storeConnection(t.hub.store).prepare(
     "SELECT name FROM sqlite_master WHERE type = 'table' AND (name LIKE '%pin%' OR name = 'undefined')",
   ).all();
   assert.deepEqual(tables, []);
 
   // Types converted by our schema: epoch ms, YYYY-MM-DD, 0/1, JSON text.
-  const row = t.hub.store.db.prepare("SELECT * FROM patients WHERE id = ?").get(
+  const row = storeConnection(t.hub.store).prepare("SELECT * FROM patients WHERE id = ?").get(
     uuidFor(1, 7),
   ) as Record<string, unknown>;
   assert.equal(row.date_of_birth, "1957-08-08");
@@ -257,7 +258,9 @@ Deno.test("a row changed locally and in the cloud: the newer wins, the other is 
   assert.equal(r.merged.conflicts, 1, "the cloud's older row 2 lost at merge");
   assert.deepEqual(r.pushed, { patients: 1 }, "only the winning local row goes up");
   const name = (id: string) =>
-    (t.hub.store.db.prepare("SELECT given_name FROM patients WHERE id = ?").get(id) as {
+    (storeConnection(t.hub.store).prepare("SELECT given_name FROM patients WHERE id = ?").get(
+      id,
+    ) as {
       given_name: string;
     }).given_name;
   assert.equal(name(uuidFor(1, 1)), "CloudNew");
@@ -345,7 +348,9 @@ Deno.test("the cloud's echo without a column it lacks erases nothing and reaches
   const echo = await syncOk(t);
   assert.equal(echo.pulled.patient_vitals, 1, "the cloud echoed the row");
   assert.equal(echo.merged.upserted, 0);
-  const stored = t.hub.store.db.prepare("SELECT event_id FROM patient_vitals WHERE id = ?")
+  const stored = storeConnection(t.hub.store).prepare(
+    "SELECT event_id FROM patient_vitals WHERE id = ?",
+  )
     .get(vitals.id) as { event_id: string | null };
   assert.equal(stored.event_id, vitals.event_id, "the hub keeps the event link");
   assert.deepEqual(stamps(t.hub, "patient_vitals"), before, "no new stamp");

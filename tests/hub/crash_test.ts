@@ -20,6 +20,7 @@ import {
   seedPatients,
   tempDir,
 } from "../_helpers.ts";
+import { storeConnection } from "../../store/testing.ts";
 
 captureLogs();
 
@@ -108,7 +109,7 @@ async function crashLoop(mode: "rotate" | "passphrase", passphrases: string[]): 
     // A write committed after the previous recovery survived this crash too.
     assert.equal(store.getMeta("crash.verified"), String(run - 1));
     store.setMeta("crash.verified", String(run));
-    assert.equal(store.db.pragma("integrity_check", { simple: true }), "ok");
+    assert.equal(storeConnection(store).pragma("integrity_check", { simple: true }), "ok");
     // An interrupted rotation is finished on unlock: nothing stays pending.
     assert.equal(hub.vault.secrets.pendingDbKey, undefined);
     await hub.lock();

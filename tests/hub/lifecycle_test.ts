@@ -72,7 +72,7 @@ Deno.test("hub: lock closes the store (locked error), unlock brings every row ba
   await rejectsCode(() => hub.vault, "locked");
   assert.equal(store.closed, true);
   // The closed connection itself refuses work (the key left memory with it).
-  assert.throws(() => store.db.prepare("SELECT 1").get());
+  assert.throws(() => store.devices.list());
   assert.equal((await hub.status()).counts, null);
   assert.equal((await hub.status()).hub, null);
 

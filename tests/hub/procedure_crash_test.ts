@@ -13,6 +13,7 @@ import { Hub } from "../../hub/mod.ts";
 import { PhoneClient } from "../phone_client.ts";
 import { freePort, spawnHeadlessHub } from "../hub_process.ts";
 import { CLINIC_A, NURSE, PASSWORD, seedPeople } from "../server/_fixtures.ts";
+import { storeConnection } from "../../store/testing.ts";
 
 const PASSPHRASE = "procedure crash passphrase";
 const KILLS = Number(Deno.env.get("PROOF_PROCEDURE_KILLS") ?? "6");
@@ -87,7 +88,7 @@ Deno.test({
       await hub.init();
       await hub.unlock(PASSPHRASE);
       try {
-        const db = hub.store.db;
+        const db = storeConnection(hub.store);
         assert.equal(db.pragma("integrity_check", { simple: true }), "ok");
         const attrs = new Map(
           db.prepare(

@@ -7,8 +7,9 @@
 import bcrypt from "bcryptjs";
 import { setLogSink } from "../../core/mod.ts";
 import { Hub } from "../../hub/mod.ts";
-import { type Store, tableDef, upsertRow } from "../../store/mod.ts";
+import { type Store, tableDef } from "../../store/mod.ts";
 import { PhoneClient } from "../phone_client.ts";
+import { storeConnection, upsertRow } from "../../store/testing.ts";
 
 /** The password of every seeded user. */
 export const PASSWORD = "fixture-password-1";
@@ -108,7 +109,7 @@ export async function startHub(): Promise<TestHub> {
 export function seed(store: Store, table: string, rows: Record<string, unknown>[]): void {
   store.transaction(() => {
     const ctx = {
-      db: store.db,
+      db: storeConnection(store),
       stamp: store.clock.next(),
       now: Date.now(),
       source: "cloud" as const,
@@ -376,7 +377,7 @@ export async function phoneAs(
 
 /** The live row count of a table (to show a call changed nothing). */
 export function liveCount(store: Store, table: string): number {
-  return (store.db.prepare(
+  return (storeConnection(store).prepare(
     `SELECT count(*) AS n FROM "${table}" WHERE local_server_deleted_at IS NULL`,
   ).get() as { n: number }).n;
 }

@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { CLINIC, IDS, phoneAs, seed, startHub, USERS } from "./_fixtures.ts";
+import { storeConnection } from "../../store/testing.ts";
 
 // deno-lint-ignore no-explicit-any
 type Any = any;
@@ -173,7 +174,7 @@ Deno.test("register_patient takes the phone's own body and get_patient reads it 
     assert.equal(again.values["f-surname"], "Mansour-Aziz");
     assert.equal(again.values["f-dob"], "1988-02-03", "fields not sent are kept");
     assert.equal(again.values[IDS.attributeField], "AB+");
-    const attrs = env.hub.store.db.prepare(
+    const attrs = storeConnection(env.hub.store).prepare(
       "SELECT count(*) AS n FROM patient_additional_attributes WHERE patient_id = ?",
     ).get(reg.patient_id) as { n: number };
     assert.equal(attrs.n, 1);
@@ -209,7 +210,9 @@ Deno.test("dispensing takes stock out of tracked batches, all or nothing", async
   try {
     const a = await phoneAs(env.url, "admin");
     const stock = () =>
-      (env.hub.store.db.prepare("SELECT quantity_available AS q FROM clinic_inventory WHERE id = ?")
+      (storeConnection(env.hub.store).prepare(
+        "SELECT quantity_available AS q FROM clinic_inventory WHERE id = ?",
+      )
         .get(IDS.inventory) as { q: number }).q;
     await fails(
       a.command("prescription_items.dispense", {

@@ -5,9 +5,10 @@
  * database is unchanged afterwards.
  */
 import assert from "node:assert/strict";
-import { PATIENT_FILTER_COLUMNS } from "../../store/mod.ts";
+import { PATIENT_FILTER_COLUMNS, type Store } from "../../store/mod.ts";
 import { buildRegistry } from "../../server/mod.ts";
 import { CLINIC, IDS, liveCount, phoneAs, startHub } from "./_fixtures.ts";
+import { storeConnection } from "../../store/testing.ts";
 
 const REGISTRY = buildRegistry();
 
@@ -70,9 +71,11 @@ function probes(v: string): Probe[] {
   return out;
 }
 
-function schemaOf(env: { hub: { store: { db: Any } } }): string {
+function schemaOf(env: { hub: { store: Store } }): string {
   return JSON.stringify(
-    env.hub.store.db.prepare("SELECT type, name, sql FROM sqlite_master ORDER BY name").all(),
+    storeConnection(env.hub.store).prepare(
+      "SELECT type, name, sql FROM sqlite_master ORDER BY name",
+    ).all(),
   );
 }
 

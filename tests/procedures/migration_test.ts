@@ -4,7 +4,8 @@
  * search indexes, keeping its rows; a fresh database gets the same schema.
  */
 import assert from "node:assert/strict";
-import { SCHEMA_VERSION, Store, tableDef, upsertRow } from "../../store/mod.ts";
+import { SCHEMA_VERSION, Store, tableDef } from "../../store/mod.ts";
+import { storeConnection, upsertRow } from "../../store/testing.ts";
 
 const KEY = "5a".repeat(32);
 const V2_INDEXES = [
@@ -17,11 +18,14 @@ const V2_INDEXES = [
 ];
 
 function columns(store: Store, table: string): string[] {
-  return (store.db.prepare("SELECT name FROM pragma_table_info(?)").pluck().all(table)) as string[];
+  return (storeConnection(store).prepare("SELECT name FROM pragma_table_info(?)").pluck().all(
+    table,
+  )) as string[];
 }
 
 function indexes(store: Store): string[] {
-  return store.db.prepare("SELECT name FROM sqlite_master WHERE type = 'index'").pluck()
+  return storeConnection(store).prepare("SELECT name FROM sqlite_master WHERE type = 'index'")
+    .pluck()
     .all() as string[];
 }
 
@@ -32,13 +36,18 @@ Deno.test("migration 2 upgrades a schema-1 database and keeps its rows", async (
     let store = Store.open(path, KEY);
     assert.ok(SCHEMA_VERSION >= 2);
     // Turn it back into what schema 1 wrote.
-    for (const name of V2_INDEXES) store.db.exec(`DROP INDEX ${name}`);
-    store.db.exec("ALTER TABLE visits DROP COLUMN check_in_timestamp");
-    store.db.pragma("user_version = 1");
+    for (const name of V2_INDEXES) storeConnection(store).exec(`DROP INDEX ${name}`);
+    storeConnection(store).exec("ALTER TABLE visits DROP COLUMN check_in_timestamp");
+    storeConnection(store).pragma("user_version = 1");
     store.transaction(() => {
-      const ctx = { db: store.db, stamp: store.clock.next(), now: 1, source: "cloud" as const };
+      const ctx = {
+        db: storeConnection(store),
+        stamp: store.clock.next(),
+        now: 1,
+        source: "cloud" as const,
+      };
       // A schema-1 row (no check-in column yet): write only the columns it had.
-      store.db.prepare(
+      storeConnection(store).prepare(
         `INSERT INTO visits (id, patient_id, metadata, local_server_created_at,
            local_server_last_modified_at) VALUES ('v-old', 'p1', '{}', ?, ?)`,
       ).run(ctx.stamp, ctx.stamp);
@@ -46,14 +55,19 @@ Deno.test("migration 2 upgrades a schema-1 database and keeps its rows", async (
     store.close();
 
     store = Store.open(path, KEY);
-    assert.equal(store.db.pragma("user_version", { simple: true }), SCHEMA_VERSION);
+    assert.equal(storeConnection(store).pragma("user_version", { simple: true }), SCHEMA_VERSION);
     assert.ok(columns(store, "visits").includes("check_in_timestamp"));
     for (const name of V2_INDEXES) assert.ok(indexes(store).includes(name), name);
-    const old = store.db.prepare("SELECT id, check_in_timestamp FROM visits").all();
+    const old = storeConnection(store).prepare("SELECT id, check_in_timestamp FROM visits").all();
     assert.deepEqual(old, [{ id: "v-old", check_in_timestamp: null }]);
     // And the column now round-trips through the ordinary write path.
     store.transaction(() => {
-      const ctx = { db: store.db, stamp: store.clock.next(), now: 2, source: "phone" as const };
+      const ctx = {
+        db: storeConnection(store),
+        stamp: store.clock.next(),
+        now: 2,
+        source: "phone" as const,
+      };
       upsertRow(ctx, tableDef("visits"), {
         id: "v-new",
         patient_id: "p1",
@@ -61,7 +75,9 @@ Deno.test("migration 2 upgrades a schema-1 database and keeps its rows", async (
         metadata: {},
       });
     });
-    const row = store.db.prepare("SELECT check_in_timestamp AS t FROM visits WHERE id = 'v-new'")
+    const row = storeConnection(store).prepare(
+      "SELECT check_in_timestamp AS t FROM visits WHERE id = 'v-new'",
+    )
       .get() as { t: number };
     assert.equal(row.t, Date.UTC(2026, 0, 2, 3, 4, 5));
     store.close();

@@ -15,6 +15,7 @@ import { type Any, type Case, DAY, T0 } from "./_cases.ts";
 import { COMMAND_CASES } from "./_command_cases.ts";
 import { CLINIC, IDS, phoneAs, seed, startHub, USERS } from "./_fixtures.ts";
 import { QUERY_CASES } from "./_query_cases.ts";
+import { storeConnection } from "../../store/testing.ts";
 
 /** Clinic B's counterpart of each clinic-A fixture id the cases use. */
 const B: Record<string, string> = {
@@ -126,9 +127,11 @@ function aimAtB(v: unknown): unknown {
 function snapshot(store: Store): string {
   const out: unknown[] = [];
   for (const name of TABLES.keys()) {
-    out.push(store.db.prepare(`SELECT * FROM "${name}" ORDER BY id`).all());
+    out.push(storeConnection(store).prepare(`SELECT * FROM "${name}" ORDER BY id`).all());
   }
-  out.push(store.db.prepare("SELECT * FROM tombstones ORDER BY table_name, row_id").all());
+  out.push(
+    storeConnection(store).prepare("SELECT * FROM tombstones ORDER BY table_name, row_id").all(),
+  );
   return JSON.stringify(out);
 }
 
@@ -287,7 +290,7 @@ Deno.test("scope: no procedure reads or changes clinic B's rows for a caller wit
 
     // The same calls answer once the admin holds the flags at B: the refusals above
     // came from the scope, not from rows missing at B.
-    const perm = store.db.prepare(
+    const perm = storeConnection(store).prepare(
       "SELECT * FROM user_clinic_permissions WHERE user_id = ?",
     ).get(USERS.admin.id) as Record<string, unknown>;
     seed(store, "user_clinic_permissions", [{

@@ -7,9 +7,10 @@ import bcrypt from "bcryptjs";
 import { setLogSink } from "../../core/mod.ts";
 import { Hub } from "../../hub/mod.ts";
 import type { LanServerOptions } from "../../server/mod.ts";
-import { type Store, tableDef, upsertRow } from "../../store/mod.ts";
+import { type Store, tableDef } from "../../store/mod.ts";
 import { type AdminServer, startAdminServer } from "../../ui/mod.ts";
 import { type DeletedEntry, PhoneClient } from "../phone_client.ts";
+import { storeConnection, upsertRow } from "../../store/testing.ts";
 
 /** The passphrase every test hub is set up with. */
 export const PASSPHRASE = "correct horse battery staple";
@@ -113,7 +114,12 @@ export const DELETED = { id: "user-deleted", email: "deleted@clinic.test", clini
 export function cloudRow(store: Store, table: string, row: Record<string, unknown>, now?: number) {
   store.transaction(() =>
     upsertRow(
-      { db: store.db, stamp: store.clock.next(), now: now ?? Date.now(), source: "cloud" },
+      {
+        db: storeConnection(store),
+        stamp: store.clock.next(),
+        now: now ?? Date.now(),
+        source: "cloud",
+      },
       tableDef(table),
       row,
     )
@@ -258,7 +264,7 @@ export function storedRow(
   id: string,
 ): Record<string, unknown> | undefined {
   tableDef(table); // only schema names reach SQL
-  return store.db.prepare(`SELECT * FROM "${table}" WHERE id = ?`).get(id) as
+  return storeConnection(store).prepare(`SELECT * FROM "${table}" WHERE id = ?`).get(id) as
     | Record<string, unknown>
     | undefined;
 }
@@ -266,7 +272,9 @@ export function storedRow(
 /** Counts rows of a table. */
 export function countRows(store: Store, table: string): number {
   tableDef(table);
-  return (store.db.prepare(`SELECT count(*) AS n FROM "${table}"`).get() as { n: number }).n;
+  return (storeConnection(store).prepare(`SELECT count(*) AS n FROM "${table}"`).get() as {
+    n: number;
+  }).n;
 }
 
 /** The change clock value persisted in hub_meta. */
@@ -279,14 +287,16 @@ export function storeSnapshot(store: Store): string {
   const parts: unknown[] = [store.getMeta("clock")];
   for (const t of ["patients", "events", "visits", "users"]) {
     parts.push(
-      store.db.prepare(
+      storeConnection(store).prepare(
         `SELECT id, updated_at, local_server_last_modified_at, local_server_deleted_at
          FROM "${t}" ORDER BY id`,
       ).all(),
     );
   }
-  parts.push(store.db.prepare("SELECT * FROM tombstones ORDER BY table_name, row_id").all());
-  parts.push(store.db.prepare("SELECT count(*) AS n FROM conflicts").get());
+  parts.push(
+    storeConnection(store).prepare("SELECT * FROM tombstones ORDER BY table_name, row_id").all(),
+  );
+  parts.push(storeConnection(store).prepare("SELECT count(*) AS n FROM conflicts").get());
   return JSON.stringify(parts);
 }
 

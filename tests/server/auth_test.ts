@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { SignJWT } from "jose";
 import { fromB64u } from "../../core/mod.ts";
 import { signToken, TOKEN_TTL_SECONDS } from "../../server/mod.ts";
-import { deleteRow, permissionRow, tableDef } from "../../store/mod.ts";
+import { tableDef } from "../../store/mod.ts";
 import { b64u, PhoneClient } from "../phone_client.ts";
 import {
   ALL_PERMISSIONS,
@@ -23,6 +23,7 @@ import {
   startHub,
   TestClock,
 } from "./_fixtures.ts";
+import { deleteRow, storeConnection } from "../../store/testing.ts";
 
 function decodeJwt(
   token: string,
@@ -221,7 +222,7 @@ Deno.test("authorisation: losing the permission row or the user ends access at o
     const now = Date.now();
     t.store.transaction(() =>
       deleteRow(
-        { db: t.store.db, stamp: t.store.clock.next(), now, source: "cloud" },
+        { db: storeConnection(t.store), stamp: t.store.clock.next(), now, source: "cloud" },
         tableDef("user_clinic_permissions"),
         `perm-${NURSE.id}`,
       )
@@ -257,7 +258,7 @@ Deno.test("authorisation: permission flags gate the procedures that name them", 
       ...Object.fromEntries(Object.keys(ALL_PERMISSIONS).map((k) => [k, 0])),
       updated_at: Date.now() + 1000,
     });
-    const row = permissionRow(t.store.db, NURSE.id, CLINIC_A)!;
+    const row = t.store.people.permissions(NURSE.id, CLINIC_A)!;
     for (const k of Object.keys(ALL_PERMISSIONS)) {
       assert.equal(row[k as keyof typeof row], 0, k);
     }

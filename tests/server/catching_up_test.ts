@@ -4,8 +4,8 @@
  * hub keeps, per device, how much is still waiting for it.
  */
 import assert from "node:assert/strict";
-import { getDevice, pullChanges } from "../../store/mod.ts";
 import { adminClient, loggedInPhone, patientRow, startHub } from "./_fixtures.ts";
+import { storeConnection } from "../../store/testing.ts";
 
 const T0 = 1_750_000_000_000;
 
@@ -24,7 +24,7 @@ Deno.test("pull pages: bounded by JSON bytes, whole stamps, everything arrives o
         const stamp = t.store.clock.next();
         for (let i = s * 50; i < s * 50 + 50; i++) {
           const row = bigPatient(i);
-          t.store.db.prepare(
+          storeConnection(t.store).prepare(
             `INSERT INTO patients (id, given_name, additional_data, metadata, updated_at,
                local_server_created_at, local_server_last_modified_at) VALUES (?, ?, ?, '{}', ?, ?, ?)`,
           ).run(row.id, row.given_name, row.additional_data, T0, stamp, stamp);
@@ -36,7 +36,7 @@ Deno.test("pull pages: bounded by JSON bytes, whole stamps, everything arrives o
     let cursor = 0;
     let pages = 0;
     for (; pages < 100; pages++) {
-      const page = pullChanges(t.store.db, t.store.clock, cursor, {
+      const page = t.store.phoneSync.pull(cursor, {
         maxBytes: budget,
         maxRows: 10_000,
         deviceId: "dev-1",
@@ -48,7 +48,7 @@ Deno.test("pull pages: bounded by JSON bytes, whole stamps, everything arrives o
       }
       // Within the budget plus the rest of the last stamp (50 rows).
       assert.ok(page.json.length <= budget + 50 * 1300, `page of ${page.json.length} bytes`);
-      const device = getDevice(t.store.db, "dev-1")!;
+      const device = t.store.devices.get("dev-1")!;
       assert.equal(device.waitingRows, page.waiting);
       if (!page.more) {
         assert.equal(page.waiting, 0);
@@ -113,7 +113,7 @@ Deno.test("pull pages: rows that grow after the first ones still keep a page nea
         if (i % 10 === 0) t.store.clock.next();
         const stamp = t.store.clock.handOut();
         const formData = JSON.stringify([{ value: "y".repeat(i < 40 ? 10 : 20_000) }]);
-        t.store.db.prepare(
+        storeConnection(t.store).prepare(
           `INSERT INTO events (id, patient_id, form_data, metadata, updated_at,
              local_server_created_at, local_server_last_modified_at) VALUES (?, 'p', ?, '{}', ?, ?, ?)`,
         ).run(`e${i}`, formData, T0, stamp, stamp);
@@ -123,7 +123,7 @@ Deno.test("pull pages: rows that grow after the first ones still keep a page nea
     let cursor = 0;
     let got = 0;
     for (let pages = 0; pages < 200; pages++) {
-      const page = pullChanges(t.store.db, t.store.clock, cursor, { maxBytes: budget });
+      const page = t.store.phoneSync.pull(cursor, { maxBytes: budget });
       // The budget plus at most one stamp (10 rows of ~20 KB).
       assert.ok(page.json.length <= budget + 10 * 21_000, `page of ${page.json.length} bytes`);
       got += JSON.parse(page.json).changes.events?.created.length ?? 0;

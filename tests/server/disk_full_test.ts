@@ -7,7 +7,6 @@
  */
 import assert from "node:assert/strict";
 import { writeFileDurable } from "../../core/mod.ts";
-import { DISK_FULL_MESSAGE, WAL_SIZE_LIMIT } from "../../store/_db.ts";
 import { describeDisk, LOW_SPACE_BYTES } from "../../hub/_disk.ts";
 import {
   adminClient,
@@ -19,6 +18,8 @@ import {
   startHub,
 } from "./_fixtures.ts";
 import { Hub } from "../../hub/mod.ts";
+import type { Store } from "../../store/mod.ts";
+import { DISK_FULL_MESSAGE, storeConnection, WAL_SIZE_LIMIT } from "../../store/testing.ts";
 
 function bigRows(prefix: string, n: number): Record<string, unknown>[] {
   return Array.from(
@@ -28,12 +29,13 @@ function bigRows(prefix: string, n: number): Record<string, unknown>[] {
 }
 
 function countIds(
-  t: { store: { db: { prepare: (s: string) => { get: (p: string) => unknown } } } },
+  t: { store: Store },
   prefix: string,
 ): number {
-  return (t.store.db.prepare("SELECT count(*) AS n FROM patients WHERE id LIKE ?").get(
-    `${prefix}-%`,
-  ) as { n: number }).n;
+  return (storeConnection(t.store).prepare("SELECT count(*) AS n FROM patients WHERE id LIKE ?")
+    .get(
+      `${prefix}-%`,
+    ) as { n: number }).n;
 }
 
 Deno.test("disk full: the phone is told, nothing half-saved; the operator sees it; space back → saved once", async () => {
@@ -42,8 +44,8 @@ Deno.test("disk full: the phone is told, nothing half-saved; the operator sees i
     const phone = await loggedInPhone(t.url, NURSE);
     const first = await phone.pull(0);
     // The database may not grow by a single page from now on.
-    const pages = t.store.db.pragma("page_count", { simple: true }) as number;
-    t.store.db.pragma(`max_page_count = ${pages}`);
+    const pages = storeConnection(t.store).pragma("page_count", { simple: true }) as number;
+    storeConnection(t.store).pragma(`max_page_count = ${pages}`);
 
     const rows = bigRows("full", 300);
     const changes = { patients: { created: rows, updated: [], deleted: [] } };
@@ -76,7 +78,7 @@ Deno.test("disk full: the phone is told, nothing half-saved; the operator sees i
     await phone.pull(first.timestamp);
 
     // Space comes back: the phone's retry saves everything once, and the status clears.
-    t.store.db.pragma("max_page_count = 1073741823");
+    storeConnection(t.store).pragma("max_page_count = 1073741823");
     await phone.push(first.timestamp, changes);
     assert.equal(countIds(t, "full"), 300);
     const after = await t.hub.status();
@@ -94,8 +96,8 @@ Deno.test("disk full: a full disk seen by a write stays shown until a write succ
   try {
     const phone = await loggedInPhone(t.url, NURSE);
     const first = await phone.pull(0);
-    const pages = t.store.db.pragma("page_count", { simple: true }) as number;
-    t.store.db.pragma(`max_page_count = ${pages}`);
+    const pages = storeConnection(t.store).pragma("page_count", { simple: true }) as number;
+    storeConnection(t.store).pragma(`max_page_count = ${pages}`);
     const changes = { patients: { created: bigRows("late", 200), updated: [], deleted: [] } };
     const r = await phone.command("sync_push", { lastPulledAt: first.timestamp, changes });
     assert.equal(r.success, false);
@@ -103,7 +105,7 @@ Deno.test("disk full: a full disk seen by a write stays shown until a write succ
     assert.equal((await phone.query("ping")).success, true);
     assert.equal((await t.hub.status()).disk.full, true);
     assert.equal((await t.hub.status()).disk.full, true);
-    t.store.db.pragma("max_page_count = 1073741823");
+    storeConnection(t.store).pragma("max_page_count = 1073741823");
     await phone.push(first.timestamp, changes);
     assert.equal(t.store.diskFullSince, null, "a successful write clears the state");
   } finally {
@@ -151,7 +153,10 @@ Deno.test("disk: a vault write that fails leaves no temp file and the old file i
 Deno.test("disk: the WAL is bounded (journal_size_limit) and folded back after a big push", async () => {
   const t = await startHub();
   try {
-    assert.equal(t.store.db.pragma("journal_size_limit", { simple: true }), WAL_SIZE_LIMIT);
+    assert.equal(
+      storeConnection(t.store).pragma("journal_size_limit", { simple: true }),
+      WAL_SIZE_LIMIT,
+    );
     const phone = await loggedInPhone(t.url, NURSE);
     const first = await phone.pull(0);
     await phone.push(first.timestamp, {

@@ -6,7 +6,6 @@
  */
 import assert from "node:assert/strict";
 import { LOCKED_MESSAGE } from "../../core/mod.ts";
-import { getDevice } from "../../store/mod.ts";
 import { b64u, openJson, PhoneClient, sealJson } from "../phone_client.ts";
 import {
   loggedInPhone,
@@ -241,13 +240,13 @@ Deno.test("replay: a replayed push is refused and does not write again", async (
     const stamp = storedRow(t.store, "patients", "p-replay")!.local_server_last_modified_at;
     const snapshot = storeSnapshot(t.store);
     const clock = t.store.clock.current();
-    const pushed = getDevice(t.store.db, phone.clientId)!.rowsPushed;
+    const pushed = t.store.devices.get(phone.clientId)!.rowsPushed;
     const r = await postRaw(t.url, "/rpc/command", captured);
     assertTransportError(r);
     assert.equal(storeSnapshot(t.store), snapshot);
     assert.equal(t.store.clock.current(), clock);
     assert.equal(storedRow(t.store, "patients", "p-replay")!.local_server_last_modified_at, stamp);
-    assert.equal(getDevice(t.store.db, phone.clientId)!.rowsPushed, pushed);
+    assert.equal(t.store.devices.get(phone.clientId)!.rowsPushed, pushed);
     // Another phone's incremental pull sees the row exactly once.
     const other = await loggedInPhone(t.url);
     const all = await other.pull(0);

@@ -3,7 +3,6 @@
  * a restart), locked and revoked hubs, and the bounded, expiring session table.
  */
 import assert from "node:assert/strict";
-import { getDevice, listDevices, revokeDevice } from "../../store/mod.ts";
 import { b64u, PhoneClient, sessionKey, unb64u } from "../phone_client.ts";
 import {
   adminClient,
@@ -55,9 +54,9 @@ Deno.test("handshake: reply shape; the device is recorded with its name only onc
     assert.equal(body.hub_public_key, t.hub.vault.secrets.hubPublicKey);
     assert.equal(body.hub_id, t.hub.vault.secrets.hubId);
     // A bare handshake proves nothing: no device row.
-    assert.equal(getDevice(t.store.db, "phone-1"), undefined);
+    assert.equal(t.store.devices.get("phone-1"), undefined);
     await loggedInPhone(t.url, NURSE, { clientId: "phone-1", deviceName: "Ward tablet" });
-    const device = getDevice(t.store.db, "phone-1");
+    const device = t.store.devices.get("phone-1");
     assert.ok(device);
     assert.equal(device.name, "Ward tablet");
     assert.equal(device.handshakes, 1);
@@ -88,7 +87,7 @@ Deno.test("handshake: malformed bodies are 400 plain text", async () => {
     ) {
       assertTransportError(await postRaw(t.url, "/rpc/handshake", body));
     }
-    assert.equal(listDevices(t.store.db).length, 0);
+    assert.equal(t.store.devices.list().length, 0);
   } finally {
     await t.close();
   }
@@ -119,7 +118,7 @@ Deno.test("handshake: padded, wrong-alphabet, wrong-length and non-canonical key
     for (const k of bad) {
       assertTransportError(await postRaw(t.url, "/rpc/handshake", handshakeBody("phone-k", k)));
     }
-    assert.equal(getDevice(t.store.db, "phone-k"), undefined);
+    assert.equal(t.store.devices.get("phone-k"), undefined);
     // The good key still works afterwards.
     const ok = await postRaw(t.url, "/rpc/handshake", handshakeBody("phone-k", good));
     assert.equal(ok.status, 200);
@@ -144,7 +143,7 @@ Deno.test("handshake: zero and low-order public keys are 400 and open no session
     for (const [i, hex] of lowOrder.entries()) {
       const r = await postRaw(t.url, "/rpc/handshake", handshakeBody(`phone-${i}`, p(hex)));
       assertTransportError(r);
-      assert.equal(getDevice(t.store.db, `phone-${i}`), undefined);
+      assert.equal(t.store.devices.get(`phone-${i}`), undefined);
     }
     assert.equal(t.hub.server.sessions.size, 0);
   } finally {
@@ -158,7 +157,7 @@ Deno.test("handshake: a replayed body is refused and changes nothing", async () 
     const phone = new PhoneClient(t.url, { clientId: "phone-r", deviceName: "Phone R" });
     await phone.handshake();
     assert.equal((await phone.query("ping")).success, true);
-    const before = getDevice(t.store.db, "phone-r")!;
+    const before = t.store.devices.get("phone-r")!;
     // An eavesdropper replays the captured body, or reuses the key under another id.
     const replay = await postRaw(t.url, "/rpc/handshake", phone.lastHandshakeBody!);
     assertTransportError(replay);
@@ -166,8 +165,8 @@ Deno.test("handshake: a replayed body is refused and changes nothing", async () 
     other.client_id = "phone-thief";
     assertTransportError(await postRaw(t.url, "/rpc/handshake", JSON.stringify(other)));
     // Nothing changed: same device record, no new device, the phone's session still works.
-    assert.deepEqual(getDevice(t.store.db, "phone-r"), before);
-    assert.equal(getDevice(t.store.db, "phone-thief"), undefined);
+    assert.deepEqual(t.store.devices.get("phone-r"), before);
+    assert.equal(t.store.devices.get("phone-thief"), undefined);
     assert.equal(t.hub.server.sessions.size, 1);
     const ping = await phone.query<{ pong: boolean }>("ping");
     assert.deepEqual(ping.result, { pong: true });
@@ -189,12 +188,12 @@ Deno.test("handshake: a used client key is refused after the hub restarts", asyn
   try {
     assert.equal(second.hub.vault.secrets.hubId, phone.hubId); // the same hub
     assertTransportError(await postRaw(second.url, "/rpc/handshake", captured));
-    assert.equal(getDevice(second.store.db, "phone-restart")!.handshakes, 1);
+    assert.equal(second.store.devices.get("phone-restart")!.handshakes, 1);
     // A fresh key pair from the same phone is fine.
     const again = new PhoneClient(second.url, { clientId: "phone-restart" });
     await again.handshake();
     await again.login(NURSE.email, PASSWORD);
-    assert.equal(getDevice(second.store.db, "phone-restart")!.handshakes, 2);
+    assert.equal(second.store.devices.get("phone-restart")!.handshakes, 2);
   } finally {
     await second.close();
   }
@@ -275,7 +274,7 @@ Deno.test("handshake: revocation through the store and dropSession refuses the d
   const t = await startHub();
   try {
     const phone = await loggedInPhone(t.url, NURSE, { clientId: "phone-store-revoked" });
-    assert.ok(revokeDevice(t.store.db, "phone-store-revoked", Date.now()));
+    assert.ok(t.store.devices.revoke("phone-store-revoked", Date.now()));
     t.hub.server.dropSession("phone-store-revoked");
     assert.equal((await phone.query("ping")).status, 400);
     const { pub } = await keyPair();

@@ -1,8 +1,8 @@
 /** Hardening found in review: login guessing in parallel, device-bound tokens, authority tables. */
 import assert from "node:assert/strict";
-import { revokeDevice } from "../../store/mod.ts";
 import { PhoneClient } from "../phone_client.ts";
 import { loggedInPhone, NURSE, patientRow, startHub } from "./_fixtures.ts";
+import { storeConnection } from "../../store/testing.ts";
 
 Deno.test("parallel wrong passwords for one account are checked one at a time", async () => {
   // Each guess waits for the one before it, so the delays apply to parallel guesses too.
@@ -42,7 +42,7 @@ Deno.test("a token works only for the device that logged in, and not once it is 
     assert.equal(stolen.success, false);
     assert.match(stolen.error!, /another device/);
     // Revoking the device ends its token even on its live session.
-    revokeDevice(t.store.db, phone.clientId, Date.now());
+    t.store.devices.revoke(phone.clientId, Date.now());
     const after = await phone.query("sync_pull", { lastPulledAt: 0 });
     assert.equal(after.success, false);
     assert.match(after.error!, /revoked/);
@@ -55,7 +55,9 @@ Deno.test("a phone cannot push permission rows or clinic set-up", async () => {
   const t = await startHub();
   try {
     const phone = await loggedInPhone(t.url);
-    const before = t.store.db.prepare("SELECT count(*) AS n FROM user_clinic_permissions").get();
+    const before = storeConnection(t.store).prepare(
+      "SELECT count(*) AS n FROM user_clinic_permissions",
+    ).get();
     await phone.push(0, {
       user_clinic_permissions: {
         created: [{
@@ -72,14 +74,16 @@ Deno.test("a phone cannot push permission rows or clinic set-up", async () => {
       patients: { created: [patientRow("still-applied", Date.now())], updated: [], deleted: [] },
     });
     assert.deepEqual(
-      t.store.db.prepare("SELECT count(*) AS n FROM user_clinic_permissions").get(),
+      storeConnection(t.store).prepare("SELECT count(*) AS n FROM user_clinic_permissions").get(),
       before,
     );
     assert.equal(
-      t.store.db.prepare("SELECT 1 FROM clinics WHERE id = 'forged-clinic'").get(),
+      storeConnection(t.store).prepare("SELECT 1 FROM clinics WHERE id = 'forged-clinic'").get(),
       undefined,
     );
-    assert.ok(t.store.db.prepare("SELECT 1 FROM patients WHERE id = 'still-applied'").get());
+    assert.ok(
+      storeConnection(t.store).prepare("SELECT 1 FROM patients WHERE id = 'still-applied'").get(),
+    );
   } finally {
     await t.close();
   }

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { PUSH_RULES } from "../../server/mod.ts";
-import { listConflictViews, PHONE_READ_ONLY_TABLES, PHONE_TABLES } from "../../store/mod.ts";
+import { PHONE_READ_ONLY_TABLES, PHONE_TABLES } from "../../store/mod.ts";
 import {
   adminClient,
   ALL_PERMISSIONS,
@@ -39,17 +39,9 @@ function flagsAtA(
   });
 }
 
+/** The conflict log, oldest first (`conflicts.list` answers newest first). */
 function refusals(t: Awaited<ReturnType<typeof startHub>>) {
-  return t.store.db.prepare(
-    "SELECT table_name, row_id, source, device_id, reason, lost_row FROM conflicts ORDER BY id",
-  ).all() as {
-    table_name: string;
-    row_id: string;
-    source: string;
-    device_id: string;
-    reason: string | null;
-    lost_row: string;
-  }[];
+  return t.store.conflicts.list({ limit: 1000 }).reverse();
 }
 
 function prescriptionRow(id: string, patientId: string, updatedAt: number) {
@@ -134,7 +126,7 @@ Deno.test("push rules: a user with every flag off writes nothing, is told nothin
     assert.equal(storedRow(t.store, "patients", "p-a")!.given_name, "Given p-a");
 
     const logged = refusals(t);
-    assert.deepEqual(logged.map((c) => [c.table_name, c.row_id]), [
+    assert.deepEqual(logged.map((c) => [c.table, c.rowId]), [
       ["patients", "p-new"],
       ["patients", "p-a"],
       ["prescriptions", "rx-new"],
@@ -142,7 +134,7 @@ Deno.test("push rules: a user with every flag off writes nothing, is told nothin
     ]);
     for (const c of logged) {
       assert.equal(c.source, "phone");
-      assert.equal(c.device_id, phone.clientId);
+      assert.equal(c.deviceId, phone.clientId);
     }
     assert.match(
       logged[0].reason!,
@@ -151,7 +143,7 @@ Deno.test("push rules: a user with every flag off writes nothing, is told nothin
     assert.match(logged[1].reason!, /may not change patients .*can_edit_records/);
     assert.match(logged[2].reason!, /can_prescribe_medications/);
     assert.equal(
-      JSON.parse(logged[1].lost_row).given_name,
+      (logged[1].lostRow as Record<string, unknown>).given_name,
       "Changed",
       "the refused version is kept",
     );
@@ -240,7 +232,7 @@ Deno.test("push rules: allowed rows land, refused ones in the same push are logg
     assert.equal(storedRow(t.store, "events", "ev-b"), undefined);
     assert.equal(storedRow(t.store, "events", "ev-new-b"), undefined);
     assert.equal(storedRow(t.store, "prescriptions", "rx-a"), undefined);
-    const logged = refusals(t).map((c) => [c.table_name, c.row_id, c.reason]);
+    const logged = refusals(t).map((c) => [c.table, c.rowId, c.reason]);
     const reason = (id: string) => logged.find((c) => c[1] === id)?.[2] as string | undefined;
     assert.deepEqual(
       logged.map((c) => c[1]).sort(),
@@ -270,7 +262,7 @@ Deno.test("push rules: allowed rows land, refused ones in the same push are logg
       /may not delete patients at clinic 'clinic-a'.*can_delete_patient_records/,
     );
     // A refused deletion is kept as such, and has no content to restore.
-    const deletion = listConflictViews(t.store.db).find((c) => c.rowId === "p-a")!;
+    const deletion = t.store.conflicts.views().find((c) => c.rowId === "p-a")!;
     assert.deepEqual(deletion.lostRow, { id: "p-a", is_deleted: true });
     assert.equal(deletion.restorable, false);
   } finally {

@@ -5,7 +5,6 @@
  * bare handshake never creates or renames a device row.
  */
 import assert from "node:assert/strict";
-import { getDevice, listDevices } from "../../store/mod.ts";
 import { b64u } from "../phone_client.ts";
 import { loggedInPhone, NURSE, startHub, type TestHub } from "./_fixtures.ts";
 
@@ -62,7 +61,7 @@ Deno.test("sessions: re-handshaking a phone's client id from another host fails 
     assert.equal(attacks, 72);
     assert.equal(failed, 0);
     // The attacker's device_name never renamed the phone's row.
-    assert.equal(getDevice(t.store.db, phone.clientId)!.name, "Ward 2 tablet");
+    assert.equal(t.store.devices.get(phone.clientId)!.name, "Ward 2 tablet");
   } finally {
     await t.close();
   }
@@ -147,18 +146,18 @@ Deno.test("sessions: loopback is rate limited by default; a test can opt out", a
 Deno.test("devices: bare handshakes create and rename no device; a login does", async () => {
   const t = await startHub();
   try {
-    const before = listDevices(t.store.db).length;
+    const before = t.store.devices.list().length;
     for (let i = 0; i < 20; i++) {
       assert.equal(await handshakeFrom(t, "192.168.1.66", `ghost-${i}`, `Ghost ${i}`), 200);
     }
-    assert.equal(listDevices(t.store.db).length, before);
+    assert.equal(t.store.devices.list().length, before);
     const phone = await loggedInPhone(t.url, NURSE, { deviceName: "Front desk" });
-    assert.equal(getDevice(t.store.db, phone.clientId)!.name, "Front desk");
+    assert.equal(t.store.devices.get(phone.clientId)!.name, "Front desk");
     // A later handshake under its id with another name (from anyone) renames nothing...
     assert.equal(await handshakeFrom(t, "192.168.1.66", phone.clientId, "Renamed"), 200);
     assert.equal((await phone.query("ping")).success, true);
-    assert.equal(getDevice(t.store.db, phone.clientId)!.name, "Front desk");
-    assert.equal(listDevices(t.store.db).length, before + 1);
+    assert.equal(t.store.devices.get(phone.clientId)!.name, "Front desk");
+    assert.equal(t.store.devices.list().length, before + 1);
   } finally {
     await t.close();
   }

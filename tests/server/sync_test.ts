@@ -4,7 +4,7 @@
  * log, what a pull may carry, phone-read-only and unknown tables and columns.
  */
 import assert from "node:assert/strict";
-import { getDevice, PHONE_TABLES, TABLES } from "../../store/mod.ts";
+import { PHONE_TABLES, TABLES } from "../../store/mod.ts";
 import {
   adminClient,
   countRows,
@@ -24,6 +24,7 @@ import {
   type TableChanges,
 } from "./_fixtures.ts";
 import { PhoneClient } from "../phone_client.ts";
+import { storeConnection } from "../../store/testing.ts";
 
 const T0 = 1_750_000_000_000;
 
@@ -200,7 +201,7 @@ Deno.test("sync: a push with a bad row half-way applies nothing", async () => {
       patients: countRows(t.store, "patients"),
       events: countRows(t.store, "events"),
     };
-    const pushed = getDevice(t.store.db, phone.clientId)!.rowsPushed;
+    const pushed = t.store.devices.get(phone.clientId)!.rowsPushed;
     const changes = {
       patients: {
         created: [
@@ -223,7 +224,7 @@ Deno.test("sync: a push with a bad row half-way applies nothing", async () => {
     assert.equal(countRows(t.store, "patients"), counts.patients);
     assert.equal(countRows(t.store, "events"), counts.events);
     assert.equal(storedRow(t.store, "patients", "keep")!.given_name, "Given keep");
-    assert.equal(getDevice(t.store.db, phone.clientId)!.rowsPushed, pushed);
+    assert.equal(t.store.devices.get(phone.clientId)!.rowsPushed, pushed);
     assert.deepEqual((await other.pull(o0.timestamp)).changes, {});
 
     // A bad row in the last table also undoes the earlier tables. (The pull above
@@ -294,17 +295,14 @@ Deno.test("sync: a stale update loses and is logged in the conflicts table and t
     assert.equal(stored.given_name, "Newer");
     assert.equal(stored.updated_at, T0 + 60_000);
     // The loss is in the conflicts table...
-    const rows = t.store.db.prepare("SELECT * FROM conflicts WHERE row_id = 'pc'").all() as Record<
-      string,
-      unknown
-    >[];
+    const rows = t.store.conflicts.list().filter((c) => c.rowId === "pc");
     assert.equal(rows.length, 1);
-    assert.equal(rows[0].table_name, "patients");
+    assert.equal(rows[0].table, "patients");
     assert.equal(rows[0].source, "phone");
-    assert.equal(rows[0].device_id, b.clientId);
-    assert.equal(rows[0].kept_updated_at, T0 + 60_000);
-    assert.equal(rows[0].lost_updated_at, T0 + 30_000);
-    assert.equal(JSON.parse(rows[0].lost_row as string).given_name, "Older");
+    assert.equal(rows[0].deviceId, b.clientId);
+    assert.equal(rows[0].keptUpdatedAt, T0 + 60_000);
+    assert.equal(rows[0].lostUpdatedAt, T0 + 30_000);
+    assert.equal((rows[0].lostRow as Record<string, unknown>).given_name, "Older");
     // ...and in the admin API.
     const listed = await admin.get("/api/conflicts");
     assert.equal(listed.status, 200);
@@ -340,7 +338,7 @@ Deno.test("sync: a pull carries every data column, never password hashes or book
     });
     // A table the phone's schema lacks, written by the cloud, must not be sent.
     t.store.transaction(() => {
-      t.store.db.prepare(
+      storeConnection(t.store).prepare(
         `INSERT INTO peers (id, peer_id, name, public_key, peer_type, status, protocol_version,
            created_at, updated_at, local_server_created_at, local_server_last_modified_at)
          VALUES ('peer1', 'peer1', 'n', 'k', 'hub', 'ok', '1', 1, 1, ?, ?)`,
@@ -379,7 +377,8 @@ Deno.test("sync: pushes to users, registration_forms and event_forms are ignored
     const other = await loggedInPhone(t.url);
     const start = await phone.pull(0);
     const o0 = await other.pull(0);
-    const hash = t.store.db.prepare("SELECT hashed_password FROM users WHERE id = ?").get(NURSE.id);
+    const hash = storeConnection(t.store).prepare("SELECT hashed_password FROM users WHERE id = ?")
+      .get(NURSE.id);
     await phone.push(start.timestamp, {
       users: {
         created: [{
@@ -416,7 +415,9 @@ Deno.test("sync: pushes to users, registration_forms and event_forms are ignored
     assert.equal(nurse.role, "provider");
     assert.equal(nurse.local_server_deleted_at, null);
     assert.deepEqual(
-      t.store.db.prepare("SELECT hashed_password FROM users WHERE id = ?").get(NURSE.id),
+      storeConnection(t.store).prepare("SELECT hashed_password FROM users WHERE id = ?").get(
+        NURSE.id,
+      ),
       hash,
     );
     await phone.login(NURSE.email, PASSWORD); // the password is unchanged

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { Store } from "../../store/mod.ts";
 import { manualClock, seedPatients, tempDir } from "../_helpers.ts";
+import { storeConnection } from "../../store/testing.ts";
 
 const KEY = "5a".repeat(32);
 
@@ -126,11 +127,11 @@ Deno.test("clock: never below a stamp already in the data, and advanceTo only mo
   let highest = 0;
   try {
     seedPatients(store, 20);
-    highest = (store.db.prepare(
+    highest = (storeConnection(store).prepare(
       "SELECT max(local_server_last_modified_at) AS m FROM patients",
     ).get() as { m: number }).m;
     // Simulate a database whose saved clock fell behind its rows (older build, manual edit).
-    store.db.prepare("UPDATE hub_meta SET value = '1' WHERE key = 'clock'").run();
+    storeConnection(store).prepare("UPDATE hub_meta SET value = '1' WHERE key = 'clock'").run();
   } finally {
     store.close();
   }

@@ -4,8 +4,9 @@
  * rolled back.
  */
 import assert from "node:assert/strict";
-import { clearPending, keepNewer, pushChanges, Store } from "../../store/mod.ts";
+import { Store } from "../../store/mod.ts";
 import { patientRow, seedPatients, tempDir } from "../_helpers.ts";
+import { storeConnection } from "../../store/testing.ts";
 
 function assertAgree(store: Store, step: string): void {
   const { kept, counted } = store.checkCounters();
@@ -29,7 +30,7 @@ Deno.test("status counters equal counted tables after pushes, merges, deletes, d
     const newer = { ...patientRow(1), surname: "Changed", updated_at: t, last_modified: t };
     const fresh = { ...patientRow(500, "n"), created_at: t, updated_at: t };
     const stale = { ...patientRow(2), surname: "Old", updated_at: 1, last_modified: 1 };
-    pushChanges(store.db, store.clock, {
+    store.phoneSync.push({
       patients: { created: [fresh], updated: [newer, stale], deleted: [patientRow(3).id] },
     }, { deviceId: "d1", now: t, lastPulledAt: 0 });
     assertAgree(store, "a push");
@@ -41,7 +42,7 @@ Deno.test("status counters equal counted tables after pushes, merges, deletes, d
     // A push that fails part-way rolls its counts back with its rows.
     assert.throws(() =>
       store.transaction(() => {
-        pushChanges(store.db, store.clock, {
+        store.phoneSync.push({
           patients: { created: [{ ...patientRow(600, "r"), updated_at: t }] },
         }, { deviceId: "d1", now: t, lastPulledAt: 0 });
         throw new Error("cut");
@@ -54,12 +55,13 @@ Deno.test("status counters equal counted tables after pushes, merges, deletes, d
     const open = store.openConflicts();
     assert.ok(open > 0, "the stale version was logged");
     assert.equal(open, store.checkCounters().counted["~conflicts"].pending);
-    const ids = store.db.prepare("SELECT id FROM conflicts WHERE resolved_at IS NULL").pluck()
+    const ids = storeConnection(store).prepare("SELECT id FROM conflicts WHERE resolved_at IS NULL")
+      .pluck()
       .all() as number[];
-    for (const id of ids) keepNewer(store.db, id, t);
+    for (const id of ids) store.conflicts.keepNewer(id, t);
     assertAgree(store, "decisions");
     assert.equal(store.openConflicts(), 0);
-    store.transaction(() => clearPending(store.db, store.clock.handOut()));
+    store.transaction(() => store.relay.clearPending(store.clock.handOut()));
     assertAgree(store, "relayed");
     assert.deepEqual(store.pendingCloud(), { count: 0, oldestStamp: null });
 

@@ -22,6 +22,7 @@ import {
   seedPatients,
   tempDir,
 } from "../_helpers.ts";
+import { storeConnection } from "../../store/testing.ts";
 
 captureLogs();
 
@@ -208,17 +209,18 @@ Deno.test("database: WAL with synchronous=FULL, migrations to the current versio
   const key = "3c".repeat(32);
   let store = Store.open(path, key);
   try {
-    assert.equal(store.db.pragma("journal_mode", { simple: true }), "wal");
-    assert.equal(store.db.pragma("synchronous", { simple: true }), 2); // FULL
-    assert.equal(store.db.pragma("user_version", { simple: true }), SCHEMA_VERSION);
-    const list = store.db.prepare(
+    assert.equal(storeConnection(store).pragma("journal_mode", { simple: true }), "wal");
+    assert.equal(storeConnection(store).pragma("synchronous", { simple: true }), 2); // FULL
+    assert.equal(storeConnection(store).pragma("user_version", { simple: true }), SCHEMA_VERSION);
+    const list = storeConnection(store).prepare(
       "SELECT name, strict FROM pragma_table_list WHERE schema = 'main'",
     )
       .all() as { name: string; strict: number }[];
     const strict = new Map(list.map((r) => [r.name, r.strict]));
     for (const t of TABLES.keys()) {
       assert.equal(strict.get(t), 1, `table ${t} is missing or not STRICT`);
-      const cols = store.db.prepare("SELECT name FROM pragma_table_info(?)").pluck().all(t);
+      const cols = storeConnection(store).prepare("SELECT name FROM pragma_table_info(?)").pluck()
+        .all(t);
       for (
         const c of [
           "local_server_created_at",
@@ -238,10 +240,10 @@ Deno.test("database: WAL with synchronous=FULL, migrations to the current versio
   // Reopening runs nothing twice and keeps the data.
   store = Store.open(path, key);
   try {
-    assert.equal(store.db.pragma("user_version", { simple: true }), SCHEMA_VERSION);
+    assert.equal(storeConnection(store).pragma("user_version", { simple: true }), SCHEMA_VERSION);
     assert.deepEqual(patientSnapshot(store), expectedSnapshot(10));
     // A database from a newer hub is refused rather than half-understood.
-    store.db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    storeConnection(store).pragma(`user_version = ${SCHEMA_VERSION + 1}`);
   } finally {
     store.close();
   }

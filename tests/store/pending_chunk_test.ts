@@ -1,12 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  clearPending,
-  deleteRow,
-  readPendingChunk,
-  Store,
-  tableDef,
-  upsertRow,
-} from "../../store/mod.ts";
+import { Store, tableDef } from "../../store/mod.ts";
+import { deleteRow, storeConnection, upsertRow } from "../../store/testing.ts";
 
 async function openStore(): Promise<Store> {
   const dir = await Deno.makeTempDir({ prefix: "hub-pending-" });
@@ -15,7 +9,7 @@ async function openStore(): Promise<Store> {
 
 function phoneWrite(store: Store, fn: (ctx: Parameters<typeof upsertRow>[0]) => void): void {
   store.transaction(() =>
-    fn({ db: store.db, stamp: store.clock.next(), now: Date.now(), source: "phone" })
+    fn({ db: storeConnection(store), stamp: store.clock.next(), now: Date.now(), source: "phone" })
   );
 }
 
@@ -26,7 +20,7 @@ Deno.test("a chunk holding rows and tombstones of one table lists both under one
     upsertRow(ctx, patients, { id: "p1", given_name: "A", additional_data: "{}", metadata: "{}" });
     deleteRow(ctx, patients, "never-seen-here"); // becomes a tombstone
   });
-  const chunk = readPendingChunk(store.db, store.clock.handOut(), 100, null);
+  const chunk = store.relay.readPending(store.clock.handOut(), 100, null);
   const changes = JSON.parse(chunk.json);
   assert.deepEqual(Object.keys(changes), ["patients"]);
   assert.equal(changes.patients.created.length, 1);
@@ -51,7 +45,7 @@ Deno.test("chunks cover every pending change exactly once; clearPending leaves l
   const seen: string[] = [];
   let cursor = null;
   do {
-    const chunk = readPendingChunk(store.db, upTo, 6, cursor);
+    const chunk = store.relay.readPending(upTo, 6, cursor);
     const c = JSON.parse(chunk.json);
     for (const t of Object.values(c) as { created: { id: string }[]; deleted: string[] }[]) {
       seen.push(...t.created.map((r) => r.id), ...t.deleted);
@@ -62,7 +56,7 @@ Deno.test("chunks cover every pending change exactly once; clearPending leaves l
   assert.equal(new Set(seen).size, 40);
   // A change made after the push began stays pending.
   phoneWrite(store, (ctx) => upsertRow(ctx, visits, { id: "v0-0", metadata: '{"late":1}' }));
-  clearPending(store.db, upTo);
+  store.relay.clearPending(upTo);
   assert.equal(store.pendingCloud().count, 1);
   store.close();
 });

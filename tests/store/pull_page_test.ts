@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { pullChanges, Store, tableDef, upsertRow } from "../../store/mod.ts";
+import { Store, tableDef } from "../../store/mod.ts";
+import { storeConnection, upsertRow } from "../../store/testing.ts";
 
 Deno.test("pull pages stay bounded when every row was created and later edited", async () => {
   const dir = await Deno.makeTempDir({ prefix: "hub-page-" });
@@ -8,7 +9,7 @@ Deno.test("pull pages stay bounded when every row was created and later edited",
   const write = (rows: Record<string, unknown>[]) =>
     store.transaction(() => {
       const ctx = {
-        db: store.db,
+        db: storeConnection(store),
         stamp: store.clock.next(),
         now: Date.now(),
         source: "phone" as const,
@@ -34,7 +35,7 @@ Deno.test("pull pages stay bounded when every row was created and later edited",
   let cursor = 0;
   let pages = 0;
   while (true) {
-    const page = pullChanges(store.db, store.clock, cursor, { maxRows: 100 });
+    const page = store.phoneSync.pull(cursor, { maxRows: 100 });
     const c = JSON.parse(page.json).changes.patients ?? { created: [], updated: [], deleted: [] };
     const size = c.created.length + c.updated.length + c.deleted.length;
     // Whole transactions only: at most one extra transaction of 100 rows.

@@ -7,8 +7,8 @@
  */
 import assert from "node:assert/strict";
 import { startAdminServer } from "../../ui/mod.ts";
-import { pullChanges, pushChanges, touchDevice } from "../../store/mod.ts";
 import { captureLogs, makeHub, PASSPHRASE, patientRow, tempDir } from "../_helpers.ts";
+import { storeConnection } from "../../store/testing.ts";
 
 captureLogs();
 
@@ -42,17 +42,17 @@ async function setUp() {
 function makeConflict(hub: Awaited<ReturnType<typeof setUp>>["hub"], i: number) {
   const store = hub.store;
   const now = Date.now();
-  touchDevice(store.db, "phone-a", "Reception tablet", now);
-  touchDevice(store.db, "phone-b", "Nurse phone", now);
+  store.devices.touch("phone-a", "Reception tablet", now);
+  store.devices.touch("phone-b", "Nurse phone", now);
   const base = patientRow(i);
   const id = base.id as string;
   const t = Date.UTC(2026, 1, 3, 9, 30);
-  pushChanges(store.db, store.clock, {
+  store.phoneSync.push({
     patients: {
       created: [{ ...base, given_name: "Layla", surname: "Haddad", updated_at: t + 2000 }],
     },
   }, { deviceId: "phone-a" });
-  pushChanges(store.db, store.clock, {
+  store.phoneSync.push({
     patients: {
       updated: [{
         ...base,
@@ -130,13 +130,15 @@ Deno.test("conflicts: restore the older one is a new local change: fresh stamp, 
   const id = makeConflict(e.hub, 4);
   const store = e.hub.store;
   // As if the relay had already sent the kept version to the cloud.
-  store.db.prepare("UPDATE patients SET local_server_pending = 0 WHERE id = ?").run(id);
-  const cursor = pullChanges(store.db, store.clock, 0).timestamp;
+  storeConnection(store).prepare("UPDATE patients SET local_server_pending = 0 WHERE id = ?").run(
+    id,
+  );
+  const cursor = store.phoneSync.pull(0).timestamp;
   const pendingBefore = store.pendingCloud().count;
   const [c] = (await e.api("GET", "/api/conflicts?open=1")).body.conflicts;
   const r = await e.api("POST", `/api/conflicts/${c.id}/restore-older`);
   assert.equal(r.status, 200, JSON.stringify(r.body));
-  const row = store.db.prepare(
+  const row = storeConnection(store).prepare(
     "SELECT given_name, hometown, date_of_birth, updated_at, local_server_pending, local_server_last_modified_at FROM patients WHERE id = ?",
   ).get(id) as Record<string, unknown>;
   assert.equal(row.given_name, "Laila");
@@ -146,7 +148,7 @@ Deno.test("conflicts: restore the older one is a new local change: fresh stamp, 
   assert.ok((row.local_server_last_modified_at as number) > cursor, "no fresh change stamp");
   assert.equal(store.pendingCloud().count, pendingBefore + 1);
   // Another phone pulling from its cursor gets the restored version.
-  const pulled = JSON.parse(pullChanges(store.db, store.clock, cursor).json);
+  const pulled = JSON.parse(store.phoneSync.pull(cursor).json);
   const rows = [...pulled.changes.patients.created, ...pulled.changes.patients.updated];
   assert.equal(rows.find((p: { id: string }) => p.id === id)?.given_name, "Laila");
   // Decided, and only once.

@@ -4,8 +4,8 @@
  * on it again"), and the line goes away once it has everything.
  */
 import assert from "node:assert/strict";
-import { pullChanges, touchDevice } from "../../store/mod.ts";
 import { browserTest, launchBrowser, openAdmin, screenshot, startUiHub } from "./_browser.ts";
+import { storeConnection } from "../../store/testing.ts";
 
 const PASSPHRASE = "correct horse battery staple";
 
@@ -20,15 +20,15 @@ Deno.test({
       for (let s = 0; s < 3; s++) {
         const stamp = store.clock.next();
         for (let i = 0; i < 40; i++) {
-          store.db.prepare(
+          storeConnection(store).prepare(
             `INSERT INTO patients (id, given_name, additional_data, metadata,
                local_server_created_at, local_server_last_modified_at) VALUES (?, 'P', '{}', '{}', ?, ?)`,
           ).run(`p${s}-${i}`, stamp, stamp);
         }
       }
     });
-    touchDevice(store.db, "tablet-1", "Nurse's tablet", Date.now());
-    const first = pullChanges(store.db, store.clock, 0, { maxRows: 40, deviceId: "tablet-1" });
+    store.devices.touch("tablet-1", "Nurse's tablet", Date.now());
+    const first = store.phoneSync.pull(0, { maxRows: 40, deviceId: "tablet-1" });
     assert.ok(first.more);
 
     await using browser = await launchBrowser();
@@ -51,7 +51,7 @@ Deno.test({
     // The tablet syncs twice more and has everything: the lines go (live, no reload).
     let cursor = first.timestamp;
     for (let i = 0; i < 2; i++) {
-      cursor = pullChanges(store.db, store.clock, cursor, { maxRows: 40, deviceId: "tablet-1" })
+      cursor = store.phoneSync.pull(cursor, { maxRows: 40, deviceId: "tablet-1" })
         .timestamp;
     }
     // This test pulls on the store directly; tell the hub what sync_pull would publish.

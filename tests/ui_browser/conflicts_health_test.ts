@@ -21,6 +21,7 @@ import {
   startUiHub,
   until,
 } from "./_browser.ts";
+import { storeConnection } from "../../store/testing.ts";
 
 const PASSPHRASE = "correct horse battery staple";
 const CLINIC = "7a2b3c4d-5e6f-4a1b-8c9d-0e1f2a3b4c5d";
@@ -194,9 +195,10 @@ Deno.test({
       await card.locator('tr[data-field="hometown"]').waitFor();
       await card.getByTestId("conflict-keep").click();
       await page.getByTestId("conflicts-none").waitFor();
-      const kept = hub.store.db.prepare("SELECT hometown FROM patients WHERE id = ?").get(id) as {
-        hometown: string;
-      };
+      const kept = storeConnection(hub.store).prepare("SELECT hometown FROM patients WHERE id = ?")
+        .get(id) as {
+          hometown: string;
+        };
       assert.equal(kept.hometown, "Zarqa");
     });
 
@@ -222,7 +224,9 @@ Deno.test({
         );
         await screenshot(page, "45b-conflict-refused");
         const stored = () =>
-          hub.store.db.prepare("SELECT given_name FROM patients WHERE id = ?").get(pid) as
+          storeConnection(hub.store).prepare("SELECT given_name FROM patients WHERE id = ?").get(
+            pid,
+          ) as
             | { given_name: string }
             | undefined;
         assert.equal(stored(), undefined, "the refused record was not written");

@@ -24,6 +24,7 @@ import {
   until,
   VIEWPORT,
 } from "./_browser.ts";
+import { storeConnection } from "../../store/testing.ts";
 
 const PASSPHRASE = "correct horse battery staple";
 const WRONG = "not the passphrase at all";
@@ -225,7 +226,7 @@ Deno.test({
       await page.getByTestId("health-conflicts").getByText("⚠ 1 conflict").waitFor();
       await page.getByTestId("conflicts").getByRole("heading", { name: "Patient: Layla Haddad" })
         .waitFor();
-      const kept = hub.store.db.prepare("SELECT given_name FROM patients").get() as {
+      const kept = storeConnection(hub.store).prepare("SELECT given_name FROM patients").get() as {
         given_name: string;
       };
       assert.equal(kept.given_name, "Layla");

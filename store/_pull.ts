@@ -1,5 +1,5 @@
 /**
- * Sync with phones (SPEC §5): pulling changes after a cursor and applying a push.
+ * A phone's pull (SPEC §5): the changes after a cursor, one bounded page.
  *
  * Pull paging. A reply is bounded to about `maxBytes` of JSON (and `maxRows`
  * rows) so that the phone, which decrypts and parses the whole reply in plain
@@ -17,51 +17,46 @@
  * pushes after it pulls and keeps the older cursor, so it may hold such a row.
  * A device's own pushes are left out of its pulls (store/_device_sync.ts).
  */
-import { HubError } from "../core/mod.ts";
 import type { ChangeClock } from "./_clock.ts";
 import type { Database } from "./_db.ts";
 import { stmt as prepared } from "./_read.ts";
-import {
-  type ApplyContext,
-  type ApplyCounts,
-  deleteRow,
-  emptyCounts,
-  refuseRow,
-  ROWS_PER_STAMP,
-  upsertRow,
-} from "./_apply.ts";
 import { BOOLEAN_COLUMNS } from "./_column_kinds.ts";
-import {
-  beginDevicePull,
-  deviceSyncState,
-  finishDevicePull,
-  pushMarkFor,
-  recordDevicePush,
-} from "./_device_sync.ts";
-import {
-  ident,
-  PHONE_READ_ONLY_TABLES,
-  PHONE_TABLES,
-  SECRET_COLUMNS,
-  type TableDef,
-  TABLES,
-} from "./_schema.ts";
+import { beginDevicePull, finishDevicePull } from "./_device_sync.ts";
+import { ident, PHONE_TABLES, SECRET_COLUMNS, type TableDef, TABLES } from "./_schema.ts";
 
-const PHONE_TABLE_SET: ReadonlySet<string> = new Set(PHONE_TABLES);
-
-/** Default bound on rows in one pull reply. */
+/**
+ * Default bound on rows in one pull reply.
+ *
+ * @example
+ * ```ts
+ * const page = hub.store.phoneSync.pull(0, { maxRows: DEFAULT_PULL_PAGE_ROWS });
+ * ```
+ */
 export const DEFAULT_PULL_PAGE_ROWS = 20_000;
 
 /**
  * Default bound on the JSON of one pull reply, chosen from what a phone must
  * decrypt, decode and parse in one go (bench/RESULTS.md, "Phone-side pull cost").
+ *
+ * @example
+ * ```ts
+ * const page = hub.store.phoneSync.pull(0, { maxBytes: DEFAULT_PULL_PAGE_BYTES / 2 });
+ * ```
  */
 export const DEFAULT_PULL_PAGE_BYTES = 4 * 1024 * 1024;
 
 /** Estimated JSON bytes of one `deleted` entry. */
 const DELETED_ENTRY_BYTES = 48;
 
-/** Options of {@link pullChanges}. */
+/**
+ * Options of {@link pullChanges}.
+ *
+ * @example
+ * ```ts
+ * const options: PullOptions = { maxRows: 5_000, deviceId: clientId, now: Date.now() };
+ * const page = hub.store.phoneSync.pull(lastPulledAt, options);
+ * ```
+ */
 export interface PullOptions {
   /** Bound on rows in the reply (default {@link DEFAULT_PULL_PAGE_ROWS}). */
   maxRows?: number;
@@ -73,7 +68,15 @@ export interface PullOptions {
   now?: number;
 }
 
-/** The result of a pull: the reply JSON, already serialised, and what it holds. */
+/**
+ * The result of a pull: the reply JSON, already serialised, and what it holds.
+ *
+ * @example
+ * ```ts
+ * const page: PullResult = hub.store.phoneSync.pull(lastPulledAt);
+ * if (page.more) console.log(`${page.waiting} changes wait for the next sync`);
+ * ```
+ */
 export interface PullResult {
   /** `{"changes": {...}, "timestamp": T}` as JSON text. */
   json: string;
@@ -381,129 +384,4 @@ export function pullChanges(
 /** One `deleted` entry of a pull: an object, as the app reads `.id` of each. */
 function deletedEntry(id: string): string {
   return `{"id":${JSON.stringify(id)}}`;
-}
-
-/** Counts of a push, per table and in total. */
-export interface PushResult {
-  tables: Record<string, ApplyCounts>;
-  total: ApplyCounts;
-  ignoredTables: string[];
-  /** Rows and deletions the guard refused (each is in the conflict log). */
-  refused: number;
-}
-
-/**
- * Decides whether the pusher may write one pushed row (`row`) or deletion
- * (`row` null) of `table`: null to apply it, else the reason it is refused.
- * Runs inside the push's transaction, before the row is applied.
- */
-export type PushGuard = (
-  table: string,
-  id: string,
-  row: Record<string, unknown> | null,
-) => string | null;
-
-function asArray(table: string, kind: string, v: unknown): unknown[] {
-  if (v === undefined || v === null) return [];
-  if (!Array.isArray(v)) {
-    throw new HubError("bad_params", 400, `changes.${table}.${kind} must be an array.`);
-  }
-  return v;
-}
-
-/**
- * Applies a phone's push in one transaction: all of it or none of it. Rows are
- * upserted by id (newer `updated_at` wins; the loser is logged), deletions (ids or
- * whole row objects) are soft. Unknown tables and columns are dropped; pushes to
- * the phone-read-only tables are ignored.
- */
-export function pushChanges(
-  db: Database,
-  clock: ChangeClock,
-  changes: unknown,
-  options: {
-    deviceId?: string | null;
-    now?: number;
-    lastPulledAt?: number | null;
-    /** Who may write what; a refused row is logged and skipped, the rest applied. */
-    guard?: PushGuard;
-  } = {},
-): PushResult {
-  const device = options.deviceId ?? null;
-  if (changes === null || typeof changes !== "object" || Array.isArray(changes)) {
-    throw new HubError("bad_params", 400, "changes must be an object of tables.");
-  }
-  const result: PushResult = { tables: {}, total: emptyCounts(), ignoredTables: [], refused: 0 };
-  const guard = options.guard;
-  db.transaction(() => {
-    const stamp = clock.next();
-    const now = options.now ?? Date.now();
-    // Rows this push writes are the device's own from its last pull on.
-    const pushedAfter = device
-      ? pushMarkFor(deviceSyncState(db, device), options.lastPulledAt ?? null, stamp)
-      : null;
-    if (device) recordDevicePush(db, device, pushedAfter!, now);
-    const ctx: ApplyContext = {
-      db,
-      stamp,
-      now,
-      source: "phone",
-      deviceId: device,
-      pushedAfter,
-    };
-    let written = 0;
-    for (const [name, set] of Object.entries(changes as Record<string, unknown>)) {
-      const t = TABLES.get(name);
-      // Only tables the phone's schema has; the read-only ones are the cloud's to change.
-      if (!t || !PHONE_TABLE_SET.has(name) || PHONE_READ_ONLY_TABLES.has(name)) {
-        result.ignoredTables.push(name);
-        continue;
-      }
-      if (set === null || typeof set !== "object" || Array.isArray(set)) {
-        throw new HubError("bad_params", 400, `changes.${name} must be an object.`);
-      }
-      const s = set as Record<string, unknown>;
-      const counts = emptyCounts();
-      for (
-        const row of [
-          ...asArray(name, "created", s.created),
-          ...asArray(name, "updated", s.updated),
-        ]
-      ) {
-        const id = (row as Record<string, unknown> | null)?.id;
-        const refusal = guard && typeof id === "string" && id !== ""
-          ? guard(name, id, row as Record<string, unknown>)
-          : null;
-        if (refusal !== null) {
-          refuseRow(ctx, t, id as string, row, refusal);
-          result.refused++;
-        } else counts[upsertRow(ctx, t, row)]++;
-        if (++written % ROWS_PER_STAMP === 0) ctx.stamp = clock.next();
-      }
-      for (const d of asArray(name, "deleted", s.deleted)) {
-        const id = typeof d === "string"
-          ? d
-          : (d && typeof d === "object")
-          ? (d as Record<string, unknown>).id
-          : undefined;
-        if (typeof id !== "string" || id.length === 0) {
-          throw new HubError(
-            "bad_params",
-            400,
-            `changes.${name}.deleted holds an entry without an id.`,
-          );
-        }
-        const refusal = guard ? guard(name, id, null) : null;
-        if (refusal !== null) {
-          refuseRow(ctx, t, id, null, refusal);
-          result.refused++;
-        } else if (deleteRow(ctx, t, id)) counts.deleted++;
-        else counts.unchanged++;
-        if (++written % ROWS_PER_STAMP === 0) ctx.stamp = clock.next();
-      }
-      result.tables[name] = counts;
-      for (const k of Object.keys(counts) as (keyof ApplyCounts)[]) result.total[k] += counts[k];
-    }
-  }).immediate();
-  return result;
 }
