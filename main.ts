@@ -5,16 +5,11 @@
  */
 import { HubError, isNoSpace, join, log } from "./core/mod.ts";
 import { DataDirLock, Hub } from "./hub/mod.ts";
-import { DEFAULT_ADMIN_PORT, HELP, parseCli } from "./hub/cli.ts";
+import { cliFailure, DEFAULT_ADMIN_PORT, HELP, parseCli } from "./hub/cli.ts";
 import { startAdminServer } from "./ui/mod.ts";
 import { pairingPayload, pairingTerminal } from "./ui/mod.ts";
 import { UPDATE_MANIFEST_URL, UPDATE_PUBLIC_KEY, VERSION } from "./version.ts";
 import { launchAndConfirm, recoverInterruptedSwap, rollback, Updater } from "./update/mod.ts";
-
-function fail(message: string, code: number): never {
-  Deno.stderr.writeSync(new TextEncoder().encode(`error: ${message}\n`));
-  Deno.exit(code);
-}
 
 /** One line for the person at the terminal (stderr; stdout carries only the ready line). */
 function say(text: string): void {
@@ -49,10 +44,12 @@ async function checkDataDir(dir: string): Promise<void> {
       await Deno.remove(probe).catch(() => {});
       return;
     }
-    fail(
+    throw new HubError(
+      "data_dir_unusable",
+      400,
       `the data folder ${dir} cannot be used (${(err as Error).message}); ` +
         "choose a writable folder with --data-dir",
-      2,
+      { cause: err },
     );
   }
 }
@@ -119,12 +116,7 @@ function desktopWindow(): DesktopWindow | undefined {
 }
 
 async function main(): Promise<void> {
-  let cli;
-  try {
-    cli = parseCli(Deno.args);
-  } catch (err) {
-    fail((err as Error).message, 2);
-  }
+  const cli = parseCli(Deno.args);
   if (cli.help) {
     await Deno.stdout.write(new TextEncoder().encode(HELP));
     return;
@@ -141,7 +133,10 @@ async function main(): Promise<void> {
   try {
     dataLock = await DataDirLock.acquire(dataDir);
   } catch (err) {
-    fail(err instanceof HubError ? err.message : `cannot lock the data folder: ${err}`, 1);
+    if (err instanceof HubError) throw err;
+    throw new HubError("data_dir_lock_failed", 500, `cannot lock the data folder: ${err}`, {
+      cause: err,
+    });
   }
   const exePath = Deno.build.standalone ? Deno.execPath() : null;
   if (exePath && await recoverInterruptedSwap(exePath)) {
@@ -177,13 +172,9 @@ async function main(): Promise<void> {
   } catch (err) {
     // Only the default port falls back: a port asked for by flag must be that port.
     if (!(cli.adminPort === null && err instanceof HubError && err.code === "address_in_use")) {
-      fail((err as Error).message, 1);
+      throw err;
     }
-    try {
-      admin = await startAdminServer(hub, { port: 0, updater });
-    } catch (err2) {
-      fail((err2 as Error).message, 1);
-    }
+    admin = await startAdminServer(hub, { port: 0, updater });
     say(
       `The admin port ${DEFAULT_ADMIN_PORT} is in use (another hub?); the admin page is on ` +
         `port ${admin.port} this time (choose one with --admin-port).`,
@@ -201,7 +192,12 @@ async function main(): Promise<void> {
     try {
       passphrase = (await Deno.readTextFile(cli.passphraseFile)).replace(/\r?\n$/, "");
     } catch (err) {
-      fail(`cannot read --passphrase-file: ${(err as Error).message}`, 2);
+      throw new HubError(
+        "passphrase_file_unreadable",
+        400,
+        `cannot read --passphrase-file: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
     try {
       if (hub.state === "new") await hub.setup(passphrase);
@@ -210,7 +206,8 @@ async function main(): Promise<void> {
       lan = `http://${cli.host}:${hub.server.port}`;
     } catch (err) {
       await admin.close();
-      fail(err instanceof HubError ? err.message : String(err), 1);
+      if (err instanceof HubError) throw err;
+      throw new HubError("start_failed", 500, String(err), { cause: err });
     }
   }
   await dataLock.describe({ admin: admin.url, lan });
@@ -258,4 +255,13 @@ async function main(): Promise<void> {
   if (Deno.build.os !== "windows") Deno.addSignalListener("SIGTERM", stop);
 }
 
-if (import.meta.main) await main();
+if (import.meta.main) {
+  try {
+    await main();
+  } catch (err) {
+    // The one place a failure to start becomes a message and an exit code.
+    const failure = cliFailure(err);
+    Deno.stderr.writeSync(new TextEncoder().encode(`error: ${failure.message}\n`));
+    Deno.exit(failure.exitCode);
+  }
+}

@@ -1,5 +1,5 @@
 /** Building blocks every part of the hub may use: the error type, the logger, durable files, encodings. */
-export { HubError, LOCKED_MESSAGE, lockedError } from "./errors.ts";
+export { HubError, type HubErrorReply, LOCKED_MESSAGE, lockedError } from "./errors.ts";
 export { isSecretField, log, type LogLevel, type LogSink, setLogLevel, setLogSink } from "./log.ts";
 export {
   type BusEvent,

@@ -20,6 +20,7 @@
  * so an idle connection costs one descriptor.
  */
 import { log, LogGate } from "../core/mod.ts";
+import { rawBadRequest } from "./_reply.ts";
 
 /** Limits of the front. */
 export interface FrontLimits {
@@ -273,7 +274,7 @@ export class Front {
             if (suppressed !== null) {
               log("warn", "lan.bad_request", { source: c.source, reason: fault, suppressed });
             }
-            await writeAll(c.client, badRequestReply(fault)).catch(() => {});
+            await writeAll(c.client, rawBadRequest(fault)).catch(() => {});
             break;
           }
           head = null;
@@ -382,15 +383,6 @@ function checkHead(bytes: Uint8Array): string | null {
     if (!HEADER_LINE.test(line)) return "malformed header";
   }
   return null;
-}
-
-function badRequestReply(reason: string): Uint8Array {
-  const body = `Bad request: ${reason}.\n`;
-  return new TextEncoder().encode(
-    "HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain; charset=utf-8\r\n" +
-      `cache-control: no-store\r\nconnection: close\r\ncontent-length: ${body.length}\r\n\r\n` +
-      body,
-  );
 }
 
 async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {

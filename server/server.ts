@@ -5,15 +5,9 @@
 import { HubError, log, LogGate, requestUrl } from "../core/mod.ts";
 import type { AccessProvider } from "./_access.ts";
 import { LoginLimiter } from "./_auth.ts";
-import { BodyBudget, DEFAULT_BODY_PACE, text } from "./_http.ts";
-import {
-  detachedContext,
-  envelope,
-  handshake,
-  type RequestContext,
-  type RpcDeps,
-  transportError,
-} from "./_rpc.ts";
+import { BodyBudget, DEFAULT_BODY_PACE } from "./_http.ts";
+import { jsonReply, lanErrorReply } from "./_reply.ts";
+import { detachedContext, envelope, handshake, type RequestContext, type RpcDeps } from "./_rpc.ts";
 import {
   DEFAULT_FRONT_LIMITS,
   Front,
@@ -116,10 +110,7 @@ export interface LanServerStatus {
 type Route = (req: Request, deps: RpcDeps, ctx: RequestContext) => Promise<Response> | Response;
 
 const ROUTES: Record<string, Route> = {
-  "GET /rpc/heartbeat": () =>
-    new Response('{"status":"ok"}', {
-      headers: { "content-type": "application/json", "cache-control": "no-store" },
-    }),
+  "GET /rpc/heartbeat": () => jsonReply('{"status":"ok"}'),
   "POST /rpc/handshake": handshake,
   "POST /rpc/command": (req, deps, ctx) => envelope(req, deps, "command", ctx),
   "POST /rpc/query": (req, deps, ctx) => envelope(req, deps, "query", ctx),
@@ -215,31 +206,35 @@ export class LanServer {
     return this.#deps.bodyBudget;
   }
 
-  /** Handles one request (exposed for in-process tests). */
+  /** Handles one request (exposed for in-process tests); every error reply is `_reply.ts`'s. */
   async handle(req: Request, remote?: string, conn?: FrontConn): Promise<Response> {
-    const url = requestUrl(req);
-    if (!url) return this.#badRequest(remote, "malformed Host header");
-    const route = ROUTES[`${req.method} ${url.pathname}`];
-    if (!route) return text(404, "Not found");
-    if (url.pathname === "/rpc/handshake" && remote && !this.#handshakes.take(remote)) {
-      return text(429, "Too many handshakes from this address; wait a moment and retry.");
-    }
     try {
+      const url = requestUrl(req);
+      if (!url) throw this.#badRequest(remote, "malformed Host header");
+      const route = ROUTES[`${req.method} ${url.pathname}`];
+      if (!route) throw new HubError("not_found", 404, "Not found");
+      if (url.pathname === "/rpc/handshake" && remote && !this.#handshakes.take(remote)) {
+        throw new HubError(
+          "rate_limited",
+          429,
+          "Too many handshakes from this address; wait a moment and retry.",
+        );
+      }
       const ctx: RequestContext = conn
         ? { source: conn.source, closeAfterReply: () => conn.closeAfterReply() }
         : detachedContext(remote ?? "unknown");
       return await route(req, this.#deps, ctx);
     } catch (err) {
-      return transportError(err);
+      return lanErrorReply(err);
     }
   }
 
   /** A malformed request: 400 plain text, and at most one log line per source a minute. */
-  #badRequest(remote: string | undefined, reason: string): Response {
+  #badRequest(remote: string | undefined, reason: string): HubError {
     const source = remote ?? "unknown";
     const suppressed = this.#badRequests.admit(source);
     if (suppressed !== null) log("warn", "lan.bad_request", { source, reason, suppressed });
-    return text(400, `Bad request: ${reason}.`);
+    return new HubError("bad_request", 400, `Bad request: ${reason}.`);
   }
 
   /** Starts listening; a taken port is a clear `address_in_use` error. */
@@ -278,7 +273,7 @@ export class LanServer {
             log("info", "lan.listening", { host, port: this.#port });
             resolve();
           },
-          onError: (err) => transportError(err),
+          onError: (err) => lanErrorReply(err),
         }, async (req, info) => {
           const peer = info.remoteAddr as Deno.NetAddr;
           const conn = this.#front?.lookup(peer.port);

@@ -20,6 +20,14 @@ import { sessionCookie, signInWithPassphrase } from "./_signin.ts";
 import { pairingPayload, pairingSvg } from "./_pairing.ts";
 import { STATIC_FILES } from "./_page.ts";
 import { AdminFeed, eventStream, wireEvent } from "./_events.ts";
+import {
+  adminErrorReply,
+  eventStreamReply,
+  INTERNAL_MESSAGE,
+  jsonReply,
+  launchRedirect,
+  staticFileReply,
+} from "./_reply.ts";
 import { AutoLock } from "./_autolock.ts";
 import { authorisedClinics } from "./_clinics.ts";
 import type { Updater } from "../update/mod.ts";
@@ -76,13 +84,6 @@ type Handler = (ctx: Ctx) => Promise<unknown> | unknown;
 
 const MAX_JSON = 64 * 1024;
 
-function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: { "content-type": "application/json", "cache-control": "no-store", ...headers },
-  });
-}
-
 async function body(req: Request): Promise<Record<string, unknown>> {
   const len = Number(req.headers.get("content-length") ?? "0");
   if (len > MAX_JSON) throw new HubError("too_large", 413, "Request body too large.");
@@ -125,18 +126,6 @@ const BODY = {
   }),
   autoLock: z.object({ minutes: z.unknown().optional().transform((v) => v ?? null) }),
 };
-
-/** The one place an error becomes a reply: `HubError` as is, anything else as 500. */
-function errorReply(err: unknown, path: string): Response {
-  if (err instanceof HubError) {
-    const headers: Record<string, string> = {};
-    const retry = err.details?.retryAfterSeconds;
-    if (typeof retry === "number") headers["retry-after"] = String(retry);
-    return json(err.status, { error: err.message, code: err.code, ...err.details }, headers);
-  }
-  log("error", "admin.unexpected", { path, error: err });
-  return json(500, { error: "Internal error; see the hub's log." });
-}
 
 async function autoStartServer(ctx: Ctx): Promise<void> {
   if (ctx.state.serverStoppedByOperator || ctx.hub.server.running) return;
@@ -295,6 +284,11 @@ function publishDecided(hub: Hub, id: number): void {
   });
 }
 
+/** A path outside the API's routes. */
+function notFound(): HubError {
+  return new HubError("not_found", 404, "Not found.", { reply: "message" });
+}
+
 /** Longest wait of a long-polling `GET /api/events` (seconds). */
 const MAX_EVENTS_WAIT_S = 55;
 
@@ -312,13 +306,7 @@ async function eventsRoute(ctx: Ctx): Promise<unknown> {
     );
   }
   if ((req.headers.get("accept") ?? "").includes("text/event-stream")) {
-    return new Response(eventStream(feed, since, { signal: ctx.closing }), {
-      headers: {
-        "content-type": "text/event-stream; charset=utf-8",
-        "cache-control": "no-store",
-        "x-accel-buffering": "no",
-      },
-    });
+    return eventStreamReply(eventStream(feed, since, { signal: ctx.closing }));
   }
   const wait = Math.min(
     Math.max(Number(url.searchParams.get("wait") ?? "25") || 0, 0),
@@ -359,56 +347,52 @@ export function startAdminServer(hub: Hub, options: AdminServerOptions): Promise
   // text and log at most one line per source a minute; nothing reaches stderr
   // outside the JSON logger (an uncaught throw would print a stack trace there).
   const badRequests = new LogGate();
-  function badRequest(source: string, reason: string): Response {
+  function badRequest(source: string, reason: string): HubError {
     const suppressed = badRequests.admit(source);
     if (suppressed !== null) log("warn", "admin.bad_request", { source, reason, suppressed });
-    return new Response(`Bad request: ${reason}.\n`, {
-      status: 400,
-      headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" },
-    });
+    return new HubError("bad_request", 400, `Bad request: ${reason}.`, { reply: "text" });
   }
 
+  /** Every request; any error thrown on the way is mapped once, by `adminErrorReply`. */
   async function handle(req: Request, info?: Deno.ServeHandlerInfo): Promise<Response> {
+    try {
+      return await dispatch(req, info);
+    } catch (err) {
+      return adminErrorReply(err, requestUrl(req)?.pathname ?? "?");
+    }
+  }
+
+  async function dispatch(req: Request, info?: Deno.ServeHandlerInfo): Promise<Response> {
     const url = requestUrl(req);
     const source = (info?.remoteAddr as Deno.NetAddr | undefined)?.hostname ?? "local";
-    if (!url) return badRequest(source, "malformed Host header");
+    if (!url) throw badRequest(source, "malformed Host header");
     if (!guard.hostAllowed(req.headers.get("host"))) {
-      return json(403, { error: "Forbidden: the admin API answers only on this computer." });
+      throw new HubError(
+        "forbidden_host",
+        403,
+        "Forbidden: the admin API answers only on this computer.",
+        { reply: "message" },
+      );
     }
     const file = req.method === "GET" ? STATIC_FILES[url.pathname] : undefined;
-    if (file) {
-      // The page and its code carry no secrets, so they answer without a session
-      // (the desktop runtime polls `/` before anyone has logged in).
-      return new Response(file.body, {
-        headers: {
-          "content-type": file.type,
-          "cache-control": "no-store",
-          "content-security-policy":
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-          "x-frame-options": "DENY",
-          "x-content-type-options": "nosniff",
-          "referrer-policy": "no-referrer",
-        },
-      });
-    }
+    // The page and its code carry no secrets, so they answer without a session
+    // (the desktop runtime polls `/` before anyone has logged in).
+    if (file) return staticFileReply(file);
     if (url.pathname === "/launch" && req.method === "GET") {
       const sid = guard.redeem(url.searchParams.get("code") ?? "");
-      if (!sid) return json(403, { error: "This link has expired. Start the hub again." });
-      return new Response(null, {
-        status: 303,
-        headers: {
-          location: "/",
-          "set-cookie": sessionCookie(sid),
-          "cache-control": "no-store",
-        },
-      });
+      if (!sid) {
+        throw new HubError("link_expired", 403, "This link has expired. Start the hub again.", {
+          reply: "message",
+        });
+      }
+      return launchRedirect(sessionCookie(sid));
     }
-    if (!url.pathname.startsWith("/api/")) return json(404, { error: "Not found." });
+    if (!url.pathname.startsWith("/api/")) throw notFound();
     if (url.pathname === "/api/session" && req.method === "POST") return await signIn(req);
     const auth = guard.check(req);
     // `state` tells a page without a session whether it can sign in with the passphrase.
     if (!auth.ok) {
-      return json(auth.status, { error: auth.error, code: "no_session", state: hub.state });
+      throw new HubError("no_session", auth.status, auth.error, { details: { state: hub.state } });
     }
     for (const [method, pattern, handler] of ROUTES) {
       const m = pattern.exec({ pathname: url.pathname });
@@ -431,15 +415,13 @@ export function startAdminServer(hub: Hub, options: AdminServerOptions): Promise
           closing: closing.signal,
         });
         if (result instanceof Response) return result;
-        return json(200, result ?? {});
-      } catch (err) {
-        return errorReply(err, url.pathname);
+        return jsonReply(result ?? {});
       } finally {
         // The write's views are in the stream before its reply (a failed unlock too).
         if (write) await feed.refresh();
       }
     }
-    return json(404, { error: "Not found." });
+    throw notFound();
   }
 
   /** `POST /api/session`: sign in with the passphrase (ui/_signin.ts). */
@@ -455,10 +437,10 @@ export function startAdminServer(hub: Hub, options: AdminServerOptions): Promise
       }
       await feed.refresh();
       log("info", "admin.signed_in", {});
-      return json(200, { csrf, state: hub.state }, { "set-cookie": cookie });
+      return jsonReply({ csrf, state: hub.state }, { "set-cookie": cookie });
     } catch (err) {
       await feed.refresh();
-      return errorReply(err, "/api/session");
+      throw err;
     }
   }
 
@@ -471,7 +453,8 @@ export function startAdminServer(hub: Hub, options: AdminServerOptions): Promise
         onError: (err) => {
           const suppressed = badRequests.admit("onError");
           if (suppressed !== null) log("error", "admin.unexpected", { error: err, suppressed });
-          return json(500, { error: "Internal error; see the hub's log." });
+          const internal = new HubError("internal", 500, INTERNAL_MESSAGE, { reply: "message" });
+          return adminErrorReply(internal, "onError");
         },
         onListen: (addr) => {
           const port = (addr as Deno.NetAddr).port;
