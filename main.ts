@@ -3,7 +3,7 @@
  * server first (the desktop runtime binds the program's first Deno.serve), then
  * (headless) unlock and start the LAN server, print the ready line, open the page.
  */
-import { HubError, isNoSpace, join, log } from "./core/mod.ts";
+import { HubError, isNoSpace, join, Logger } from "./core/mod.ts";
 import { DataDirLock, Hub } from "./hub/mod.ts";
 import { cliFailure, DEFAULT_ADMIN_PORT, HELP, parseCli } from "./hub/cli.ts";
 import { startAdminServer } from "./ui/mod.ts";
@@ -25,19 +25,19 @@ function defaultDataDir(): string {
   return "data";
 }
 
-async function checkDataDir(dir: string): Promise<void> {
+async function checkDataDir(dir: string, logger: Logger): Promise<void> {
   const probe = join(dir, `.write-test-${crypto.randomUUID()}`);
   try {
     // Owner-only: the database is encrypted, but nobody else needs to copy it.
     await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
-    await tightenDataDir(dir);
+    await tightenDataDir(dir, logger);
     await Deno.writeFile(probe, new Uint8Array(1));
     await Deno.remove(probe);
   } catch (err) {
     if (isNoSpace(err)) {
       // Start anyway: phones can still pull and the operator must be told why
       // nothing can be saved (the status and the health line say so too).
-      log("error", "hub.disk_full", {
+      logger.log("error", "hub.disk_full", {
         dataDir: dir,
         hint: "The hub's disk is full: it starts, but cannot save anything until space is freed.",
       });
@@ -58,7 +58,7 @@ async function checkDataDir(dir: string): Promise<void> {
  * An existing data folder keeps the mode it was made with (mkdir does not change
  * it); tighten a group/world-accessible one to owner-only, as a new one is.
  */
-async function tightenDataDir(dir: string): Promise<void> {
+async function tightenDataDir(dir: string, logger: Logger): Promise<void> {
   if (Deno.build.os === "windows") return;
   const mode = (await Deno.stat(dir)).mode;
   if (mode === null || (mode & 0o077) === 0) return;
@@ -69,7 +69,7 @@ async function tightenDataDir(dir: string): Promise<void> {
       `The data folder ${dir} was open to other users (mode ${was}); it is now owner-only (0700).`,
     );
   } catch (err) {
-    log("warn", "data_dir.loose_mode", { mode: was, error: err });
+    logger.log("warn", "data_dir.loose_mode", { mode: was, error: err });
     say(
       `warning: the data folder ${dir} is open to other users (mode ${was}) and could not be ` +
         `tightened (${(err as Error).message}); run: chmod 700 ${dir}`,
@@ -77,7 +77,12 @@ async function tightenDataDir(dir: string): Promise<void> {
   }
 }
 
-async function openBrowser(dataDir: string, adminUrl: string, code: string): Promise<void> {
+async function openBrowser(
+  dataDir: string,
+  adminUrl: string,
+  code: string,
+  logger: Logger,
+): Promise<void> {
   // The one-time code goes through a private file, never a command line (argv is
   // visible to other users); the file redirects the browser to redeem it.
   const file = join(dataDir, "open-admin.html");
@@ -98,7 +103,7 @@ async function openBrowser(dataDir: string, adminUrl: string, code: string): Pro
       .spawn();
     child.status.catch(() => {});
   } catch {
-    log("warn", "admin.open_failed", { hint: `open ${file} in a browser` });
+    logger.log("warn", "admin.open_failed", { hint: `open ${file} in a browser` });
   }
 }
 
@@ -126,7 +131,9 @@ async function main(): Promise<void> {
     return;
   }
   const dataDir = cli.dataDir ?? defaultDataDir();
-  await checkDataDir(dataDir);
+  // The one logger of this process: the hub hands it to every part.
+  const logger = new Logger();
+  await checkDataDir(dataDir, logger);
   // One hub per data folder: held until the process ends (the kernel drops it
   // even on SIGKILL, so a killed hub never blocks a restart).
   let dataLock: DataDirLock;
@@ -140,12 +147,13 @@ async function main(): Promise<void> {
   }
   const exePath = Deno.build.standalone ? Deno.execPath() : null;
   if (exePath && await recoverInterruptedSwap(exePath)) {
-    log("warn", "update.recovered_interrupted_swap", {});
+    logger.log("warn", "update.recovered_interrupted_swap", {});
   }
   const hub = new Hub({
     dataDir,
     version: VERSION,
     lan: { host: cli.host, port: cli.port, maxBodyBytes: cli.maxBodyMb * 1024 * 1024 },
+    logger,
   });
   await hub.init();
   let admin: Awaited<ReturnType<typeof startAdminServer>>;
@@ -154,6 +162,7 @@ async function main(): Promise<void> {
     manifestUrl: cli.updateUrl ?? UPDATE_MANIFEST_URL,
     publicKey: UPDATE_PUBLIC_KEY,
     exePath,
+    logger,
     // Hand over to the new executable: release the database and ports, start it,
     // and exit once it reports healthy; otherwise put the previous one back.
     relaunch: async (exe) => {
@@ -162,7 +171,7 @@ async function main(): Promise<void> {
       // The new executable must be able to take the data folder.
       dataLock.release();
       if (await launchAndConfirm(exe, Deno.args, 90_000)) Deno.exit(0);
-      log("error", "update.unhealthy_rolling_back", {});
+      logger.log("error", "update.unhealthy_rolling_back", {});
       await rollback(exe);
       Deno.exit(await launchAndConfirm(exe, Deno.args, 90_000) ? 0 : 1);
     },
@@ -216,7 +225,7 @@ async function main(): Promise<void> {
   const healthFile = Deno.env.get("HUB_UPDATE_HEALTH_FILE");
   if (healthFile) await Deno.writeTextFile(healthFile, "ok");
   updater.start();
-  log("info", "hub.ready", { admin: admin.url, lan, state: hub.state });
+  logger.log("info", "hub.ready", { admin: admin.url, lan, state: hub.state });
 
   const desktop = desktopWindow();
   if (desktop) {
@@ -224,7 +233,7 @@ async function main(): Promise<void> {
     // for a one-time launch code through a binding (no URL, no argv carries it).
     desktop.bind("hubLaunchCode", () => admin.guard.newLaunchCode());
   } else {
-    if (cli.open) await openBrowser(dataDir, admin.url, admin.guard.newLaunchCode());
+    if (cli.open) await openBrowser(dataDir, admin.url, admin.guard.newLaunchCode(), logger);
     // Always say how to reach the page: there may be no browser (a server, ssh),
     // or it may not have opened. A one-time code, never the bearer token, in a URL.
     say(
@@ -245,7 +254,7 @@ async function main(): Promise<void> {
   }
 
   const stop = async () => {
-    log("info", "hub.stopping", {});
+    logger.log("info", "hub.stopping", {});
     await hub.shutdown();
     await admin.close();
     dataLock.release();

@@ -20,7 +20,6 @@
  * (full runs write the "## LAN server (issue 3)" section of bench/RESULTS.md;
  * `--quick` runs a tenth of the data and writes only with `--write`).
  */
-import { setLogSink } from "../core/mod.ts";
 import {
   DEFAULT_PULL_PAGE_BYTES,
   DEFAULT_PULL_PAGE_ROWS,
@@ -40,8 +39,6 @@ import {
   type Figures,
   percentile,
 } from "./_lan_bare.ts";
-
-setLogSink(() => {});
 
 const QUICK = Deno.args.includes("--quick");
 const WRITE = !QUICK || Deno.args.includes("--write");

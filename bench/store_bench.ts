@@ -11,7 +11,6 @@
  * `--write` replaces the "## Store (issue 2)" section of bench/RESULTS.md.
  */
 import BetterSqlite3 from "better-sqlite3-multiple-ciphers";
-import { setLogSink } from "../core/mod.ts";
 import { createVault, generateSecrets, MIN_ITERATIONS, openVault } from "../vault/mod.ts";
 import { ChangeClock, Store, tableDef, upsertRow } from "../store/mod.ts";
 import { migrate } from "../store/_migrations.ts";
@@ -22,8 +21,6 @@ const PAGE_SIZE = 4096;
 const SQLITE_DEFAULT_CACHE_KIB = 2000;
 import { patientRow } from "../tests/_helpers.ts";
 import { writeResultsSection } from "./_results.ts";
-
-setLogSink(() => {});
 
 const args = Deno.args;
 function flag(name: string, fallback: number): number {

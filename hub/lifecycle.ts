@@ -11,7 +11,7 @@ import {
   HubError,
   join,
   lockedError,
-  log,
+  Logger,
   sha256Hex,
 } from "../core/mod.ts";
 import { Store, type WallClock } from "../store/mod.ts";
@@ -57,6 +57,11 @@ export interface HubOptions {
   events?: EventBusOptions;
   /** Caps hub.db at this many pages (tests: a full disk without filling one). */
   storeMaxPageCount?: number;
+  /**
+   * The hub's logger, handed to every part (LAN server, relay, registration, and
+   * through `hub.logger` the admin API); `main.ts` makes it. Default: stderr.
+   */
+  logger?: Logger;
 }
 
 /** What the admin API reports as status. */
@@ -85,6 +90,8 @@ export class Hub {
   readonly server: LanServer;
   /** What happened, with increasing ids of this launch (core/events.ts; the admin stream). */
   readonly events: EventBus;
+  /** The logger every part of this hub writes to. */
+  readonly logger: Logger;
   #options: HubOptions;
   #vault: OpenVault | null = null;
   #store: Store | null = null;
@@ -107,7 +114,8 @@ export class Hub {
     this.dbPath = join(options.dataDir, "hub.db");
     this.#throttle = new PassphraseThrottle(options.now ?? Date.now);
     this.#disk = new DiskWatch(options.dataDir);
-    this.server = new LanServer(options.lan, () => this.#access);
+    this.logger = options.logger ?? new Logger();
+    this.server = new LanServer({ logger: this.logger, ...options.lan }, () => this.#access);
     this.events = new EventBus(options.events);
   }
 
@@ -181,7 +189,7 @@ export class Hub {
       }
       this.#vaultExists = true;
       await this.#opened(vault, store);
-      log("info", "hub.setup", { hubId: secrets.hubId });
+      this.logger.log("info", "hub.setup", { hubId: secrets.hubId });
       this.#publishState();
     });
   }
@@ -204,7 +212,7 @@ export class Hub {
       }
       const store = await this.#openStore(vault);
       await this.#opened(vault, store);
-      log("info", "hub.unlocked", {});
+      this.logger.log("info", "hub.unlocked", {});
       this.#publishState();
     });
   }
@@ -235,7 +243,7 @@ export class Hub {
     } catch (err) {
       if (err instanceof HubError && err.code === "wrong_passphrase") {
         const delay = this.#throttle.fail();
-        log("warn", "hub.wrong_passphrase", { failures: this.#throttle.failures });
+        this.logger.log("warn", "hub.wrong_passphrase", { failures: this.#throttle.failures });
         throw new HubError(
           "wrong_passphrase",
           401,
@@ -283,7 +291,7 @@ export class Hub {
       v.dbKey = v.pendingDbKey!;
       delete v.pendingDbKey;
     });
-    log("info", "hub.rotation_completed_on_unlock", {});
+    this.logger.log("info", "hub.rotation_completed_on_unlock", {});
     return store;
   }
 
@@ -298,7 +306,7 @@ export class Hub {
     }
     // Say at once, not at the first phone's push, when nothing can be saved.
     if (!store.probeWrite()) {
-      log("error", "hub.disk_full", {
+      this.logger.log("error", "hub.disk_full", {
         hint: "The hub's disk is full: it opened, but cannot save anything until space is freed.",
       });
       this.#diskFullLogged = true;
@@ -311,6 +319,7 @@ export class Hub {
       peer: () => this.#cloudPeer,
       schedule: this.#options.relay,
       now: this.#options.now,
+      logger: this.logger,
       onCycle: (outcome) => {
         this.events.publish("relay", outcome);
         if (outcome.conflicts > 0 && !store.closed) {
@@ -366,7 +375,7 @@ export class Hub {
     this.#store = null;
     this.#vault?.close();
     this.#vault = null;
-    log("info", "hub.locked", {});
+    this.logger.log("info", "hub.locked", {});
   }
 
   /** Re-seals the vault under a new passphrase (the database is untouched). */
@@ -376,7 +385,7 @@ export class Hub {
       const check = await this.#checkPassphrase(current);
       check.close();
       await vault.changePassphrase(next, this.#options.vault);
-      log("info", "hub.passphrase_changed", {});
+      this.logger.log("info", "hub.passphrase_changed", {});
     });
   }
 
@@ -401,7 +410,7 @@ export class Hub {
         delete v.pendingDbKey;
       });
       const durationMs = Math.round(performance.now() - started);
-      log("info", "hub.key_rotated", { durationMs });
+      this.logger.log("info", "hub.key_rotated", { durationMs });
       return { durationMs };
     });
   }
@@ -435,7 +444,7 @@ export class Hub {
       } finally {
         if (relay && this.vault.secrets.cloud) relay.start();
       }
-      log("warn", "hub.data_cleared", { forced: force, pendingLost: pending.count });
+      this.logger.log("warn", "hub.data_cleared", { forced: force, pendingLost: pending.count });
       this.events.publish("data", { action: "cleared" });
       return { deleted };
     });
@@ -460,7 +469,7 @@ export class Hub {
         await Deno.remove(this.dbPath + suffix).catch(() => {});
       }
       this.#throttle.succeed();
-      log("warn", "hub.reset", {});
+      this.logger.log("warn", "hub.reset", {});
       this.#publishServer();
       this.#publishState();
     });
@@ -517,9 +526,9 @@ export class Hub {
     const store = this.#store;
     const status = describeDisk(space, store?.diskFullSince ?? null);
     if (status.full && !this.#diskFullLogged) {
-      log("error", "hub.disk_full", { freeBytes: status.freeBytes });
+      this.logger.log("error", "hub.disk_full", { freeBytes: status.freeBytes });
     } else if (!status.full && this.#diskFullLogged) {
-      log("info", "hub.disk_ok", { freeBytes: status.freeBytes });
+      this.logger.log("info", "hub.disk_ok", { freeBytes: status.freeBytes });
     }
     this.#diskFullLogged = status.full;
     return status;
@@ -547,6 +556,7 @@ export class Hub {
       const reg = await verifyRegistration(url, apiKey, {
         allowInsecure,
         timeouts: this.#options.cloudTimeouts,
+        logger: this.logger,
       });
       const previous = vault.secrets.cloud;
       // No cycle may run across the switch: it would push pending changes to the

@@ -4,7 +4,7 @@
  * procedure); handlers throw `HubError` and never build an error reply themselves.
  * The shapes are the SPEC's (§2–3) and the phone app depends on them byte for byte.
  */
-import { HubError, log } from "../core/mod.ts";
+import { HubError, type Logger } from "../core/mod.ts";
 
 const TEXT_HEADERS = { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" };
 const JSON_HEADERS = { "content-type": "application/json", "cache-control": "no-store" };
@@ -21,9 +21,9 @@ export function jsonReply(body: string): Response {
  * - any other `HubError` (transport faults: no session, bad seal, replay, limits):
  *   plain text `message\n` with its status, except that 401 is sent as 400
  *   (the SPEC keeps 401 out of the transport);
- * - anything else: logged, and `500 Internal error.`.
+ * - anything else: logged to `logger`, and `500 Internal error.`.
  */
-export function lanErrorReply(err: unknown): Response {
+export function lanErrorReply(err: unknown, logger: Logger): Response {
   if (err instanceof HubError) {
     if (err.reply === "envelope") {
       return new Response(JSON.stringify({ payload: "", success: false, error: err.message }), {
@@ -35,7 +35,7 @@ export function lanErrorReply(err: unknown): Response {
       headers: TEXT_HEADERS,
     });
   }
-  log("error", "lan.unexpected", { error: err });
+  logger.log("error", "lan.unexpected", { error: err });
   return new Response("Internal error.\n", { status: 500, headers: TEXT_HEADERS });
 }
 

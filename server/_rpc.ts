@@ -4,7 +4,7 @@
  * seal, malformed inner JSON, replay) as they are (a plain-text 400), procedure
  * failures marked `reply: "envelope"` by the registry; `_reply.ts` sends both.
  */
-import { HubError, log, sha256Hex, toB64u } from "../core/mod.ts";
+import { HubError, type Logger, sha256Hex, toB64u } from "../core/mod.ts";
 import { getDevice, rememberClientKey, touchDevice } from "../store/mod.ts";
 import type { AccessProvider } from "./_access.ts";
 import {
@@ -33,6 +33,7 @@ export interface RpcDeps {
   /** Bytes of request bodies held now, in all and per source, and the most allowed. */
   bodyBudget: BodyBudget;
   now: () => number;
+  logger: Logger;
 }
 
 /** What a route learns about the request's connection. */
@@ -99,7 +100,7 @@ export async function handshake(
   const store = hub.store;
   const existing = getDevice(store.db, clientId);
   if (existing?.revokedAt) {
-    log("warn", "handshake.revoked", { device: clientId });
+    deps.logger.log("warn", "handshake.revoked", { device: clientId });
     throw new HubError(
       "revoked",
       403,
@@ -115,11 +116,11 @@ export async function handshake(
   const now = deps.now();
   const digest = await sha256Hex(clientPublic);
   if (!rememberClientKey(store.db, digest, now)) {
-    log("warn", "handshake.replayed_key", { device: clientId });
+    deps.logger.log("warn", "handshake.replayed_key", { device: clientId });
     throw badRequest("This client public key was already used; make a fresh key pair and retry.");
   }
   deps.sessions.set(clientId, key, source, typeof deviceName === "string" ? deviceName : null);
-  log("info", "handshake.ok", { device: clientId });
+  deps.logger.log("info", "handshake.ok", { device: clientId });
   hub.publish?.("device", { device: clientId, action: "seen" });
   return jsonReply(JSON.stringify({
     hub_public_key: toB64u(hub.hubPublicKey),
@@ -221,7 +222,7 @@ async function envelopeWithin(
   const parts = splitPayload(body.payload);
   const nonceHex = parts.nonce.toHex();
   if (candidates.some((s) => deps.sessions.seen(s, nonceHex))) {
-    log("warn", "rpc.replay", { device: clientId });
+    deps.logger.log("warn", "rpc.replay", { device: clientId });
     throw badRequest("Replayed request refused.");
   }
   // Several recent keys may belong to this client id (someone else may have
@@ -242,7 +243,7 @@ async function envelopeWithin(
   // Check again after the await: a copy sent at the same moment may have been
   // opened meanwhile. Check and mark run with no await between them.
   if (deps.sessions.seen(session, nonceHex)) {
-    log("warn", "rpc.replay", { device: clientId });
+    deps.logger.log("warn", "rpc.replay", { device: clientId });
     throw badRequest("Replayed request refused.");
   }
   // Only an authentic request burns its nonce, so a forger cannot block one.
@@ -284,7 +285,7 @@ async function envelopeWithin(
       session.recorded = true;
     } catch (err) {
       // The listing can wait (a full disk): the call itself succeeded.
-      log("warn", "device.not_recorded", { device: clientId, error: err });
+      deps.logger.log("warn", "device.not_recorded", { device: clientId, error: err });
     }
   }
   // A large push leaves a large WAL: fold it back now (bounded WAL, see store/_db.ts).

@@ -2,7 +2,7 @@
  * The LAN server: exactly four routes (SPEC §1), everything else 404. One route
  * table; limits and error mapping applied once around it.
  */
-import { HubError, log, LogGate, requestUrl } from "../core/mod.ts";
+import { HubError, LogGate, Logger, requestUrl } from "../core/mod.ts";
 import type { AccessProvider } from "./_access.ts";
 import { LoginLimiter } from "./_auth.ts";
 import { BodyBudget, DEFAULT_BODY_PACE } from "./_http.ts";
@@ -90,6 +90,8 @@ export interface LanServerOptions {
   /** Bound on the JSON bytes of one pull reply (see store/_sync.ts). */
   pullPageBytes?: number;
   now?: () => number;
+  /** Where the server logs (the hub hands its own in; default: stderr). */
+  logger?: Logger;
 }
 
 /** Default body limit. */
@@ -135,7 +137,8 @@ export function lanUrls(host: string, port: number): string[] {
 export class LanServer {
   readonly registry: Registry;
   readonly sessions: SessionTable;
-  #options: Required<Omit<LanServerOptions, "now">> & { now: () => number };
+  #options: Required<Omit<LanServerOptions, "now" | "logger">> & { now: () => number };
+  #logger: Logger;
   #deps: RpcDeps;
   #server: Deno.HttpServer | null = null;
   #front: Front | null = null;
@@ -160,6 +163,7 @@ export class LanServer {
       now: Date.now,
       ...options,
     };
+    this.#logger = options.logger ?? new Logger();
     this.#port = options.port;
     this.#handshakes = new HandshakeLimiter(this.#options.handshakeRate);
     this.registry = buildRegistry();
@@ -172,12 +176,14 @@ export class LanServer {
         loginLimiter: new LoginLimiter(this.#options.now),
         pullPageRows: this.#options.pullPageRows,
         pullPageBytes: this.#options.pullPageBytes,
+        logger: this.#logger,
       },
       maxBodyBytes: this.#options.maxBodyBytes,
       bodyTimeoutMs: this.#options.bodyTimeoutMs,
       bodyPace: this.#options.bodyPace,
       bodyBudget: new BodyBudget(2 * this.#options.maxBodyBytes),
       now: this.#options.now,
+      logger: this.#logger,
     };
   }
 
@@ -225,7 +231,7 @@ export class LanServer {
         : detachedContext(remote ?? "unknown");
       return await route(req, this.#deps, ctx);
     } catch (err) {
-      return lanErrorReply(err);
+      return lanErrorReply(err, this.#logger);
     }
   }
 
@@ -233,7 +239,9 @@ export class LanServer {
   #badRequest(remote: string | undefined, reason: string): HubError {
     const source = remote ?? "unknown";
     const suppressed = this.#badRequests.admit(source);
-    if (suppressed !== null) log("warn", "lan.bad_request", { source, reason, suppressed });
+    if (suppressed !== null) {
+      this.#logger.log("warn", "lan.bad_request", { source, reason, suppressed });
+    }
     return new HubError("bad_request", 400, `Bad request: ${reason}.`);
   }
 
@@ -266,14 +274,15 @@ export class LanServer {
                 bound,
                 { ...DEFAULT_FRONT_LIMITS, ...front },
                 this.#badRequests,
+                this.#logger,
               );
               this.#port = (listener.addr as Deno.NetAddr).port;
             } else this.#port = bound;
             this.#error = null;
-            log("info", "lan.listening", { host, port: this.#port });
+            this.#logger.log("info", "lan.listening", { host, port: this.#port });
             resolve();
           },
-          onError: (err) => lanErrorReply(err),
+          onError: (err) => lanErrorReply(err, this.#logger),
         }, async (req, info) => {
           const peer = info.remoteAddr as Deno.NetAddr;
           const conn = this.#front?.lookup(peer.port);
@@ -325,7 +334,7 @@ export class LanServer {
     this.#abort?.abort();
     this.#abort = null;
     await s.finished;
-    log("info", "lan.stopped", {});
+    this.#logger.log("info", "lan.stopped", {});
   }
 
   /** Drops a client's session (after revocation). */

@@ -18,7 +18,6 @@ import {
   type EventBus,
   formatCursor,
   type HubEventType,
-  log,
 } from "../core/mod.ts";
 import type { Hub, HubStatus } from "../hub/mod.ts";
 import { activitySince, listConflicts, listDevices } from "../store/mod.ts";
@@ -104,7 +103,7 @@ export class AdminFeed {
         freeBytes: d.freeBytes,
       });
     } catch (err) {
-      log("debug", "admin.events.disk_failed", { error: err });
+      this.#hub.logger.log("debug", "admin.events.disk_failed", { error: err });
     }
   }
 
@@ -156,7 +155,7 @@ export class AdminFeed {
           await this.#publishViews(views);
         } catch (err) {
           // The hub was locked or closed mid-read; the lock's own fact follows.
-          log("debug", "admin.events.view_failed", { error: err });
+          this.#hub.logger.log("debug", "admin.events.view_failed", { error: err });
         }
       }
     })().finally(() => {

@@ -3,7 +3,7 @@
  * {@link adminErrorReply} (Hono's `onError`): route handlers, the guard and the
  * sign-in throw `HubError` and never build an error reply themselves.
  */
-import { HubError, log } from "../core/mod.ts";
+import { HubError, type Logger } from "../core/mod.ts";
 import type { StaticFile } from "./_page.ts";
 
 const NO_STORE = { "cache-control": "no-store" };
@@ -58,11 +58,11 @@ export const INTERNAL_MESSAGE = "Internal error; see the hub's log.";
  *   `retry-after` header when `details.retryAfterSeconds` is set; with
  *   `reply: "message"` only `{"error":message}`; with `reply: "text"` the message as
  *   plain text (a request too malformed for JSON);
- * - anything else: logged with the path, and `500 {"error":"Internal error; ..."}`.
+ * - anything else: logged to `logger` with the path, and `500 {"error":"Internal error; ..."}`.
  */
-export function adminErrorReply(err: unknown, path: string): Response {
+export function adminErrorReply(err: unknown, path: string, logger: Logger): Response {
   if (!(err instanceof HubError)) {
-    log("error", "admin.unexpected", { path, error: err });
+    logger.log("error", "admin.unexpected", { path, error: err });
     err = new HubError("internal", 500, INTERNAL_MESSAGE, { cause: err, reply: "message" });
   }
   const e = err as HubError;

@@ -4,7 +4,7 @@
  * guard (host, token/cookie, CSRF) and error mapping are applied once around it.
  */
 import { z } from "zod";
-import { type EventBus, HubError, log, LogGate, parseCursor, requestUrl } from "../core/mod.ts";
+import { type EventBus, HubError, LogGate, parseCursor, requestUrl } from "../core/mod.ts";
 import type { Hub } from "../hub/mod.ts";
 import {
   activitySince,
@@ -132,7 +132,7 @@ async function autoStartServer(ctx: Ctx): Promise<void> {
   try {
     await ctx.hub.startServer();
   } catch (err) {
-    log("warn", "lan.autostart_failed", { error: err });
+    ctx.hub.logger.log("warn", "lan.autostart_failed", { error: err });
   }
 }
 
@@ -198,7 +198,7 @@ const ROUTE_TABLE: [string, string, Handler][] = [
       throw new HubError("not_found", 404, "No such device.");
     }
     hub.server.dropSession(id);
-    log("info", "device.revoked", { device: id });
+    hub.logger.log("info", "device.revoked", { device: id });
     hub.events.publish("device", { device: id, action: "revoked" });
     return { ok: true };
   }],
@@ -213,7 +213,7 @@ const ROUTE_TABLE: [string, string, Handler][] = [
         "Only a revoked device can be removed from the list. Revoke it first.",
       );
     }
-    log("info", "device.removed_from_list", { device: id });
+    hub.logger.log("info", "device.removed_from_list", { device: id });
     hub.events.publish("device", { device: id, action: "removed" });
     return { ok: true };
   }],
@@ -225,13 +225,16 @@ const ROUTE_TABLE: [string, string, Handler][] = [
   })],
   ["POST", "/api/conflicts/:id(\\d+)/keep-newer", ({ hub, params }) => {
     keepNewer(hub.store.db, Number(params.id), Date.now());
-    log("info", "conflict.decided", { conflict: Number(params.id), decision: "keep_newer" });
+    hub.logger.log("info", "conflict.decided", {
+      conflict: Number(params.id),
+      decision: "keep_newer",
+    });
     publishDecided(hub, Number(params.id));
     return { ok: true };
   }],
   ["POST", "/api/conflicts/:id(\\d+)/restore-older", ({ hub, params }) => {
     const r = restoreOlder(hub.store, Number(params.id), Date.now());
-    log("info", "conflict.decided", {
+    hub.logger.log("info", "conflict.decided", {
       conflict: Number(params.id),
       decision: "restore_older",
       table: r.table,
@@ -349,7 +352,9 @@ export function startAdminServer(hub: Hub, options: AdminServerOptions): Promise
   const badRequests = new LogGate();
   function badRequest(source: string, reason: string): HubError {
     const suppressed = badRequests.admit(source);
-    if (suppressed !== null) log("warn", "admin.bad_request", { source, reason, suppressed });
+    if (suppressed !== null) {
+      hub.logger.log("warn", "admin.bad_request", { source, reason, suppressed });
+    }
     return new HubError("bad_request", 400, `Bad request: ${reason}.`, { reply: "text" });
   }
 
@@ -358,7 +363,7 @@ export function startAdminServer(hub: Hub, options: AdminServerOptions): Promise
     try {
       return await dispatch(req, info);
     } catch (err) {
-      return adminErrorReply(err, requestUrl(req)?.pathname ?? "?");
+      return adminErrorReply(err, requestUrl(req)?.pathname ?? "?", hub.logger);
     }
   }
 
@@ -433,10 +438,12 @@ export function startAdminServer(hub: Hub, options: AdminServerOptions): Promise
       autoLock.touch();
       // Signing in to a locked hub unlocks it, and an unlock starts the LAN server.
       if (wasLocked && !state.serverStoppedByOperator && !hub.server.running) {
-        await hub.startServer().catch((err) => log("warn", "lan.autostart_failed", { error: err }));
+        await hub.startServer().catch((err) =>
+          hub.logger.log("warn", "lan.autostart_failed", { error: err })
+        );
       }
       await feed.refresh();
-      log("info", "admin.signed_in", {});
+      hub.logger.log("info", "admin.signed_in", {});
       return jsonReply({ csrf, state: hub.state }, { "set-cookie": cookie });
     } catch (err) {
       await feed.refresh();
@@ -452,9 +459,11 @@ export function startAdminServer(hub: Hub, options: AdminServerOptions): Promise
         port: options.port,
         onError: (err) => {
           const suppressed = badRequests.admit("onError");
-          if (suppressed !== null) log("error", "admin.unexpected", { error: err, suppressed });
+          if (suppressed !== null) {
+            hub.logger.log("error", "admin.unexpected", { error: err, suppressed });
+          }
           const internal = new HubError("internal", 500, INTERNAL_MESSAGE, { reply: "message" });
-          return adminErrorReply(internal, "onError");
+          return adminErrorReply(internal, "onError", hub.logger);
         },
         onListen: (addr) => {
           const port = (addr as Deno.NetAddr).port;

@@ -7,7 +7,7 @@
  * envelope error (SPEC §3), which `../_reply.ts` sends. Adding a procedure is adding a record.
  */
 import type { z } from "zod";
-import { HubError, LOCKED_MESSAGE, log } from "../../core/mod.ts";
+import { HubError, LOCKED_MESSAGE, type Logger } from "../../core/mod.ts";
 import type { HubAccess } from "../_access.ts";
 import { clinicsWithFlag, shapeAnswer } from "../../store/mod.ts";
 import { authenticate, type AuthInfo, type PermissionFlag, requireAt } from "../_auth.ts";
@@ -43,6 +43,8 @@ export interface ProcedureServices {
   pullPageRows: number;
   /** Bound on JSON bytes per pull reply. */
   pullPageBytes: number;
+  /** The hub's logger. */
+  logger: Logger;
 }
 
 /** A result already serialised to JSON (large pull replies skip a second stringify). */
@@ -173,7 +175,7 @@ export class Registry {
           reply: "envelope",
         });
       }
-      log("error", "rpc.handler_failed", { kind, name, error: err });
+      base.services.logger.log("error", "rpc.handler_failed", { kind, name, error: err });
       throw new HubError("internal", 500, `Internal error while running ${name}.`, {
         cause: err,
         reply: "envelope",

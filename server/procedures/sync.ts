@@ -1,6 +1,5 @@
 /** `sync_pull` and `sync_push`: the WatermelonDB protocol (SPEC §5). */
 import { z } from "zod";
-import { log } from "../../core/mod.ts";
 import { pullChanges, pushChanges, recordSync } from "../../store/mod.ts";
 import { procedure, RawJson } from "./registry.ts";
 import { noClinic } from "./_scope.ts";
@@ -31,7 +30,7 @@ export const syncPull = procedure({
       recordSync(store.db, ctx.clientId, "pull", r.rows, ctx.now, ctx.auth!.userId);
       return r;
     });
-    log("info", "sync.pull", {
+    ctx.services.logger.log("info", "sync.pull", {
       device: ctx.clientId,
       rows: result.rows,
       more: result.more,
@@ -80,7 +79,7 @@ export const syncPush = procedure({
       recordSync(store.db, ctx.clientId, "push", rows, ctx.now, ctx.auth!.userId);
       return r;
     });
-    log("info", "sync.push", {
+    ctx.services.logger.log("info", "sync.push", {
       device: ctx.clientId,
       upserted: result.total.upserted,
       deleted: result.total.deleted,
