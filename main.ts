@@ -166,10 +166,8 @@ async function main(): Promise<void> {
     // Hand over to the new executable: release the database and ports, start it,
     // and exit once it reports healthy; otherwise put the previous one back.
     relaunch: async (exe) => {
+      // Closes the admin server and releases the data folder (the new executable takes it).
       await hub.shutdown();
-      await admin.close();
-      // The new executable must be able to take the data folder.
-      dataLock.release();
       if (await launchAndConfirm(exe, Deno.args, 90_000)) Deno.exit(0);
       logger.log("error", "update.unhealthy_rolling_back", {});
       await rollback(exe);
@@ -189,6 +187,9 @@ async function main(): Promise<void> {
         `port ${admin.port} this time (choose one with --admin-port).`,
     );
   }
+  // The hub's shutdown ends with these, in this order.
+  hub.closeOnShutdown(() => admin.close());
+  hub.closeOnShutdown(() => dataLock.release());
   if (cli.updateUrl !== null && !UPDATE_PUBLIC_KEY) {
     say(
       "warning: --update-url does nothing in this build: it has no release key built in " +
@@ -256,8 +257,6 @@ async function main(): Promise<void> {
   const stop = async () => {
     logger.log("info", "hub.stopping", {});
     await hub.shutdown();
-    await admin.close();
-    dataLock.release();
     Deno.exit(0);
   };
   Deno.addSignalListener("SIGINT", stop);
