@@ -3,18 +3,13 @@
  * server first (the desktop runtime binds the program's first Deno.serve), then
  * (headless) unlock and start the LAN server, print the ready line, open the page.
  */
-import { HubError, isNoSpace, join, log } from "./core/mod.ts";
+import { HubError, isNoSpace, join, Logger } from "./core/mod.ts";
 import { DataDirLock, Hub } from "./hub/mod.ts";
-import { DEFAULT_ADMIN_PORT, HELP, parseCli } from "./hub/cli.ts";
+import { cliFailure, DEFAULT_ADMIN_PORT, HELP, parseCli } from "./hub/cli.ts";
 import { startAdminServer } from "./ui/mod.ts";
 import { pairingPayload, pairingTerminal } from "./ui/mod.ts";
 import { UPDATE_MANIFEST_URL, UPDATE_PUBLIC_KEY, VERSION } from "./version.ts";
 import { launchAndConfirm, recoverInterruptedSwap, rollback, Updater } from "./update/mod.ts";
-
-function fail(message: string, code: number): never {
-  Deno.stderr.writeSync(new TextEncoder().encode(`error: ${message}\n`));
-  Deno.exit(code);
-}
 
 /** One line for the person at the terminal (stderr; stdout carries only the ready line). */
 function say(text: string): void {
@@ -30,29 +25,31 @@ function defaultDataDir(): string {
   return "data";
 }
 
-async function checkDataDir(dir: string): Promise<void> {
+async function checkDataDir(dir: string, logger: Logger): Promise<void> {
   const probe = join(dir, `.write-test-${crypto.randomUUID()}`);
   try {
     // Owner-only: the database is encrypted, but nobody else needs to copy it.
     await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
-    await tightenDataDir(dir);
+    await tightenDataDir(dir, logger);
     await Deno.writeFile(probe, new Uint8Array(1));
     await Deno.remove(probe);
   } catch (err) {
     if (isNoSpace(err)) {
       // Start anyway: phones can still pull and the operator must be told why
       // nothing can be saved (the status and the health line say so too).
-      log("error", "hub.disk_full", {
+      logger.log("error", "hub.disk_full", {
         dataDir: dir,
         hint: "The hub's disk is full: it starts, but cannot save anything until space is freed.",
       });
       await Deno.remove(probe).catch(() => {});
       return;
     }
-    fail(
+    throw new HubError(
+      "data_dir_unusable",
+      400,
       `the data folder ${dir} cannot be used (${(err as Error).message}); ` +
         "choose a writable folder with --data-dir",
-      2,
+      { cause: err },
     );
   }
 }
@@ -61,7 +58,7 @@ async function checkDataDir(dir: string): Promise<void> {
  * An existing data folder keeps the mode it was made with (mkdir does not change
  * it); tighten a group/world-accessible one to owner-only, as a new one is.
  */
-async function tightenDataDir(dir: string): Promise<void> {
+async function tightenDataDir(dir: string, logger: Logger): Promise<void> {
   if (Deno.build.os === "windows") return;
   const mode = (await Deno.stat(dir)).mode;
   if (mode === null || (mode & 0o077) === 0) return;
@@ -72,7 +69,7 @@ async function tightenDataDir(dir: string): Promise<void> {
       `The data folder ${dir} was open to other users (mode ${was}); it is now owner-only (0700).`,
     );
   } catch (err) {
-    log("warn", "data_dir.loose_mode", { mode: was, error: err });
+    logger.log("warn", "data_dir.loose_mode", { mode: was, error: err });
     say(
       `warning: the data folder ${dir} is open to other users (mode ${was}) and could not be ` +
         `tightened (${(err as Error).message}); run: chmod 700 ${dir}`,
@@ -80,7 +77,12 @@ async function tightenDataDir(dir: string): Promise<void> {
   }
 }
 
-async function openBrowser(dataDir: string, adminUrl: string, code: string): Promise<void> {
+async function openBrowser(
+  dataDir: string,
+  adminUrl: string,
+  code: string,
+  logger: Logger,
+): Promise<void> {
   // The one-time code goes through a private file, never a command line (argv is
   // visible to other users); the file redirects the browser to redeem it.
   const file = join(dataDir, "open-admin.html");
@@ -101,7 +103,7 @@ async function openBrowser(dataDir: string, adminUrl: string, code: string): Pro
       .spawn();
     child.status.catch(() => {});
   } catch {
-    log("warn", "admin.open_failed", { hint: `open ${file} in a browser` });
+    logger.log("warn", "admin.open_failed", { hint: `open ${file} in a browser` });
   }
 }
 
@@ -119,12 +121,7 @@ function desktopWindow(): DesktopWindow | undefined {
 }
 
 async function main(): Promise<void> {
-  let cli;
-  try {
-    cli = parseCli(Deno.args);
-  } catch (err) {
-    fail((err as Error).message, 2);
-  }
+  const cli = parseCli(Deno.args);
   if (cli.help) {
     await Deno.stdout.write(new TextEncoder().encode(HELP));
     return;
@@ -134,23 +131,29 @@ async function main(): Promise<void> {
     return;
   }
   const dataDir = cli.dataDir ?? defaultDataDir();
-  await checkDataDir(dataDir);
+  // The one logger of this process: the hub hands it to every part.
+  const logger = new Logger();
+  await checkDataDir(dataDir, logger);
   // One hub per data folder: held until the process ends (the kernel drops it
   // even on SIGKILL, so a killed hub never blocks a restart).
   let dataLock: DataDirLock;
   try {
     dataLock = await DataDirLock.acquire(dataDir);
   } catch (err) {
-    fail(err instanceof HubError ? err.message : `cannot lock the data folder: ${err}`, 1);
+    if (err instanceof HubError) throw err;
+    throw new HubError("data_dir_lock_failed", 500, `cannot lock the data folder: ${err}`, {
+      cause: err,
+    });
   }
   const exePath = Deno.build.standalone ? Deno.execPath() : null;
   if (exePath && await recoverInterruptedSwap(exePath)) {
-    log("warn", "update.recovered_interrupted_swap", {});
+    logger.log("warn", "update.recovered_interrupted_swap", {});
   }
   const hub = new Hub({
     dataDir,
     version: VERSION,
     lan: { host: cli.host, port: cli.port, maxBodyBytes: cli.maxBodyMb * 1024 * 1024 },
+    logger,
   });
   await hub.init();
   let admin: Awaited<ReturnType<typeof startAdminServer>>;
@@ -159,15 +162,14 @@ async function main(): Promise<void> {
     manifestUrl: cli.updateUrl ?? UPDATE_MANIFEST_URL,
     publicKey: UPDATE_PUBLIC_KEY,
     exePath,
+    logger,
     // Hand over to the new executable: release the database and ports, start it,
     // and exit once it reports healthy; otherwise put the previous one back.
     relaunch: async (exe) => {
+      // Closes the admin server and releases the data folder (the new executable takes it).
       await hub.shutdown();
-      await admin.close();
-      // The new executable must be able to take the data folder.
-      dataLock.release();
       if (await launchAndConfirm(exe, Deno.args, 90_000)) Deno.exit(0);
-      log("error", "update.unhealthy_rolling_back", {});
+      logger.log("error", "update.unhealthy_rolling_back", {});
       await rollback(exe);
       Deno.exit(await launchAndConfirm(exe, Deno.args, 90_000) ? 0 : 1);
     },
@@ -177,18 +179,17 @@ async function main(): Promise<void> {
   } catch (err) {
     // Only the default port falls back: a port asked for by flag must be that port.
     if (!(cli.adminPort === null && err instanceof HubError && err.code === "address_in_use")) {
-      fail((err as Error).message, 1);
+      throw err;
     }
-    try {
-      admin = await startAdminServer(hub, { port: 0, updater });
-    } catch (err2) {
-      fail((err2 as Error).message, 1);
-    }
+    admin = await startAdminServer(hub, { port: 0, updater });
     say(
       `The admin port ${DEFAULT_ADMIN_PORT} is in use (another hub?); the admin page is on ` +
         `port ${admin.port} this time (choose one with --admin-port).`,
     );
   }
+  // The hub's shutdown ends with these, in this order.
+  hub.closeOnShutdown(() => admin.close());
+  hub.closeOnShutdown(() => dataLock.release());
   if (cli.updateUrl !== null && !UPDATE_PUBLIC_KEY) {
     say(
       "warning: --update-url does nothing in this build: it has no release key built in " +
@@ -201,7 +202,12 @@ async function main(): Promise<void> {
     try {
       passphrase = (await Deno.readTextFile(cli.passphraseFile)).replace(/\r?\n$/, "");
     } catch (err) {
-      fail(`cannot read --passphrase-file: ${(err as Error).message}`, 2);
+      throw new HubError(
+        "passphrase_file_unreadable",
+        400,
+        `cannot read --passphrase-file: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
     try {
       if (hub.state === "new") await hub.setup(passphrase);
@@ -210,7 +216,8 @@ async function main(): Promise<void> {
       lan = `http://${cli.host}:${hub.server.port}`;
     } catch (err) {
       await admin.close();
-      fail(err instanceof HubError ? err.message : String(err), 1);
+      if (err instanceof HubError) throw err;
+      throw new HubError("start_failed", 500, String(err), { cause: err });
     }
   }
   await dataLock.describe({ admin: admin.url, lan });
@@ -219,7 +226,7 @@ async function main(): Promise<void> {
   const healthFile = Deno.env.get("HUB_UPDATE_HEALTH_FILE");
   if (healthFile) await Deno.writeTextFile(healthFile, "ok");
   updater.start();
-  log("info", "hub.ready", { admin: admin.url, lan, state: hub.state });
+  logger.log("info", "hub.ready", { admin: admin.url, lan, state: hub.state });
 
   const desktop = desktopWindow();
   if (desktop) {
@@ -227,7 +234,7 @@ async function main(): Promise<void> {
     // for a one-time launch code through a binding (no URL, no argv carries it).
     desktop.bind("hubLaunchCode", () => admin.guard.newLaunchCode());
   } else {
-    if (cli.open) await openBrowser(dataDir, admin.url, admin.guard.newLaunchCode());
+    if (cli.open) await openBrowser(dataDir, admin.url, admin.guard.newLaunchCode(), logger);
     // Always say how to reach the page: there may be no browser (a server, ssh),
     // or it may not have opened. A one-time code, never the bearer token, in a URL.
     say(
@@ -248,14 +255,21 @@ async function main(): Promise<void> {
   }
 
   const stop = async () => {
-    log("info", "hub.stopping", {});
+    logger.log("info", "hub.stopping", {});
     await hub.shutdown();
-    await admin.close();
-    dataLock.release();
     Deno.exit(0);
   };
   Deno.addSignalListener("SIGINT", stop);
   if (Deno.build.os !== "windows") Deno.addSignalListener("SIGTERM", stop);
 }
 
-if (import.meta.main) await main();
+if (import.meta.main) {
+  try {
+    await main();
+  } catch (err) {
+    // The one place a failure to start becomes a message and an exit code.
+    const failure = cliFailure(err);
+    Deno.stderr.writeSync(new TextEncoder().encode(`error: ${failure.message}\n`));
+    Deno.exit(failure.exitCode);
+  }
+}

@@ -9,7 +9,7 @@
  * [--patients N] [--events N]`.
  */
 import bcrypt from "bcryptjs";
-import { setLogSink } from "../core/mod.ts";
+import { Logger } from "../core/mod.ts";
 import { Hub } from "../hub/mod.ts";
 import { tableDef } from "../store/mod.ts";
 import { benchEvent, benchId, benchPatient, rng } from "./_lan_rows.ts";
@@ -44,6 +44,7 @@ export async function seedHub(
     dataDir,
     version: "bench",
     lan: { host: "127.0.0.1", port: 0 },
+    logger: new Logger({ sink: () => {} }),
   });
   await hub.init();
   await hub.setup(passphrase);
@@ -129,7 +130,6 @@ export async function seedHub(
 }
 
 if (import.meta.main) {
-  setLogSink(() => {});
   const arg = (name: string) => {
     const i = Deno.args.indexOf(name);
     return i >= 0 ? Deno.args[i + 1] : undefined;

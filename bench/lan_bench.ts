@@ -20,7 +20,6 @@
  * (full runs write the "## LAN server (issue 3)" section of bench/RESULTS.md;
  * `--quick` runs a tenth of the data and writes only with `--write`).
  */
-import { setLogSink } from "../core/mod.ts";
 import { DEFAULT_PULL_PAGE_BYTES, DEFAULT_PULL_PAGE_ROWS, Store } from "../store/mod.ts";
 import { b64u, PhoneClient, sealJson } from "../tests/phone_client.ts";
 import { BENCH_PASSWORD, BENCH_USER, seedHub } from "./_lan_seed.ts";
@@ -35,8 +34,6 @@ import {
   type Figures,
   percentile,
 } from "./_lan_bare.ts";
-
-setLogSink(() => {});
 
 const QUICK = Deno.args.includes("--quick");
 const WRITE = !QUICK || Deno.args.includes("--write");

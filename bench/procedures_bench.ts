@@ -12,14 +12,12 @@
  * `--write` replaces the "## Procedures (issue 4)" section of bench/RESULTS.md.
  */
 import bcrypt from "bcryptjs";
-import { setLogSink } from "../core/mod.ts";
+import { Logger } from "../core/mod.ts";
 import { Hub } from "../hub/mod.ts";
 import { tableDef } from "../store/mod.ts";
 import { PhoneClient } from "../tests/phone_client.ts";
 import { writeResultsSection } from "./_results.ts";
 import { storeConnection, upsertRow } from "../store/testing.ts";
-
-setLogSink(() => {});
 
 const args = Deno.args;
 function numArg(name: string, fallback: number): number {
@@ -213,6 +211,7 @@ async function main(): Promise<void> {
     version: "bench",
     lan: { host: "127.0.0.1", port: 0 },
     vault: { iterations: 1000, allowWeakKdfForTests: true },
+    logger: new Logger({ sink: () => {} }),
   });
   const load0 = Deno.loadavg()[0];
   try {

@@ -21,15 +21,12 @@
  * sets the phase length);
  * `HUB_BENCH_FRONT=off` runs the same against the hub without its LAN front.
  */
-import { setLogSink } from "../core/mod.ts";
 import { seedHub } from "./_lan_seed.ts";
 import { attack, IDLE_CONNECTIONS, type PhaseResult, phoneLoop, ROUND_MS } from "./_attacks.ts";
 import { freePort, memoryOf, startHubChild } from "./_lan_proc.ts";
 import { writeResultsSection } from "./_results.ts";
 import { type FuzzCase, generator, prng, runCase } from "./_fuzz.ts";
 import { soak, type SoakResult } from "./_soak.ts";
-
-setLogSink(() => {});
 
 const QUICK = Deno.args.includes("--quick");
 /** The fuzzing and kill campaigns run only in the full proof (quick versions are in `deno task test`). */
@@ -107,14 +104,19 @@ try {
 }
 /** Fuzzes every LAN route and part of the admin API in-process; failures join the corpus. */
 async function fuzzCampaign(cases: number, seed: number) {
-  const { setLogSink: sink } = await import("../core/mod.ts");
+  const { Logger } = await import("../core/mod.ts");
   const fx = await import("../tests/server/_fixtures.ts");
   let pending: string[] = [];
-  sink((line) => {
-    pending.push(line);
-    if (pending.length > 10_000) pending = pending.slice(-5_000);
+  const logger = new Logger({
+    sink: (line) => {
+      pending.push(line);
+      if (pending.length > 10_000) pending = pending.slice(-5_000);
+    },
   });
-  const t = await fx.startHub({ lan: { handshakeRate: { burst: 100_000, perSecond: 10_000 } } });
+  const t = await fx.startHub({
+    lan: { handshakeRate: { burst: 100_000, perSecond: 10_000 } },
+    logger,
+  });
   const admin = await fx.adminClient(t.hub);
   try {
     const phone = await fx.loggedInPhone(t.url, fx.NURSE);
@@ -157,7 +159,6 @@ async function fuzzCampaign(cases: number, seed: number) {
   } finally {
     await admin.server.close();
     await t.close();
-    sink(() => {});
   }
 }
 

@@ -11,7 +11,6 @@
  * `--write` replaces the "## Store (issue 2)" section of bench/RESULTS.md.
  */
 import BetterSqlite3 from "better-sqlite3-multiple-ciphers";
-import { setLogSink } from "../core/mod.ts";
 import { createVault, generateSecrets, MIN_ITERATIONS, openVault } from "../vault/mod.ts";
 import { Store, tableDef } from "../store/mod.ts";
 /** SQLCipher 4's page size (and SQLite's default); changing it would break SQLCipher 4 compatibility. */
@@ -21,8 +20,6 @@ const SQLITE_DEFAULT_CACHE_KIB = 2000;
 import { patientRow } from "../tests/_helpers.ts";
 import { writeResultsSection } from "./_results.ts";
 import { CACHE_KIB, ChangeClock, migrate, storeConnection, upsertRow } from "../store/testing.ts";
-
-setLogSink(() => {});
 
 const args = Deno.args;
 function flag(name: string, fallback: number): number {

@@ -9,7 +9,7 @@
  * together, in one transaction, after the last push was accepted. A cycle cut
  * anywhere is therefore repeated whole, and merges and pushes are idempotent.
  */
-import { HubError, log } from "../core/mod.ts";
+import { HubError, type Logger } from "../core/mod.ts";
 import { type CloudChange, type PendingCursor, type Store, TABLES } from "../store/mod.ts";
 import { CloudError } from "./_client.ts";
 import type { CloudPeer } from "./_peer.ts";
@@ -43,6 +43,7 @@ export interface CycleDeps {
   now: () => number;
   /** Ends the cycle (the relay stopping). */
   signal: AbortSignal;
+  logger: Logger;
 }
 
 function lockedDuringSync(): HubError {
@@ -120,7 +121,7 @@ export async function runCycle(d: CycleDeps): Promise<CycleResult> {
       store.setMeta(LAST_SUCCESS_KEY, String(d.now()));
     });
     result.durationMs = Math.round(performance.now() - t0);
-    log("info", "cloud.cycle", {
+    d.logger.log("info", "cloud.cycle", {
       outcome: "ok",
       durationMs: result.durationMs,
       pulled: sum(result.pulled),
@@ -131,7 +132,7 @@ export async function runCycle(d: CycleDeps): Promise<CycleResult> {
     return result;
   } catch (err) {
     const kind = err instanceof CloudError ? err.kind : "internal";
-    log(kind === "internal" ? "error" : "warn", "cloud.cycle", {
+    d.logger.log(kind === "internal" ? "error" : "warn", "cloud.cycle", {
       outcome: "failed",
       kind,
       durationMs: Math.round(performance.now() - t0),

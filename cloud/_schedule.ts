@@ -5,7 +5,7 @@
  * refused key the longest delay). One cycle at a time. It knows what a cycle's
  * failure means for the next attempt, nothing about what a cycle does.
  */
-import { HubError, lockedError, log } from "../core/mod.ts";
+import { HubError, lockedError, type Logger } from "../core/mod.ts";
 import { CloudError } from "./_client.ts";
 
 /** Timing of the relay. */
@@ -58,6 +58,7 @@ export interface ScheduleDeps<T> {
   /** In [0, 1): spreads retries of many hubs (jitter). */
   random: () => number;
   timers: Timers;
+  logger: Logger;
 }
 
 /**
@@ -187,7 +188,7 @@ export class CycleSchedule<T> {
       if (!await this.#d.probe().catch(() => false)) return;
       this.#stopProbe();
       if (!this.#running && !this.#stopped) {
-        log("info", "cloud.reachable_again", {});
+        this.#d.logger.log("info", "cloud.reachable_again", {});
         this.#after(0);
       }
     }, this.#d.timing.probeMs);

@@ -1,5 +1,5 @@
 /** Linking the hub to a cloud: verify the API key, then keep the link in the vault. */
-import { HubError, log } from "../core/mod.ts";
+import { HubError, Logger } from "../core/mod.ts";
 import type { CloudLink } from "../vault/mod.ts";
 import { checkCloudUrl, CloudClient, CloudError, type CloudTimeouts } from "./_client.ts";
 import type { CloudPeer } from "./_peer.ts";
@@ -46,7 +46,8 @@ export const API_KEY_PATTERN = /^hh_[0-9a-f]{64}$/i;
 export async function verifyRegistration(
   rawUrl: unknown,
   apiKey: unknown,
-  options: { allowInsecure?: boolean; timeouts?: CloudTimeouts; now?: number } = {},
+  options: { allowInsecure?: boolean; timeouts?: CloudTimeouts; now?: number; logger?: Logger } =
+    {},
 ): Promise<Registration> {
   if (typeof rawUrl !== "string" || rawUrl.trim() === "") {
     throw new HubError("bad_request", 400, "Enter the cloud server's address.");
@@ -81,7 +82,10 @@ export async function verifyRegistration(
     }
     throw err;
   }
-  log("info", "cloud.registered", { hubId: device.id, clinics: device.clinic_ids.length });
+  (options.logger ?? new Logger()).log("info", "cloud.registered", {
+    hubId: device.id,
+    clinics: device.clinic_ids.length,
+  });
   return {
     hubId: device.id,
     hubName: device.name,

@@ -6,7 +6,7 @@
  * hub owns the peer (built once per registration) and hands it in; nothing runs
  * while locked (the hub stops the relay before closing the store).
  */
-import { HubError, type HubEventMap } from "../core/mod.ts";
+import { HubError, type HubEventMap, Logger } from "../core/mod.ts";
 import type { Store } from "../store/mod.ts";
 import { CloudError } from "./_client.ts";
 import { type CycleResult, type CycleSizes, runCycle } from "./_cycle.ts";
@@ -55,6 +55,8 @@ export interface RelayDeps {
   timers?: Timers;
   /** Told when a cycle starts and how it ended (the hub publishes it as a `relay` event). */
   onCycle?: (outcome: HubEventMap["relay"]) => void;
+  /** Where the relay logs (the hub hands its own in; default: stderr). */
+  logger?: Logger;
 }
 
 /**
@@ -81,6 +83,7 @@ export class Relay {
   #now: () => number;
   #health = new HealthRecord();
   #schedule: CycleSchedule<CycleResult>;
+  #logger: Logger;
 
   /** Creates a stopped relay. */
   constructor(deps: RelayDeps) {
@@ -88,6 +91,7 @@ export class Relay {
     const s = { ...DEFAULT_SCHEDULE, ...deps.schedule };
     this.#sizes = s;
     this.#now = deps.now ?? Date.now;
+    this.#logger = deps.logger ?? new Logger();
     this.#schedule = new CycleSchedule({
       run: (signal) => this.#cycle(signal),
       probe: () => deps.peer()?.reachable() ?? Promise.resolve(false),
@@ -95,6 +99,7 @@ export class Relay {
       now: this.#now,
       random: deps.random ?? Math.random,
       timers: deps.timers ?? REAL_TIMERS,
+      logger: this.#logger,
     });
   }
 
@@ -137,6 +142,7 @@ export class Relay {
         sizes: this.#sizes,
         now: this.#now,
         signal,
+        logger: this.#logger,
       });
       this.#health.succeeded(result);
       tell({

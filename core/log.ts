@@ -40,12 +40,13 @@ const ORDER: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 }
 /** A sink receives already-redacted, serialised lines (tests capture them). */
 export type LogSink = (line: string) => void;
 
-let sink: LogSink = (line) => {
+/** The hub's usual sink: one line on stderr. */
+export const stderrSink: LogSink = (line) => {
   Deno.stderr.writeSync(new TextEncoder().encode(line + "\n"));
 };
-let threshold: LogLevel = initialLevel();
 
-function initialLevel(): LogLevel {
+/** The level `HUB_LOG_LEVEL` asks for; `info` when unset, invalid or unreadable. */
+export function levelFromEnv(): LogLevel {
   try {
     const v = Deno.env.get("HUB_LOG_LEVEL");
     if (v === "debug" || v === "info" || v === "warn" || v === "error") return v;
@@ -53,18 +54,6 @@ function initialLevel(): LogLevel {
     // Without --allow-env the default applies.
   }
   return "info";
-}
-
-/** Replaces the output of the logger (returns the previous sink). */
-export function setLogSink(next: LogSink): LogSink {
-  const prev = sink;
-  sink = next;
-  return prev;
-}
-
-/** Sets the lowest level that is written. */
-export function setLogLevel(level: LogLevel): void {
-  threshold = level;
 }
 
 /** Deeper than this a value is not written at all (never written unredacted). */
@@ -91,18 +80,76 @@ function redact(value: unknown, depth = 0, seen = new WeakSet<object>()): unknow
   return out;
 }
 
-/** Writes one event. `fields` must not hold patient data; secrets are redacted anyway. */
-export function log(level: LogLevel, event: string, fields: Record<string, unknown> = {}): void {
-  if (ORDER[level] < ORDER[threshold]) return;
-  const line = JSON.stringify({
-    time: new Date().toISOString(),
-    level,
-    event,
-    ...(redact(fields) as Record<string, unknown>),
-  });
-  try {
-    sink(line);
-  } catch {
-    // A closed stderr must never take the hub down.
+/** Options of a {@link Logger}. */
+export interface LoggerOptions {
+  /** Lowest level written (default: {@link levelFromEnv}). */
+  level?: LogLevel;
+  /** Where lines go (default: {@link stderrSink}). */
+  sink?: LogSink;
+}
+
+/**
+ * The structured logger. `main.ts` makes one and hands it to the `Hub`, which
+ * hands it to every part (servers, relay, updater, event feed); nothing logs
+ * through a global. Secrets are redacted by field name at any depth.
+ *
+ * @example
+ * ```ts
+ * const lines: string[] = [];
+ * const logger = new Logger({ level: "debug", sink: (l) => lines.push(l) });
+ * logger.log("info", "hub.unlocked", { dbKey: "never written" }); // dbKey: "[redacted]"
+ * ```
+ */
+export class Logger {
+  /** Lowest level written. */
+  readonly level: LogLevel;
+  #sink: LogSink;
+
+  /** A logger writing at `level` and above to `sink`. */
+  constructor(options: LoggerOptions = {}) {
+    this.level = options.level ?? levelFromEnv();
+    this.#sink = options.sink ?? stderrSink;
   }
+
+  /** Writes one event. `fields` must not hold patient data; secrets are redacted anyway. */
+  log(level: LogLevel, event: string, fields: Record<string, unknown> = {}): void {
+    if (ORDER[level] < ORDER[this.level]) return;
+    const line = JSON.stringify({
+      time: new Date().toISOString(),
+      level,
+      event,
+      ...(redact(fields) as Record<string, unknown>),
+    });
+    try {
+      this.#sink(line);
+    } catch {
+      // A closed stderr must never take the hub down.
+    }
+  }
+}
+
+/**
+ * A logger that keeps its lines in memory (tests read them; the oldest half is
+ * dropped past `max`).
+ *
+ * @example
+ * ```ts
+ * const { logger, lines } = memoryLogger();
+ * logger.log("warn", "x", {});
+ * lines.length; // 1
+ * ```
+ */
+export function memoryLogger(
+  options: { level?: LogLevel; max?: number } = {},
+): { logger: Logger; lines: string[] } {
+  const lines: string[] = [];
+  const max = options.max ?? 20_000;
+  const logger = new Logger({
+    level: options.level ?? "info",
+    sink: (line) => {
+      lines.push(line);
+      if (lines.length > max) lines.splice(0, Math.floor(max / 2));
+    },
+  });
+  return { logger, lines };
 }

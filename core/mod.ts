@@ -1,6 +1,15 @@
 /** Building blocks every part of the hub may use: the error type, the logger, durable files, encodings. */
-export { HubError, LOCKED_MESSAGE, lockedError } from "./errors.ts";
-export { isSecretField, log, type LogLevel, type LogSink, setLogLevel, setLogSink } from "./log.ts";
+export { HubError, type HubErrorReply, LOCKED_MESSAGE, lockedError } from "./errors.ts";
+export {
+  isSecretField,
+  levelFromEnv,
+  Logger,
+  type LoggerOptions,
+  type LogLevel,
+  type LogSink,
+  memoryLogger,
+  stderrSink,
+} from "./log.ts";
 export {
   type BusEvent,
   type Cursor,

@@ -5,6 +5,8 @@
  * permission) free space is simply unknown (null).
  */
 
+import type { Logger } from "../core/mod.ts";
+
 /** Free and total bytes of the disk holding a folder. */
 export interface DiskSpace {
   freeBytes: number;
@@ -50,18 +52,53 @@ export async function diskSpace(dir: string): Promise<DiskSpace | null> {
   }
 }
 
-/** Caches {@link diskSpace} for `ttlMs`. */
+/**
+ * Caches {@link diskSpace} for `ttlMs`, and tells the log once when the disk
+ * turns full and once when it has room again.
+ */
 export class DiskWatch {
   #dir: string;
   #ttlMs: number;
+  #logger: Logger;
+  #toldFull = false;
   #at = 0;
   #last: DiskSpace | null = null;
   #pending: Promise<DiskSpace | null> | null = null;
 
   /** Watches the disk of `dir`. */
-  constructor(dir: string, ttlMs = 5_000) {
+  constructor(dir: string, logger: Logger, ttlMs = 5_000) {
     this.#dir = dir;
+    this.#logger = logger;
     this.#ttlMs = ttlMs;
+  }
+
+  /**
+   * The disk's state: free space (with a warning before it runs out), and
+   * whether writes find it full (the store's `fullSince`, until a write succeeds
+   * again). A change between full and not is logged once.
+   */
+  async status(fullSince: number | null): Promise<DiskStatus> {
+    const status = describeDisk(await this.read(), fullSince);
+    if (status.full && !this.#toldFull) {
+      this.#logger.log("error", "hub.disk_full", { freeBytes: status.freeBytes });
+    } else if (!status.full && this.#toldFull) {
+      this.#logger.log("info", "hub.disk_ok", { freeBytes: status.freeBytes });
+    }
+    this.#toldFull = status.full;
+    return status;
+  }
+
+  /** The state from the last reading (no disk access). */
+  lastStatus(fullSince: number | null): DiskStatus {
+    return describeDisk(this.#last, fullSince);
+  }
+
+  /** Says at once, not at the first phone's push, that a database just opened cannot save. */
+  tellUnwritable(): void {
+    this.#logger.log("error", "hub.disk_full", {
+      hint: "The hub's disk is full: it opened, but cannot save anything until space is freed.",
+    });
+    this.#toldFull = true;
   }
 
   /** The last reading (may be stale or null). */

@@ -5,7 +5,8 @@
  * Kept in memory: an attacker able to restart the hub can already copy the vault
  * and guess offline, where only the KDF cost protects it.
  */
-import { HubError } from "../core/mod.ts";
+import { HubError, type Logger } from "../core/mod.ts";
+import { type OpenVault, openVault } from "../vault/mod.ts";
 
 /** Longest wait between attempts. */
 export const MAX_DELAY_MS = 5 * 60_000;
@@ -52,5 +53,44 @@ export class PassphraseThrottle {
   succeed(): void {
     this.#failures = 0;
     this.#nextAllowed = 0;
+  }
+}
+
+/**
+ * Opens the vault at `vaultPath` with `passphrase`, through `throttle`: a wrong
+ * passphrase is counted, logged (without the passphrase) and refused with the
+ * wait before the next attempt (`details.retryAfterSeconds`).
+ */
+export async function openVaultThrottled(
+  vaultPath: string,
+  passphrase: string,
+  throttle: PassphraseThrottle,
+  logger: Logger,
+): Promise<OpenVault> {
+  throttle.check();
+  if (typeof passphrase !== "string" || passphrase.length === 0) {
+    throw new HubError("bad_request", 400, "Enter the passphrase.");
+  }
+  try {
+    const vault = await openVault(vaultPath, passphrase);
+    throttle.succeed();
+    return vault;
+  } catch (err) {
+    if (err instanceof HubError && err.code === "wrong_passphrase") {
+      const delay = throttle.fail();
+      logger.log("warn", "hub.wrong_passphrase", { failures: throttle.failures });
+      throw new HubError(
+        "wrong_passphrase",
+        401,
+        `Wrong passphrase. Next attempt allowed in ${Math.ceil(delay / 1000)} s.`,
+        {
+          details: {
+            retryAfterSeconds: Math.ceil(delay / 1000),
+            failures: throttle.failures,
+          },
+        },
+      );
+    }
+    throw err;
   }
 }

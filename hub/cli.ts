@@ -53,7 +53,7 @@ within 10 minutes, in a browser on this computer; later, the same page asks for 
 passphrase) and, when the LAN server runs, the pairing QR code for phones.
 `;
 
-/** A flag the hub cannot start with: `main.ts` prints the message and exits with code 2. */
+/** A flag the hub cannot start with: a usage error (exit code 2, see {@link cliFailure}). */
 function bad(message: string): never {
   throw new HubError("bad_flag", 400, message);
 }
@@ -115,4 +115,34 @@ export function parseCli(args: string[]): CliOptions {
     help: values.help ?? false,
     version: values.version ?? false,
   };
+}
+
+/**
+ * Error codes that mean the command line or a file it names is wrong: fix it and
+ * run again (exit code 2). Every other failure to start exits with 1.
+ */
+const USAGE_ERRORS = new Set(["bad_flag", "data_dir_unusable", "passphrase_file_unreadable"]);
+
+/** What the terminal is told when the hub cannot start, and the exit code. */
+export interface CliFailure {
+  /** One line for stderr, after `error: `. */
+  message: string;
+  /** 2: a usage error (see {@link USAGE_ERRORS}); 1: anything else. */
+  exitCode: 1 | 2;
+}
+
+/**
+ * The CLI's one mapping from a thrown error to its message and exit code; the
+ * code comes from the error's `code`, never from its HTTP status.
+ *
+ * @example
+ * ```ts
+ * cliFailure(new HubError("bad_flag", 400, "--port needs a value")); // exit code 2
+ * ```
+ */
+export function cliFailure(err: unknown): CliFailure {
+  if (err instanceof HubError) {
+    return { message: err.message, exitCode: USAGE_ERRORS.has(err.code) ? 2 : 1 };
+  }
+  return { message: err instanceof Error ? err.message : String(err), exitCode: 1 };
 }

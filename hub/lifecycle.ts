@@ -3,78 +3,17 @@
  * server stopped/running) and hands each part what it needs. No other module
  * keeps global state.
  */
-import {
-  EventBus,
-  type EventBusOptions,
-  exists,
-  fromB64u,
-  HubError,
-  join,
-  lockedError,
-  log,
-  sha256Hex,
-} from "../core/mod.ts";
-import { Store, type WallClock } from "../store/mod.ts";
-import {
-  createVault,
-  type CreateVaultOptions,
-  generateSecrets,
-  OpenVault,
-  openVault,
-} from "../vault/mod.ts";
-import { type HubAccess, LanServer, type LanServerOptions } from "../server/mod.ts";
-import { PassphraseThrottle } from "./_throttle.ts";
-import { describeDisk, type DiskStatus, DiskWatch } from "./_disk.ts";
-import {
-  type CloudPeer,
-  cloudPeerFor,
-  type CloudTimeouts,
-  type CycleResult,
-  Relay,
-  type RelaySchedule,
-  type SyncHealth,
-  verifyRegistration,
-} from "../cloud/mod.ts";
-import { CLOUD_WATERMARK_KEY } from "../store/mod.ts";
-
-/** Lifecycle states. */
-export type HubState = "new" | "locked" | "unlocked";
-
-/** Options for {@link Hub}. */
-export interface HubOptions {
-  dataDir: string;
-  version: string;
-  lan: LanServerOptions;
-  /** Vault KDF options (tests lower the cost; the CLI never does). */
-  vault?: CreateVaultOptions;
-  /** Wall clock for the change clock and throttles (tests). */
-  now?: WallClock;
-  /** Relay timing (tests shorten it). */
-  relay?: Partial<RelaySchedule>;
-  /** Cloud call timeouts (tests shorten them). */
-  cloudTimeouts?: CloudTimeouts;
-  /** The event ring's size, launch id and clock (tests). */
-  events?: EventBusOptions;
-  /** Caps hub.db at this many pages (tests: a full disk without filling one). */
-  storeMaxPageCount?: number;
-}
-
-/** What the admin API reports as status. */
-export interface HubStatus {
-  state: HubState;
-  version: string;
-  hub: { id: string; name: string; publicKey: string; fingerprint: string } | null;
-  server: ReturnType<LanServer["status"]>;
-  counts: Record<string, { rows: number; deleted: number }> | null;
-  pendingCloud: { count: number; oldestStamp: number | null } | null;
-  cloud: HubHealth | null;
-  /** Free space and whether writes find the disk full (with a warning before it runs out). */
-  disk: DiskStatus;
-  unlockFailures: number;
-}
-
-/** The sync health line, with the disk's state (a full disk stops phones and the relay alike). */
-export type HubHealth = SyncHealth & { disk: DiskStatus };
+import { EventBus, exists, HubError, join, lockedError, Logger } from "../core/mod.ts";
+import type { Store, StoreOptions } from "../store/mod.ts";
+import type { OpenVault } from "../vault/mod.ts";
+import { type HubAccess, LanServer } from "../server/mod.ts";
+import { openVaultThrottled, PassphraseThrottle } from "./_throttle.ts";
+import { type DiskStatus, DiskWatch } from "./_disk.ts";
+import type { CycleResult } from "../cloud/mod.ts";
+import type { HubHealth, HubOptions, HubState, HubStatus } from "./_types.ts";
+import { HubCloud, type Registered } from "./_cloud.ts";
+import { createHubFiles, removeHubFiles } from "./_files.ts";
+import { accessFromVault, keyFingerprint, openStoreWithVaultKey, rotateDbKey } from "./_keys.ts";
 
 /** The hub's lifecycle owner. */
 export class Hub {
@@ -85,18 +24,19 @@ export class Hub {
   readonly server: LanServer;
   /** What happened, with increasing ids of this launch (core/events.ts; the admin stream). */
   readonly events: EventBus;
+  /** The logger every part of this hub writes to. */
+  readonly logger: Logger;
   #options: HubOptions;
   #vault: OpenVault | null = null;
   #store: Store | null = null;
   #access: HubAccess | null = null;
-  #relay: Relay | null = null;
-  /** The cloud peer of the vault's link, built once per registration (and on unlock). */
-  #cloudPeer: CloudPeer | undefined;
+  /** The cloud peer and the relay while unlocked (hub/_cloud.ts). */
+  #cloud: HubCloud;
   #throttle: PassphraseThrottle;
   #busy: Promise<unknown> = Promise.resolve();
   #vaultExists = false;
   #disk: DiskWatch;
-  #diskFullLogged = false;
+  #closers: (() => void | Promise<void>)[] = [];
 
   /** Creates the owner; call {@link init} before use. */
   constructor(options: HubOptions) {
@@ -106,9 +46,17 @@ export class Hub {
     this.vaultPath = join(options.dataDir, "hub.vault");
     this.dbPath = join(options.dataDir, "hub.db");
     this.#throttle = new PassphraseThrottle(options.now ?? Date.now);
-    this.#disk = new DiskWatch(options.dataDir);
-    this.server = new LanServer(options.lan, () => this.#access);
+    this.logger = options.logger ?? new Logger();
+    this.#disk = new DiskWatch(options.dataDir, this.logger);
+    this.server = new LanServer({ logger: this.logger, ...options.lan }, () => this.#access);
     this.events = new EventBus(options.events);
+    this.#cloud = new HubCloud({
+      events: this.events,
+      logger: this.logger,
+      relay: options.relay,
+      cloudTimeouts: options.cloudTimeouts,
+      now: options.now,
+    });
   }
 
   #publishState(): void {
@@ -156,32 +104,13 @@ export class Hub {
       if (this.state !== "new") {
         throw new HubError("already_set_up", 409, "This hub is already set up. Unlock it instead.");
       }
-      await Deno.mkdir(this.dataDir, { recursive: true, mode: 0o700 });
-      // A database without a vault can never be opened again (its key was in the
-      // vault); move it aside rather than delete it, then start clean.
-      for (const suffix of ["", "-wal", "-shm", "-journal"]) {
-        const p = this.dbPath + suffix;
-        if (await exists(p)) await Deno.rename(p, `${p}.orphaned-${Date.now()}`);
-      }
-      const secrets = await generateSecrets();
-      // Database first, vault last: a crash in between leaves state "new".
-      const store = Store.open(this.dbPath, secrets.dbKey, {
-        now: this.#options.now,
-        maxPageCount: this.#options.storeMaxPageCount,
+      const { store, vault, secrets } = await createHubFiles(this, passphrase, {
+        store: this.#storeOptions(),
+        vault: this.#options.vault,
       });
-      let vault: OpenVault;
-      try {
-        vault = await createVault(this.vaultPath, passphrase, secrets, this.#options.vault);
-      } catch (err) {
-        store.close();
-        for (const suffix of ["", "-wal", "-shm"]) {
-          await Deno.remove(this.dbPath + suffix).catch(() => {});
-        }
-        throw err;
-      }
       this.#vaultExists = true;
       await this.#opened(vault, store);
-      log("info", "hub.setup", { hubId: secrets.hubId });
+      this.logger.log("info", "hub.setup", { hubId: secrets.hubId });
       this.#publishState();
     });
   }
@@ -204,7 +133,7 @@ export class Hub {
       }
       const store = await this.#openStore(vault);
       await this.#opened(vault, store);
-      log("info", "hub.unlocked", {});
+      this.logger.log("info", "hub.unlocked", {});
       this.#publishState();
     });
   }
@@ -223,68 +152,17 @@ export class Hub {
   }
 
   /** Verifies a passphrase against the vault file, with the growing delay. */
-  async #checkPassphrase(passphrase: string): Promise<OpenVault> {
-    this.#throttle.check();
-    if (typeof passphrase !== "string" || passphrase.length === 0) {
-      throw new HubError("bad_request", 400, "Enter the passphrase.");
-    }
-    try {
-      const vault = await openVault(this.vaultPath, passphrase);
-      this.#throttle.succeed();
-      return vault;
-    } catch (err) {
-      if (err instanceof HubError && err.code === "wrong_passphrase") {
-        const delay = this.#throttle.fail();
-        log("warn", "hub.wrong_passphrase", { failures: this.#throttle.failures });
-        throw new HubError(
-          "wrong_passphrase",
-          401,
-          `Wrong passphrase. Next attempt allowed in ${Math.ceil(delay / 1000)} s.`,
-          {
-            details: {
-              retryAfterSeconds: Math.ceil(delay / 1000),
-              failures: this.#throttle.failures,
-            },
-          },
-        );
-      }
-      throw err;
-    }
+  #checkPassphrase(passphrase: string): Promise<OpenVault> {
+    return openVaultThrottled(this.vaultPath, passphrase, this.#throttle, this.logger);
   }
 
-  /**
-   * Opens the database with the vault's key. If a key rotation was cut short,
-   * the database may be under the pending key: try it, then finish the rotation.
-   */
-  async #openStore(vault: OpenVault): Promise<Store> {
-    const s = vault.secrets;
-    try {
-      const store = Store.open(this.dbPath, s.dbKey, {
-        now: this.#options.now,
-        maxPageCount: this.#options.storeMaxPageCount,
-      });
-      if (s.pendingDbKey) {
-        await vault.update((v) => {
-          delete v.pendingDbKey;
-        });
-      }
-      return store;
-    } catch (err) {
-      if (!(err instanceof HubError && err.code === "wrong_db_key" && s.pendingDbKey)) {
-        vault.close();
-        throw err;
-      }
-    }
-    const store = Store.open(this.dbPath, s.pendingDbKey, {
-      now: this.#options.now,
-      maxPageCount: this.#options.storeMaxPageCount,
-    });
-    await vault.update((v) => {
-      v.dbKey = v.pendingDbKey!;
-      delete v.pendingDbKey;
-    });
-    log("info", "hub.rotation_completed_on_unlock", {});
-    return store;
+  /** Opens the database with the vault's key (or a cut-short rotation's pending one). */
+  #openStore(vault: OpenVault): Promise<Store> {
+    return openStoreWithVaultKey(this.dbPath, vault, this.#storeOptions(), this.logger);
+  }
+
+  #storeOptions(): StoreOptions {
+    return { now: this.#options.now, maxPageCount: this.#options.storeMaxPageCount };
   }
 
   async #opened(vault: OpenVault, store: Store): Promise<void> {
@@ -296,51 +174,18 @@ export class Hub {
       // A full disk must not keep the hub locked: reads (pulls) still work.
       if (!(err instanceof HubError && err.code === "disk_full")) throw err;
     }
-    // Say at once, not at the first phone's push, when nothing can be saved.
-    if (!store.probeWrite()) {
-      log("error", "hub.disk_full", {
-        hint: "The hub's disk is full: it opened, but cannot save anything until space is freed.",
-      });
-      this.#diskFullLogged = true;
-    }
+    if (!store.probeWrite()) this.#disk.tellUnwritable();
     await this.#refreshAccess();
-    const link = vault.secrets.cloud;
-    this.#cloudPeer = link ? cloudPeerFor(link, this.#options.cloudTimeouts) : undefined;
-    this.#relay = new Relay({
-      store,
-      peer: () => this.#cloudPeer,
-      schedule: this.#options.relay,
-      now: this.#options.now,
-      onCycle: (outcome) => {
-        this.events.publish("relay", outcome);
-        if (outcome.conflicts > 0 && !store.closed) {
-          this.events.publish("conflict", {
-            action: "logged",
-            id: null,
-            count: outcome.conflicts,
-            open: store.openConflicts(),
-          });
-        }
-      },
-    });
-    if (vault.secrets.cloud) this.#relay.start();
+    this.#cloud.open(vault, store);
   }
 
   /** Rebuilds what the LAN server sees from the vault (after the hub id or name changed). */
   async #refreshAccess(): Promise<void> {
-    const vault = this.#vault!;
-    const store = this.#store!;
-    const s = vault.secrets;
-    const hubPrivateKey = await importX25519Private(s.hubPrivateKey, s.hubPublicKey);
-    this.#access = {
-      store,
-      hubId: s.hubId,
-      hubName: s.hubName,
-      hubPublicKey: fromB64u(s.hubPublicKey),
-      hubPrivateKey,
-      jwtKey: fromB64u(s.jwtKey),
-      publish: (type, data) => void this.events.publish(type, data),
-    };
+    this.#access = await accessFromVault(
+      this.#vault!,
+      this.#store!,
+      (type, data) => void this.events.publish(type, data),
+    );
   }
 
   /** Closes the database and forgets every key. The LAN server keeps answering heartbeats. */
@@ -352,21 +197,19 @@ export class Hub {
     });
   }
 
-  async #stopRelay(): Promise<void> {
-    const relay = this.#relay;
-    this.#relay = null;
-    await relay?.stop();
+  #stopRelay(): Promise<void> {
+    return this.#cloud.close();
   }
 
   #lockNow(): void {
-    this.#cloudPeer = undefined; // it holds the API key
+    this.#cloud.forget(); // the peer holds the API key
     if (this.#access) this.#access.jwtKey.fill(0);
     this.#access = null;
     this.#store?.close();
     this.#store = null;
     this.#vault?.close();
     this.#vault = null;
-    log("info", "hub.locked", {});
+    this.logger.log("info", "hub.locked", {});
   }
 
   /** Re-seals the vault under a new passphrase (the database is untouched). */
@@ -376,32 +219,19 @@ export class Hub {
       const check = await this.#checkPassphrase(current);
       check.close();
       await vault.changePassphrase(next, this.#options.vault);
-      log("info", "hub.passphrase_changed", {});
+      this.logger.log("info", "hub.passphrase_changed", {});
     });
   }
 
-  /**
-   * Re-encrypts the database under a new random key. Crash-safe in three durable
-   * steps: (1) the vault records the new key as pending, (2) the database is
-   * rekeyed in one journaled transaction, (3) the vault makes the new key current.
-   * An unlock after a crash at any point tries the current key, then the pending one.
-   */
+  /** Re-encrypts the database under a new random key, crash-safely (see `_keys.ts`). */
   rotateKey(): Promise<{ durationMs: number }> {
     return this.#serial(async () => {
       const vault = this.vault;
       const store = this.store;
       const started = performance.now();
-      const next = crypto.getRandomValues(new Uint8Array(32)).toHex();
-      await vault.update((v) => {
-        v.pendingDbKey = next;
-      });
-      store.rekey(next);
-      await vault.update((v) => {
-        v.dbKey = next;
-        delete v.pendingDbKey;
-      });
+      await rotateDbKey(vault, store);
       const durationMs = Math.round(performance.now() - started);
-      log("info", "hub.key_rotated", { durationMs });
+      this.logger.log("info", "hub.key_rotated", { durationMs });
       return { durationMs };
     });
   }
@@ -427,15 +257,11 @@ export class Hub {
       }
       // Pause the relay: a cycle finishing after the clear would set the
       // watermark again and the cleared rows would never be pulled back.
-      const relay = this.#relay;
-      await relay?.stop();
-      let deleted: Record<string, number>;
-      try {
-        deleted = store.clearData();
-      } finally {
-        if (relay && this.vault.secrets.cloud) relay.start();
-      }
-      log("warn", "hub.data_cleared", { forced: force, pendingLost: pending.count });
+      const deleted = await this.#cloud.paused(
+        () => this.vault.secrets.cloud !== undefined,
+        () => store.clearData(),
+      );
+      this.logger.log("warn", "hub.data_cleared", { forced: force, pendingLost: pending.count });
       this.events.publish("data", { action: "cleared" });
       return { deleted };
     });
@@ -450,17 +276,10 @@ export class Hub {
       await this.server.stop();
       await this.#stopRelay();
       this.#lockNow();
-      // Vault first: without it the database is unreadable, so a crash part-way
-      // leaves a hub that is simply "new".
-      await Deno.remove(this.vaultPath).catch((e) => {
-        if (!(e instanceof Deno.errors.NotFound)) throw e;
-      });
+      await removeHubFiles(this);
       this.#vaultExists = false;
-      for (const suffix of ["", "-wal", "-shm", "-journal"]) {
-        await Deno.remove(this.dbPath + suffix).catch(() => {});
-      }
       this.#throttle.succeed();
-      log("warn", "hub.reset", {});
+      this.logger.log("warn", "hub.reset", {});
       this.#publishServer();
       this.#publishState();
     });
@@ -508,101 +327,58 @@ export class Hub {
     };
   }
 
-  /**
-   * The disk's state: free space (with a warning before it runs out), and
-   * whether writes find it full (until a write succeeds again).
-   */
-  async diskStatus(): Promise<DiskStatus> {
-    const space = await this.#disk.read();
-    const store = this.#store;
-    const status = describeDisk(space, store?.diskFullSince ?? null);
-    if (status.full && !this.#diskFullLogged) {
-      log("error", "hub.disk_full", { freeBytes: status.freeBytes });
-    } else if (!status.full && this.#diskFullLogged) {
-      log("info", "hub.disk_ok", { freeBytes: status.freeBytes });
-    }
-    this.#diskFullLogged = status.full;
-    return status;
+  /** The disk's state, with a warning before it runs out (see `_disk.ts`). */
+  diskStatus(): Promise<DiskStatus> {
+    return this.#disk.status(this.#store?.diskFullSince ?? null);
   }
 
-  /** Stops everything (process exit). */
+  /**
+   * Adds something the hub's {@link shutdown} closes after its own parts, in the
+   * order added (`main.ts`: the admin server, then the data folder's lock).
+   */
+  closeOnShutdown(close: () => void | Promise<void>): void {
+    this.#closers.push(close);
+  }
+
+  /**
+   * Stops everything (process exit, or handing over to an updated executable):
+   * the LAN server (requests in flight get up to 5 s), the relay, then the
+   * database and the keys, then what {@link closeOnShutdown} added.
+   */
   async shutdown(): Promise<void> {
     await this.server.stop();
     await this.#stopRelay();
     this.#lockNow();
+    for (const close of this.#closers.splice(0)) await close();
   }
 
   /**
    * Links the hub to a cloud: verifies the API key, then stores URL, key, hub id,
    * name and clinics in the vault (never a plain file) and starts the relay.
    */
-  registerCloud(
-    url: unknown,
-    apiKey: unknown,
-    allowInsecure = false,
-  ): Promise<{ hubId: string; hubName: string; clinicIds: string[] }> {
-    return this.#serial(async () => {
-      const vault = this.vault;
-      const store = this.store;
-      const reg = await verifyRegistration(url, apiKey, {
-        allowInsecure,
-        timeouts: this.#options.cloudTimeouts,
-      });
-      const previous = vault.secrets.cloud;
-      // No cycle may run across the switch: it would push pending changes to the
-      // old cloud (and mark them relayed) or write the old cloud's watermark.
-      await this.#relay?.stop();
-      await vault.update((v) => {
-        v.cloud = reg.link;
-        v.hubId = reg.hubId;
-        v.hubName = reg.hubName;
-      });
-      this.#cloudPeer = cloudPeerFor(reg.link, this.#options.cloudTimeouts);
-      if (previous?.url !== reg.link.url || previous?.apiKey !== reg.link.apiKey) {
-        // Another cloud (or key): start its watermark from the beginning.
-        store.setMeta(CLOUD_WATERMARK_KEY, "0");
-      }
-      await this.#refreshAccess();
-      this.#relay?.start();
-      this.events.publish("cloud", { registered: true });
-      return { hubId: reg.hubId, hubName: reg.hubName, clinicIds: reg.link.clinicIds };
-    });
+  registerCloud(url: unknown, apiKey: unknown, allowInsecure = false): Promise<Registered> {
+    return this.#serial(() =>
+      this.#cloud.register(
+        this.vault,
+        this.store,
+        { url, apiKey, allowInsecure },
+        () => this.#refreshAccess(),
+      )
+    );
   }
 
   /** Runs a relay cycle now and returns the counts pulled and pushed per table. */
-  async syncCloud(): Promise<CycleResult> {
-    const relay = this.#relay;
-    if (!relay) throw lockedError();
-    if (!this.vault.secrets.cloud) {
-      throw new HubError("not_registered", 409, "Link the hub to the cloud first.");
-    }
-    return await relay.syncNow();
+  syncCloud(): Promise<CycleResult> {
+    return this.#cloud.syncNow(() => this.vault.secrets.cloud !== undefined);
   }
 
   /** The sync health line with the disk's state, or null while locked. */
   cloudHealth(): HubHealth | null {
-    const health = this.#relay?.health();
+    const health = this.#cloud.health();
     if (!health) return null;
     return {
       ...health,
-      disk: describeDisk(this.#disk.last, this.#store?.diskFullSince ?? null),
+      disk: this.#disk.lastStatus(this.#store?.diskFullSince ?? null),
     };
   }
-}
-
-/** Short fingerprint of the hub's public key for people to compare (`AB12-CD34-EF56-7890`). */
-export async function keyFingerprint(publicKey: Uint8Array): Promise<string> {
-  const hex = (await sha256Hex(publicKey)).slice(0, 16).toUpperCase();
-  return hex.match(/.{4}/g)!.join("-");
-}
-
-/** Imports the hub's raw X25519 private key (as a JWK, which WebCrypto accepts). */
-export async function importX25519Private(d: string, x: string): Promise<CryptoKey> {
-  return await crypto.subtle.importKey(
-    "jwk",
-    { kty: "OKP", crv: "X25519", d, x },
-    { name: "X25519" },
-    false,
-    ["deriveBits"],
-  );
 }

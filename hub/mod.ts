@@ -1,13 +1,7 @@
 /** The hub's lifecycle owner. */
-export {
-  Hub,
-  type HubHealth,
-  type HubOptions,
-  type HubState,
-  type HubStatus,
-  importX25519Private,
-  keyFingerprint,
-} from "./lifecycle.ts";
+export { Hub } from "./lifecycle.ts";
+export type { HubHealth, HubOptions, HubState, HubStatus } from "./_types.ts";
+export { importX25519Private, keyFingerprint } from "./_keys.ts";
 export { MAX_DELAY_MS, PassphraseThrottle } from "./_throttle.ts";
 export { DataDirLock, LOCK_FILE, type LockHolder } from "./_datalock.ts";
 export { type DiskStatus, LOW_SPACE_BYTES } from "./_disk.ts";

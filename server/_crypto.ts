@@ -3,7 +3,7 @@
  * session keys, and the AES-256-GCM envelope `nonce(12) ‖ ciphertext ‖ tag(16)`
  * in base64url without padding. All through WebCrypto.
  */
-import { fromB64u, toB64u } from "../core/mod.ts";
+import { fromB64u, HubError, toB64u } from "../core/mod.ts";
 
 /** HKDF salt fixed by the protocol. */
 export const PAIRING_SALT = new TextEncoder().encode("hikma-health-pairing-v1");
@@ -17,24 +17,20 @@ const LABELS: Record<EnvelopeLabel, Uint8Array<ArrayBuffer>> = {
   query_response: new TextEncoder().encode("query_response"),
 };
 
-/** Why a key or payload was refused (the caller turns it into a 400). */
-export class ProtocolError extends Error {
-  /** Creates a protocol error. */
-  constructor(message: string) {
-    super(message);
-    this.name = "ProtocolError";
-  }
+/** A key or payload the protocol refuses: a plain-text 400 on the LAN (`_reply.ts`). */
+function refused(message: string): HubError {
+  return new HubError("bad_request", 400, message);
 }
 
 /** Decodes a raw X25519 public key: exactly 43 base64url characters, no padding. */
 export function decodePublicKey(text: unknown): Uint8Array<ArrayBuffer> {
   if (typeof text !== "string" || text.length !== 43) {
-    throw new ProtocolError("client_public_key must be 32 bytes in base64url without padding");
+    throw refused("client_public_key must be 32 bytes in base64url without padding");
   }
   try {
     return fromB64u(text);
   } catch {
-    throw new ProtocolError("client_public_key must be 32 bytes in base64url without padding");
+    throw refused("client_public_key must be 32 bytes in base64url without padding");
   }
 }
 
@@ -65,10 +61,10 @@ export async function deriveSessionKey(
       ),
     );
   } catch {
-    throw new ProtocolError("the public key is not a usable X25519 point");
+    throw refused("the public key is not a usable X25519 point");
   }
   if (shared.every((b) => b === 0)) {
-    throw new ProtocolError("the public key gives an all-zero shared secret");
+    throw refused("the public key gives an all-zero shared secret");
   }
   const ikm = await crypto.subtle.importKey("raw", shared, "HKDF", false, ["deriveKey"]);
   shared.fill(0);
@@ -104,24 +100,24 @@ export async function seal(
   return toB64u(out);
 }
 
-/** Splits and decodes a payload; throws a ProtocolError when it is not well formed. */
+/** Splits and decodes a payload; throws a 400 `HubError` when it is not well formed. */
 export function splitPayload(
   payload: unknown,
 ): { nonce: Uint8Array<ArrayBuffer>; ct: Uint8Array<ArrayBuffer> } {
   if (typeof payload !== "string" || payload.length === 0) {
-    throw new ProtocolError("payload must be a non-empty base64url string");
+    throw refused("payload must be a non-empty base64url string");
   }
   let bytes: Uint8Array<ArrayBuffer>;
   try {
     bytes = fromB64u(payload);
   } catch {
-    throw new ProtocolError("payload is not base64url without padding");
+    throw refused("payload is not base64url without padding");
   }
-  if (bytes.length < 12 + 16) throw new ProtocolError("payload is too short");
+  if (bytes.length < 12 + 16) throw refused("payload is too short");
   return { nonce: bytes.slice(0, 12), ct: bytes.subarray(12) };
 }
 
-/** Opens a sealed payload; throws a ProtocolError when the seal does not verify. */
+/** Opens a sealed payload; throws a 400 `HubError` when the seal does not verify. */
 export async function open(
   key: CryptoKey,
   nonce: Uint8Array<ArrayBuffer>,
@@ -137,6 +133,6 @@ export async function open(
       ),
     );
   } catch {
-    throw new ProtocolError("payload could not be decrypted with this client's session key");
+    throw refused("payload could not be decrypted with this client's session key");
   }
 }

@@ -19,7 +19,8 @@
  * The upstream connection is opened only when the client sends its first byte,
  * so an idle connection costs one descriptor.
  */
-import { log, LogGate } from "../core/mod.ts";
+import { LogGate, Logger } from "../core/mod.ts";
+import { rawBadRequest } from "./_reply.ts";
 
 /** Limits of the front. */
 export interface FrontLimits {
@@ -122,6 +123,7 @@ export class Front {
   #gate = new LogGate();
   /** Shared with the server's own bad-request replies: one line per source a minute in all. */
   #badRequests: LogGate;
+  #logger: Logger;
   #accepting: Promise<void>;
   /** Connections refused at accept (limits) and dropped by a deadline, for status and tests. */
   readonly counters = { refused: 0, dropped: 0, acceptErrors: 0 };
@@ -132,8 +134,10 @@ export class Front {
     upstreamPort: number,
     limits: FrontLimits,
     badRequests: LogGate = new LogGate(),
+    logger: Logger = new Logger(),
   ) {
     this.#badRequests = badRequests;
+    this.#logger = logger;
     const fds = openFilesLimit();
     // Three descriptors per relayed connection, and room for the database, the
     // admin server and the phones' own requests in flight.
@@ -192,7 +196,7 @@ export class Front {
         // for descriptors to free up instead of ending the process.
         this.counters.acceptErrors++;
         if (this.#gate.admit("accept") !== null) {
-          log("error", "lan.accept_failed", { error: err, open: this.#conns.size });
+          this.#logger.log("error", "lan.accept_failed", { error: err, open: this.#conns.size });
         }
         await new Promise((r) => setTimeout(r, backoff));
         backoff = Math.min(backoff * 2, 1000);
@@ -205,7 +209,7 @@ export class Front {
       if (this.#conns.size >= this.limits.total || sourceCapped) {
         this.counters.refused++;
         if (this.#gate.admit(`refuse:${source}`) !== null) {
-          log("warn", "lan.connection_refused", {
+          this.#logger.log("warn", "lan.connection_refused", {
             source,
             reason: sourceCapped ? "per_source" : "total",
             open: this.#conns.size,
@@ -271,9 +275,13 @@ export class Front {
           if (fault) {
             const suppressed = this.#badRequests.admit(c.source);
             if (suppressed !== null) {
-              log("warn", "lan.bad_request", { source: c.source, reason: fault, suppressed });
+              this.#logger.log("warn", "lan.bad_request", {
+                source: c.source,
+                reason: fault,
+                suppressed,
+              });
             }
-            await writeAll(c.client, badRequestReply(fault)).catch(() => {});
+            await writeAll(c.client, rawBadRequest(fault)).catch(() => {});
             break;
           }
           head = null;
@@ -284,7 +292,7 @@ export class Front {
             c.upstream = await Deno.connect({ hostname: "127.0.0.1", port: this.#upstreamPort });
           } catch (err) {
             if (this.#gate.admit("upstream") !== null) {
-              log("error", "lan.relay_connect_failed", { error: err });
+              this.#logger.log("error", "lan.relay_connect_failed", { error: err });
             }
             break;
           }
@@ -341,7 +349,7 @@ export class Front {
       if (why !== "idle" && why !== "unread_body") {
         this.counters.dropped++;
         if (this.#gate.admit(`drop:${c.source}`) !== null) {
-          log("warn", "lan.connection_dropped", { source: c.source, reason: why });
+          this.#logger.log("warn", "lan.connection_dropped", { source: c.source, reason: why });
         }
       }
       c.close();
@@ -382,15 +390,6 @@ function checkHead(bytes: Uint8Array): string | null {
     if (!HEADER_LINE.test(line)) return "malformed header";
   }
   return null;
-}
-
-function badRequestReply(reason: string): Uint8Array {
-  const body = `Bad request: ${reason}.\n`;
-  return new TextEncoder().encode(
-    "HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain; charset=utf-8\r\n" +
-      `cache-control: no-store\r\nconnection: close\r\ncontent-length: ${body.length}\r\n\r\n` +
-      body,
-  );
 }
 
 async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {

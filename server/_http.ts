@@ -1,21 +1,5 @@
-/** HTTP helpers of the LAN server: plain-text errors, bounded body reads. */
+/** HTTP helpers of the LAN server: bounded body reads (replies are `_reply.ts`'s). */
 import { HubError } from "../core/mod.ts";
-
-/** A plain-text reply (the SPEC's shape for transport-level errors). */
-export function text(status: number, body: string): Response {
-  return new Response(body + "\n", {
-    status,
-    headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" },
-  });
-}
-
-/** A JSON reply from already-serialised text. */
-export function jsonText(body: string, status = 200): Response {
-  return new Response(body, {
-    status,
-    headers: { "content-type": "application/json", "cache-control": "no-store" },
-  });
-}
 
 /**
  * How a body must arrive. A minimum rate, not only one long deadline: within

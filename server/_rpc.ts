@@ -1,21 +1,21 @@
 /**
  * The LAN routes' handlers: handshake (SPEC §2) and the encrypted envelope
- * (SPEC §3). Transport faults (no session, bad seal, malformed inner JSON,
- * replay) answer a plain-text 400, never 401; handler errors answer
- * `200 {"payload":"","success":false,"error":...}`, never sealed.
+ * (SPEC §3). Handlers throw `HubError`: transport faults (no session, bad
+ * seal, malformed inner JSON, replay) as they are (a plain-text 400), procedure
+ * failures marked `reply: "envelope"` by the registry; `_reply.ts` sends both.
  */
-import { HubError, log, sha256Hex, toB64u } from "../core/mod.ts";
+import { HubError, type Logger, sha256Hex, toB64u } from "../core/mod.ts";
 import type { AccessProvider } from "./_access.ts";
 import {
   decodePublicKey,
   deriveSessionKey,
   type EnvelopeLabel,
   open,
-  ProtocolError,
   seal,
   splitPayload,
 } from "./_crypto.ts";
-import { type BodyBudget, BodyReader, jsonText, parseJsonObject, text } from "./_http.ts";
+import { type BodyBudget, BodyReader, parseJsonObject } from "./_http.ts";
+import { jsonReply } from "./_reply.ts";
 import type { Session, SessionTable } from "./_sessions.ts";
 import type { ProcedureServices, Registry } from "./procedures/mod.ts";
 
@@ -32,6 +32,7 @@ export interface RpcDeps {
   /** Bytes of request bodies held now, in all and per source, and the most allowed. */
   bodyBudget: BodyBudget;
   now: () => number;
+  logger: Logger;
 }
 
 /** What a route learns about the request's connection. */
@@ -81,49 +82,46 @@ export async function handshake(
   const body = parseJsonObject(raw);
   const clientId = body.client_id;
   if (typeof clientId !== "string" || clientId.length === 0 || clientId.length > MAX_ID) {
-    return text(400, "client_id must be a non-empty string");
+    throw badRequest("client_id must be a non-empty string");
   }
   const deviceName = body.device_name;
   if (
     deviceName !== undefined && deviceName !== null &&
     (typeof deviceName !== "string" || deviceName.length > MAX_ID)
   ) {
-    return text(400, "device_name must be a string of at most 200 characters");
+    throw badRequest("device_name must be a string of at most 200 characters");
   }
-  let clientPublic: Uint8Array<ArrayBuffer>;
-  try {
-    clientPublic = decodePublicKey(body.client_public_key);
-  } catch (err) {
-    return text(400, (err as Error).message);
-  }
+  const clientPublic = decodePublicKey(body.client_public_key);
   const hub = deps.access();
-  if (!hub) return text(503, "The hub is locked. Ask the clinic operator to unlock it.");
+  if (!hub) {
+    throw new HubError("locked", 503, "The hub is locked. Ask the clinic operator to unlock it.");
+  }
   const store = hub.store;
   const existing = store.devices.get(clientId);
   if (existing?.revokedAt) {
-    log("warn", "handshake.revoked", { device: clientId });
-    return text(
+    deps.logger.log("warn", "handshake.revoked", { device: clientId });
+    throw new HubError(
+      "revoked",
       403,
       "This device has been revoked on this hub and cannot sync with it. Ask the clinic's operator.",
     );
   }
-  let key: CryptoKey;
-  try {
-    key = await deriveSessionKey(hub.hubPrivateKey, clientPublic, hub.hubPublicKey, clientPublic);
-  } catch (err) {
-    if (err instanceof ProtocolError) return text(400, err.message);
-    throw err;
-  }
+  const key = await deriveSessionKey(
+    hub.hubPrivateKey,
+    clientPublic,
+    hub.hubPublicKey,
+    clientPublic,
+  );
   const now = deps.now();
   const digest = await sha256Hex(clientPublic);
   if (!store.devices.rememberClientKey(digest, now)) {
-    log("warn", "handshake.replayed_key", { device: clientId });
-    return text(400, "This client public key was already used; make a fresh key pair and retry.");
+    deps.logger.log("warn", "handshake.replayed_key", { device: clientId });
+    throw badRequest("This client public key was already used; make a fresh key pair and retry.");
   }
   deps.sessions.set(clientId, key, source, typeof deviceName === "string" ? deviceName : null);
-  log("info", "handshake.ok", { device: clientId });
+  deps.logger.log("info", "handshake.ok", { device: clientId });
   hub.publish?.("device", { device: clientId, action: "seen" });
-  return jsonText(JSON.stringify({
+  return jsonReply(JSON.stringify({
     hub_public_key: toB64u(hub.hubPublicKey),
     hub_id: hub.hubId,
     hub_name: hub.hubName,
@@ -171,7 +169,7 @@ export async function envelope(
   if (!Number.isFinite(declared)) limit = Math.min(limit, MAX_UNDECLARED_BYTES);
   else if (declared > limit) {
     ctx.closeAfterReply();
-    return text(413, `Request body is larger than ${limit} bytes.`);
+    throw new HubError("too_large", 413, `Request body is larger than ${limit} bytes.`);
   }
   const account = deps.bodyBudget.account(ctx.source);
   let raw: Uint8Array;
@@ -184,17 +182,14 @@ export async function envelope(
     const prefix = await reader.readAtLeast(PREFIX_BYTES);
     if (!reader.done) {
       const early = leadingClientId(prefix);
+      // Refused before the rest is read: the catch below closes the connection.
       if (early === null) {
         reader.cancel();
-        account.release();
-        ctx.closeAfterReply();
-        return text(400, 'The envelope must start with "client_id".');
+        throw badRequest('The envelope must start with "client_id".');
       }
       if (deps.sessions.candidates(early).length === 0) {
         reader.cancel();
-        account.release();
-        ctx.closeAfterReply();
-        return text(400, "No session for this client_id; handshake first.");
+        throw badRequest("No session for this client_id; handshake first.");
       }
     }
     raw = await reader.readAll();
@@ -219,20 +214,15 @@ async function envelopeWithin(
   const body = parseJsonObject(raw);
   const clientId = body.client_id;
   if (typeof clientId !== "string" || clientId.length === 0 || clientId.length > MAX_ID) {
-    return text(400, "client_id must be a non-empty string");
+    throw badRequest("client_id must be a non-empty string");
   }
   const candidates = deps.sessions.candidates(clientId);
-  if (candidates.length === 0) return text(400, "No session for this client_id; handshake first.");
-  let parts;
-  try {
-    parts = splitPayload(body.payload);
-  } catch (err) {
-    return text(400, (err as ProtocolError).message);
-  }
+  if (candidates.length === 0) throw badRequest("No session for this client_id; handshake first.");
+  const parts = splitPayload(body.payload);
   const nonceHex = parts.nonce.toHex();
   if (candidates.some((s) => deps.sessions.seen(s, nonceHex))) {
-    log("warn", "rpc.replay", { device: clientId });
-    return text(400, "Replayed request refused.");
+    deps.logger.log("warn", "rpc.replay", { device: clientId });
+    throw badRequest("Replayed request refused.");
   }
   // Several recent keys may belong to this client id (someone else may have
   // handshaken under it): the one whose GCM tag verifies is the request's.
@@ -248,44 +238,45 @@ async function envelopeWithin(
       failure = err;
     }
   }
-  if (!session || !plain) return text(400, (failure as ProtocolError).message);
+  if (!session || !plain) throw failure;
   // Check again after the await: a copy sent at the same moment may have been
   // opened meanwhile. Check and mark run with no await between them.
   if (deps.sessions.seen(session, nonceHex)) {
-    log("warn", "rpc.replay", { device: clientId });
-    return text(400, "Replayed request refused.");
+    deps.logger.log("warn", "rpc.replay", { device: clientId });
+    throw badRequest("Replayed request refused.");
   }
   // Only an authentic request burns its nonce, so a forger cannot block one.
   if (!deps.sessions.use(session, nonceHex)) {
-    return text(400, "This session has been used too often; handshake again.");
+    throw badRequest("This session has been used too often; handshake again.");
   }
   let inner: Record<string, unknown>;
   try {
     inner = parseJsonObject(plain);
   } catch {
-    return text(400, "The decrypted request is not a JSON object.");
+    throw badRequest("The decrypted request is not a JSON object.");
   }
   const name = inner[kind];
   const params = kind === "command" ? inner.data : inner.params;
   const paramsField = kind === "command" ? "data" : "params";
   if (typeof name !== "string" || name.length === 0 || name.length > 100) {
-    return text(400, `The decrypted request has no "${kind}" name.`);
+    throw badRequest(`The decrypted request has no "${kind}" name.`);
   }
   if (params === null || typeof params !== "object" || Array.isArray(params)) {
-    return text(400, `The decrypted request needs "${paramsField}" as an object.`);
+    throw badRequest(`The decrypted request needs "${paramsField}" as an object.`);
   }
   if (inner.token !== undefined && inner.token !== null && typeof inner.token !== "string") {
-    return text(400, "token must be a string or null.");
+    throw badRequest("token must be a string or null.");
   }
   const hub = deps.access();
   const now = deps.now();
-  const outcome = await deps.registry.call(kind, name, params, inner.token, {
+  // A failed procedure throws an envelope error (registry.ts); only success goes on.
+  const json = await deps.registry.call(kind, name, params, inner.token, {
     hub,
     clientId,
     now,
     services: deps.services,
   });
-  if (outcome.ok && !session.recorded && hub && provedItself(deps.registry, kind, name)) {
+  if (!session.recorded && hub && provedItself(deps.registry, kind, name)) {
     // A successful login or token call proved who is behind this key: only now
     // is the device listed (or renamed) on the hub.
     try {
@@ -293,17 +284,14 @@ async function envelopeWithin(
       session.recorded = true;
     } catch (err) {
       // The listing can wait (a full disk): the call itself succeeded.
-      log("warn", "device.not_recorded", { device: clientId, error: err });
+      deps.logger.log("warn", "device.not_recorded", { device: clientId, error: err });
     }
   }
   // A large push leaves a large WAL: fold it back now (bounded WAL, see store/_db.ts).
-  if (outcome.ok && kind === "command" && hub) hub.store.checkpointIfLarge();
-  if (!outcome.ok) {
-    return jsonText(JSON.stringify({ payload: "", success: false, error: outcome.error }));
-  }
+  if (kind === "command" && hub) hub.store.checkpointIfLarge();
   const label: EnvelopeLabel = kind === "command" ? "command_response" : "query_response";
-  const sealed = await seal(session.key, new TextEncoder().encode(outcome.json), label);
-  return jsonText(`{"payload":"${sealed}","success":true}`);
+  const sealed = await seal(session.key, new TextEncoder().encode(json), label);
+  return jsonReply(`{"payload":"${sealed}","success":true}`);
 }
 
 /** True for the calls that prove the caller: `login`, and every call that needs a token. */
@@ -312,12 +300,7 @@ function provedItself(registry: Registry, kind: "command" | "query", name: strin
   return registry.get(kind, name)?.auth === "token";
 }
 
-/** Maps a thrown error to the SPEC's plain-text transport reply. */
-export function transportError(err: unknown): Response {
-  if (err instanceof HubError) {
-    const status = err.status === 401 ? 400 : err.status;
-    return text(status, err.message);
-  }
-  log("error", "lan.unexpected", { error: err });
-  return text(500, "Internal error.");
+/** A transport fault: the SPEC's plain-text 400. */
+function badRequest(message: string): HubError {
+  return new HubError("bad_request", 400, message);
 }

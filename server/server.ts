@@ -2,18 +2,12 @@
  * The LAN server: exactly four routes (SPEC §1), everything else 404. One route
  * table; limits and error mapping applied once around it.
  */
-import { HubError, log, LogGate, requestUrl } from "../core/mod.ts";
+import { HubError, LogGate, Logger, requestUrl } from "../core/mod.ts";
 import type { AccessProvider } from "./_access.ts";
 import { LoginLimiter } from "./_auth.ts";
-import { BodyBudget, DEFAULT_BODY_PACE, text } from "./_http.ts";
-import {
-  detachedContext,
-  envelope,
-  handshake,
-  type RequestContext,
-  type RpcDeps,
-  transportError,
-} from "./_rpc.ts";
+import { BodyBudget, DEFAULT_BODY_PACE } from "./_http.ts";
+import { jsonReply, lanErrorReply } from "./_reply.ts";
+import { detachedContext, envelope, handshake, type RequestContext, type RpcDeps } from "./_rpc.ts";
 import {
   DEFAULT_FRONT_LIMITS,
   Front,
@@ -96,6 +90,8 @@ export interface LanServerOptions {
   /** Bound on the JSON bytes of one pull reply (see store/_pull.ts). */
   pullPageBytes?: number;
   now?: () => number;
+  /** Where the server logs (the hub hands its own in; default: stderr). */
+  logger?: Logger;
 }
 
 /** Default body limit. */
@@ -116,10 +112,7 @@ export interface LanServerStatus {
 type Route = (req: Request, deps: RpcDeps, ctx: RequestContext) => Promise<Response> | Response;
 
 const ROUTES: Record<string, Route> = {
-  "GET /rpc/heartbeat": () =>
-    new Response('{"status":"ok"}', {
-      headers: { "content-type": "application/json", "cache-control": "no-store" },
-    }),
+  "GET /rpc/heartbeat": () => jsonReply('{"status":"ok"}'),
   "POST /rpc/handshake": handshake,
   "POST /rpc/command": (req, deps, ctx) => envelope(req, deps, "command", ctx),
   "POST /rpc/query": (req, deps, ctx) => envelope(req, deps, "query", ctx),
@@ -144,7 +137,8 @@ export function lanUrls(host: string, port: number): string[] {
 export class LanServer {
   readonly registry: Registry;
   readonly sessions: SessionTable;
-  #options: Required<Omit<LanServerOptions, "now">> & { now: () => number };
+  #options: Required<Omit<LanServerOptions, "now" | "logger">> & { now: () => number };
+  #logger: Logger;
   #deps: RpcDeps;
   #server: Deno.HttpServer | null = null;
   #front: Front | null = null;
@@ -169,6 +163,7 @@ export class LanServer {
       now: Date.now,
       ...options,
     };
+    this.#logger = options.logger ?? new Logger();
     this.#port = options.port;
     this.#handshakes = new HandshakeLimiter(this.#options.handshakeRate);
     this.registry = buildRegistry();
@@ -181,12 +176,14 @@ export class LanServer {
         loginLimiter: new LoginLimiter(this.#options.now),
         pullPageRows: this.#options.pullPageRows,
         pullPageBytes: this.#options.pullPageBytes,
+        logger: this.#logger,
       },
       maxBodyBytes: this.#options.maxBodyBytes,
       bodyTimeoutMs: this.#options.bodyTimeoutMs,
       bodyPace: this.#options.bodyPace,
       bodyBudget: new BodyBudget(2 * this.#options.maxBodyBytes),
       now: this.#options.now,
+      logger: this.#logger,
     };
   }
 
@@ -215,31 +212,37 @@ export class LanServer {
     return this.#deps.bodyBudget;
   }
 
-  /** Handles one request (exposed for in-process tests). */
+  /** Handles one request (exposed for in-process tests); every error reply is `_reply.ts`'s. */
   async handle(req: Request, remote?: string, conn?: FrontConn): Promise<Response> {
-    const url = requestUrl(req);
-    if (!url) return this.#badRequest(remote, "malformed Host header");
-    const route = ROUTES[`${req.method} ${url.pathname}`];
-    if (!route) return text(404, "Not found");
-    if (url.pathname === "/rpc/handshake" && remote && !this.#handshakes.take(remote)) {
-      return text(429, "Too many handshakes from this address; wait a moment and retry.");
-    }
     try {
+      const url = requestUrl(req);
+      if (!url) throw this.#badRequest(remote, "malformed Host header");
+      const route = ROUTES[`${req.method} ${url.pathname}`];
+      if (!route) throw new HubError("not_found", 404, "Not found");
+      if (url.pathname === "/rpc/handshake" && remote && !this.#handshakes.take(remote)) {
+        throw new HubError(
+          "rate_limited",
+          429,
+          "Too many handshakes from this address; wait a moment and retry.",
+        );
+      }
       const ctx: RequestContext = conn
         ? { source: conn.source, closeAfterReply: () => conn.closeAfterReply() }
         : detachedContext(remote ?? "unknown");
       return await route(req, this.#deps, ctx);
     } catch (err) {
-      return transportError(err);
+      return lanErrorReply(err, this.#logger);
     }
   }
 
   /** A malformed request: 400 plain text, and at most one log line per source a minute. */
-  #badRequest(remote: string | undefined, reason: string): Response {
+  #badRequest(remote: string | undefined, reason: string): HubError {
     const source = remote ?? "unknown";
     const suppressed = this.#badRequests.admit(source);
-    if (suppressed !== null) log("warn", "lan.bad_request", { source, reason, suppressed });
-    return text(400, `Bad request: ${reason}.`);
+    if (suppressed !== null) {
+      this.#logger.log("warn", "lan.bad_request", { source, reason, suppressed });
+    }
+    return new HubError("bad_request", 400, `Bad request: ${reason}.`);
   }
 
   /** Starts listening; a taken port is a clear `address_in_use` error. */
@@ -271,14 +274,15 @@ export class LanServer {
                 bound,
                 { ...DEFAULT_FRONT_LIMITS, ...front },
                 this.#badRequests,
+                this.#logger,
               );
               this.#port = (listener.addr as Deno.NetAddr).port;
             } else this.#port = bound;
             this.#error = null;
-            log("info", "lan.listening", { host, port: this.#port });
+            this.#logger.log("info", "lan.listening", { host, port: this.#port });
             resolve();
           },
-          onError: (err) => transportError(err),
+          onError: (err) => lanErrorReply(err, this.#logger),
         }, async (req, info) => {
           const peer = info.remoteAddr as Deno.NetAddr;
           const conn = this.#front?.lookup(peer.port);
@@ -330,7 +334,7 @@ export class LanServer {
     this.#abort?.abort();
     this.#abort = null;
     await s.finished;
-    log("info", "lan.stopped", {});
+    this.#logger.log("info", "lan.stopped", {});
   }
 
   /** Drops a client's session (after revocation). */

@@ -3,7 +3,7 @@
  * realistic rows through the store's own write path (`upsertRow` inside a
  * transaction stamped by the change clock).
  */
-import { type LogSink, setLogSink } from "../core/mod.ts";
+import { memoryLogger } from "../core/mod.ts";
 import { Hub, type HubOptions } from "../hub/mod.ts";
 import { type Store, tableDef } from "../store/mod.ts";
 import { type ChangeSource, storeConnection, upsertRow } from "../store/testing.ts";
@@ -33,15 +33,18 @@ export async function tempDir(prefix = "hub-test-"): Promise<TempDir> {
   };
 }
 
+/** The logger every {@link makeHub} hub is handed: its lines stay in memory, off stderr. */
+const TEST_LOG = memoryLogger();
+
+/** The logger {@link makeHub} hands its hubs (for parts a test builds beside a hub). */
+export const TEST_LOGGER = TEST_LOG.logger;
+
 /**
- * Silences the structured logger for the calling test file and returns the lines
- * it would have written (tests that assert on logs read them).
+ * The lines written by the hubs {@link makeHub} builds (and by anything handed
+ * {@link TEST_LOGGER}); tests that assert on logs read them.
  */
 export function captureLogs(): string[] {
-  const lines: string[] = [];
-  const sink: LogSink = (line) => lines.push(line);
-  setLogSink(sink);
-  return lines;
+  return TEST_LOG.lines;
 }
 
 /** Options of {@link makeHub}: any {@link HubOptions} field may be overridden. */
@@ -56,6 +59,7 @@ export async function makeHub(options: MakeHubOptions): Promise<Hub> {
     version: "0.0.0-test",
     lan: { host: "127.0.0.1", port: 0 },
     vault: WEAK_VAULT,
+    logger: TEST_LOGGER,
     ...options,
   });
   await hub.init();

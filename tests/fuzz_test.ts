@@ -5,18 +5,23 @@
  */
 import assert from "node:assert/strict";
 import { type FuzzCase, generator, prng, runCase } from "../bench/_fuzz.ts";
-import { setLogSink } from "../core/mod.ts";
+import { Logger } from "../core/mod.ts";
 import { ADMIN_TOKEN, adminClient, loggedInPhone, NURSE, startHub } from "./server/_fixtures.ts";
 
 // Every log line since the last case (the fixtures' own buffer is trimmed now and then).
 let pending: string[] = [];
-setLogSink((line) => {
-  pending.push(line);
-  if (pending.length > 10_000) pending = pending.slice(-5_000);
+const logger = new Logger({
+  sink: (line) => {
+    pending.push(line);
+    if (pending.length > 10_000) pending = pending.slice(-5_000);
+  },
 });
 
 async function target() {
-  const t = await startHub({ lan: { handshakeRate: { burst: 1000, perSecond: 100 } } });
+  const t = await startHub({
+    lan: { handshakeRate: { burst: 1000, perSecond: 100 } },
+    logger,
+  });
   const admin = await adminClient(t.hub);
   const phone = await loggedInPhone(t.url, NURSE);
   return {

@@ -7,7 +7,7 @@
  * through the admin API or `POST /api/touch`, which the page sends (throttled)
  * while someone types or clicks.
  */
-import { HubError, log } from "../core/mod.ts";
+import { HubError } from "../core/mod.ts";
 import type { Hub } from "../hub/mod.ts";
 
 const META_KEY = "ui.auto_lock_minutes";
@@ -108,7 +108,7 @@ export class AutoLock {
     this.#locking = true;
     try {
       await this.#hub.lock();
-      log("info", "hub.auto_locked", { idleMinutes: minutes });
+      this.#hub.logger.log("info", "hub.auto_locked", { idleMinutes: minutes });
       this.#onLocked(minutes);
       return true;
     } finally {

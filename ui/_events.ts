@@ -18,7 +18,6 @@ import {
   type EventBus,
   formatCursor,
   type HubEventType,
-  log,
 } from "../core/mod.ts";
 import type { Hub, HubStatus } from "../hub/mod.ts";
 import type { Updater } from "../update/mod.ts";
@@ -103,7 +102,7 @@ export class AdminFeed {
         freeBytes: d.freeBytes,
       });
     } catch (err) {
-      log("debug", "admin.events.disk_failed", { error: err });
+      this.#hub.logger.log("debug", "admin.events.disk_failed", { error: err });
     }
   }
 
@@ -155,7 +154,7 @@ export class AdminFeed {
           await this.#publishViews(views);
         } catch (err) {
           // The hub was locked or closed mid-read; the lock's own fact follows.
-          log("debug", "admin.events.view_failed", { error: err });
+          this.#hub.logger.log("debug", "admin.events.view_failed", { error: err });
         }
       }
     })().finally(() => {

@@ -1,18 +1,23 @@
 /**
  * The loopback admin API (docs/admin-api.md). JSON in, JSON out, errors as
- * `{"error": message, "code": ...}` with a fitting status. One route table; the
+ * `{"error": message, "code": ...}` with a fitting status. One route table (`_routes.ts`); the
  * guard (host, token/cookie, CSRF) and error mapping are applied once around it.
  */
-import { z } from "zod";
-import { type EventBus, HubError, log, LogGate, parseCursor, requestUrl } from "../core/mod.ts";
+import { type EventBus, HubError, LogGate, requestUrl } from "../core/mod.ts";
 import type { Hub } from "../hub/mod.ts";
 import { AdminGuard } from "./_guard.ts";
 import { sessionCookie, signInWithPassphrase } from "./_signin.ts";
-import { pairingPayload, pairingSvg } from "./_pairing.ts";
 import { STATIC_FILES } from "./_page.ts";
-import { AdminFeed, eventStream, wireEvent } from "./_events.ts";
+import { AdminFeed } from "./_events.ts";
+import {
+  adminErrorReply,
+  INTERNAL_MESSAGE,
+  jsonReply,
+  launchRedirect,
+  staticFileReply,
+} from "./_reply.ts";
 import { AutoLock } from "./_autolock.ts";
-import { authorisedClinics } from "./_clinics.ts";
+import { body, ROUTES } from "./_routes.ts";
 import type { Updater } from "../update/mod.ts";
 
 /** Options for {@link startAdminServer}. */
@@ -43,293 +48,9 @@ export interface AdminServer {
   close(): Promise<void>;
 }
 
-interface Ctx {
-  hub: Hub;
-  req: Request;
-  params: Record<string, string>;
-  url: URL;
-  csrf?: string;
-  feed: AdminFeed;
-  autoLock: AutoLock;
-  /** Aborted when the server shuts down (ends event streams). */
-  closing: AbortSignal;
-  /** Set when the operator stopped the LAN server on purpose (no auto-start on unlock). */
-  state: { serverStoppedByOperator: boolean };
-  updater?: Updater;
-}
-
-function updaterOf(ctx: Ctx): Updater {
-  if (!ctx.updater) throw new HubError("not_found", 404, "Not found.");
-  return ctx.updater;
-}
-
-type Handler = (ctx: Ctx) => Promise<unknown> | unknown;
-
-const MAX_JSON = 64 * 1024;
-
-function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: { "content-type": "application/json", "cache-control": "no-store", ...headers },
-  });
-}
-
-async function body(req: Request): Promise<Record<string, unknown>> {
-  const len = Number(req.headers.get("content-length") ?? "0");
-  if (len > MAX_JSON) throw new HubError("too_large", 413, "Request body too large.");
-  const text = await req.text();
-  if (text.length > MAX_JSON) throw new HubError("too_large", 413, "Request body too large.");
-  if (text.trim() === "") return {};
-  try {
-    const v = JSON.parse(text);
-    if (v && typeof v === "object" && !Array.isArray(v)) return v;
-  } catch {
-    // fall through
-  }
-  throw new HubError("bad_request", 400, "Body must be a JSON object.");
-}
-
-/** Reads a JSON body and checks it against `schema` (a 400 naming the field when it does not fit). */
-async function input<S extends z.ZodType>(req: Request, schema: S): Promise<z.infer<S>> {
-  const parsed = schema.safeParse(await body(req));
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  const field = issue?.path.length ? issue.path.join(".") : "body";
-  throw new HubError("bad_request", 400, `${field} is required, as text.`);
-}
-
-/** The admin API's request bodies (extra fields are ignored). */
-const BODY = {
-  passphrase: z.object({ passphrase: z.string() }),
-  change: z.object({ current: z.string(), next: z.string() }),
-  clear: z.object({
-    passphrase: z.string(),
-    force: z.unknown().optional().transform((v) => v === true),
-  }),
-  reset: z.object({
-    confirm: z.unknown().optional().transform((v) => typeof v === "string" ? v : ""),
-  }),
-  register: z.object({
-    url: z.unknown().optional(),
-    apiKey: z.unknown().optional(),
-    allowInsecure: z.unknown().optional().transform((v) => v === true),
-  }),
-  autoLock: z.object({ minutes: z.unknown().optional().transform((v) => v ?? null) }),
-};
-
-/** The one place an error becomes a reply: `HubError` as is, anything else as 500. */
-function errorReply(err: unknown, path: string): Response {
-  if (err instanceof HubError) {
-    const headers: Record<string, string> = {};
-    const retry = err.details?.retryAfterSeconds;
-    if (typeof retry === "number") headers["retry-after"] = String(retry);
-    return json(err.status, { error: err.message, code: err.code, ...err.details }, headers);
-  }
-  log("error", "admin.unexpected", { path, error: err });
-  return json(500, { error: "Internal error; see the hub's log." });
-}
-
-async function autoStartServer(ctx: Ctx): Promise<void> {
-  if (ctx.state.serverStoppedByOperator || ctx.hub.server.running) return;
-  try {
-    await ctx.hub.startServer();
-  } catch (err) {
-    log("warn", "lan.autostart_failed", { error: err });
-  }
-}
-
-/** The admin API's routes: method, `URLPattern` path, handler. */
-const ROUTE_TABLE: [string, string, Handler][] = [
-  ["GET", "/api/status", ({ hub }) => hub.status()],
-  ["GET", "/api/session", ({ csrf }) => ({ csrf: csrf ?? null })],
-  ["POST", "/api/setup", async (ctx) => {
-    await ctx.hub.setup((await input(ctx.req, BODY.passphrase)).passphrase);
-    await autoStartServer(ctx);
-    return ctx.hub.status();
-  }],
-  ["POST", "/api/unlock", async (ctx) => {
-    await ctx.hub.unlock((await input(ctx.req, BODY.passphrase)).passphrase);
-    await autoStartServer(ctx);
-    return ctx.hub.status();
-  }],
-  ["POST", "/api/lock", async ({ hub }) => {
-    await hub.lock();
-    return hub.status();
-  }],
-  ["POST", "/api/passphrase", async ({ hub, req }) => {
-    const b = await input(req, BODY.change);
-    await hub.changePassphrase(b.current, b.next);
-    return { ok: true };
-  }],
-  ["POST", "/api/rotate-key", ({ hub }) => hub.rotateKey()],
-  ["POST", "/api/clear", async ({ hub, req }) => {
-    const b = await input(req, BODY.clear);
-    return await hub.clear(b.passphrase, b.force);
-  }],
-  ["POST", "/api/reset", async ({ hub, req }) => {
-    await hub.reset((await input(req, BODY.reset)).confirm);
-    return hub.status();
-  }],
-  ["POST", "/api/server/start", async (ctx) => {
-    ctx.state.serverStoppedByOperator = false;
-    await ctx.hub.startServer();
-    return ctx.hub.server.status();
-  }],
-  ["POST", "/api/server/stop", async (ctx) => {
-    ctx.state.serverStoppedByOperator = true;
-    await ctx.hub.stopServer();
-    return ctx.hub.server.status();
-  }],
-  ["POST", "/api/cloud/register", async ({ hub, req }) => {
-    const b = await input(req, BODY.register);
-    return await hub.registerCloud(b.url, b.apiKey, b.allowInsecure);
-  }],
-  ["POST", "/api/cloud/sync", ({ hub }) => hub.syncCloud()],
-  ["GET", "/api/cloud/health", ({ hub }) => {
-    const h = hub.cloudHealth();
-    if (!h) throw new HubError("locked", 423, "Unlock the hub first.");
-    return h;
-  }],
-  ["GET", "/api/update", (ctx) => updaterOf(ctx).status()],
-  ["POST", "/api/update/check", (ctx) => updaterOf(ctx).check()],
-  ["POST", "/api/update/install", (ctx) => updaterOf(ctx).install()],
-  ["GET", "/api/devices", ({ hub }) => ({ devices: hub.store.devices.list() })],
-  ["POST", "/api/devices/:id/revoke", ({ hub, params }) => {
-    const id = decodeURIComponent(params.id);
-    if (!hub.store.devices.revoke(id, Date.now())) {
-      throw new HubError("not_found", 404, "No such device.");
-    }
-    hub.server.dropSession(id);
-    log("info", "device.revoked", { device: id });
-    hub.events.publish("device", { device: id, action: "revoked" });
-    return { ok: true };
-  }],
-  ["POST", "/api/devices/:id/remove", ({ hub, params }) => {
-    const id = decodeURIComponent(params.id);
-    const r = hub.store.devices.removeRevoked(id, Date.now());
-    if (r === "unknown") throw new HubError("not_found", 404, "No such device.");
-    if (r === "not_revoked") {
-      throw new HubError(
-        "not_revoked",
-        409,
-        "Only a revoked device can be removed from the list. Revoke it first.",
-      );
-    }
-    log("info", "device.removed_from_list", { device: id });
-    hub.events.publish("device", { device: id, action: "removed" });
-    return { ok: true };
-  }],
-  ["GET", "/api/conflicts", ({ hub, url }) => ({
-    conflicts: hub.store.conflicts.views({
-      open: url.searchParams.get("open") === "1",
-      limit: Number(url.searchParams.get("limit") ?? "200") || 200,
-    }),
-  })],
-  ["POST", "/api/conflicts/:id(\\d+)/keep-newer", ({ hub, params }) => {
-    hub.store.conflicts.keepNewer(Number(params.id), Date.now());
-    log("info", "conflict.decided", { conflict: Number(params.id), decision: "keep_newer" });
-    publishDecided(hub, Number(params.id));
-    return { ok: true };
-  }],
-  ["POST", "/api/conflicts/:id(\\d+)/restore-older", ({ hub, params }) => {
-    const r = hub.store.conflicts.restoreOlder(Number(params.id), Date.now());
-    log("info", "conflict.decided", {
-      conflict: Number(params.id),
-      decision: "restore_older",
-      table: r.table,
-    });
-    publishDecided(hub, Number(params.id));
-    return { ok: true, ...r };
-  }],
-  ["GET", "/api/activity", ({ hub }) => ({
-    buckets: hub.store.devices.activitySince(Date.now() - 24 * 3_600_000),
-  })],
-  ["GET", "/api/pairing", async ({ hub, url }) => {
-    const access = hub.vault.secrets;
-    const server = hub.server.status();
-    if (!server.running) {
-      throw new HubError("server_stopped", 409, "Start the server to pair a device.");
-    }
-    const wanted = url.searchParams.get("url");
-    if (wanted !== null && !server.urls.includes(wanted)) {
-      throw new HubError("bad_request", 400, "That address is not one of this computer's.");
-    }
-    const lanUrl = wanted ?? server.urls[0];
-    const payload = pairingPayload(lanUrl, access.hubId, access.hubPublicKey);
-    return { payload, svg: await pairingSvg(payload), url: lanUrl, urls: server.urls };
-  }],
-  ["GET", "/api/events", eventsRoute],
-  ["GET", "/api/clinics", ({ hub }) => authorisedClinics(hub)],
-  ["GET", "/api/auto-lock", ({ hub, autoLock }) => {
-    if (hub.state !== "unlocked") throw new HubError("locked", 423, "Unlock the hub first.");
-    return autoLock.state();
-  }],
-  ["POST", "/api/auto-lock", async ({ hub, req, autoLock }) => {
-    const b = await input(req, BODY.autoLock);
-    if (hub.state !== "unlocked") throw new HubError("locked", 423, "Unlock the hub first.");
-    return autoLock.set(b.minutes);
-  }],
-  ["POST", "/api/touch", () => ({ ok: true })],
-];
-
-const ROUTES: [string, URLPattern, Handler][] = ROUTE_TABLE.map((
-  [method, pathname, handler],
-) => [method, new URLPattern({ pathname }), handler]);
-
-/** Tells the stream the operator decided a conflict (counts and the list changed). */
-function publishDecided(hub: Hub, id: number): void {
-  hub.events.publish("conflict", {
-    action: "decided",
-    id,
-    count: 1,
-    open: hub.store.openConflicts(),
-  });
-}
-
-/** Longest wait of a long-polling `GET /api/events` (seconds). */
-const MAX_EVENTS_WAIT_S = 55;
-
-/** `GET /api/events`: Server-Sent Events, or JSON long-poll for scripts (docs/admin-api.md). */
-async function eventsRoute(ctx: Ctx): Promise<unknown> {
-  const { req, url, feed } = ctx;
-  // The browser's Last-Event-ID is newer than the `since` its first connect put in the URL.
-  const raw = req.headers.get("last-event-id") ?? url.searchParams.get("since");
-  const since = raw === null || raw.trim() === "" ? null : parseCursor(raw);
-  if (raw !== null && raw.trim() !== "" && since === null) {
-    throw new HubError(
-      "bad_request",
-      400,
-      "since must be an event cursor (<launch>-<id>, as the last event's id) or an id.",
-    );
-  }
-  if ((req.headers.get("accept") ?? "").includes("text/event-stream")) {
-    return new Response(eventStream(feed, since, { signal: ctx.closing }), {
-      headers: {
-        "content-type": "text/event-stream; charset=utf-8",
-        "cache-control": "no-store",
-        "x-accel-buffering": "no",
-      },
-    });
-  }
-  const wait = Math.min(
-    Math.max(Number(url.searchParams.get("wait") ?? "25") || 0, 0),
-    MAX_EVENTS_WAIT_S,
-  );
-  // Views follow the facts by a few milliseconds: answer with both.
-  await feed.settle();
-  let got = feed.events.since(since);
-  if (!got.reset && got.events.length === 0 && wait > 0) {
-    await feed.events.wait(wait * 1000, ctx.closing);
-    await feed.settle();
-    got = feed.events.since(since);
-  }
-  return {
-    events: got.events.map(wireEvent),
-    reset: got.reset,
-    lastId: got.lastId,
-    launch: got.launch,
-    cursor: `${got.launch}-${got.lastId}`,
-  };
+/** A path outside the API's routes. */
+function notFound(): HubError {
+  return new HubError("not_found", 404, "Not found.", { reply: "message" });
 }
 
 /** Starts the admin server on 127.0.0.1 (before the LAN server; see ENGINEERING.md). */
@@ -350,56 +71,54 @@ export function startAdminServer(hub: Hub, options: AdminServerOptions): Promise
   // text and log at most one line per source a minute; nothing reaches stderr
   // outside the JSON logger (an uncaught throw would print a stack trace there).
   const badRequests = new LogGate();
-  function badRequest(source: string, reason: string): Response {
+  function badRequest(source: string, reason: string): HubError {
     const suppressed = badRequests.admit(source);
-    if (suppressed !== null) log("warn", "admin.bad_request", { source, reason, suppressed });
-    return new Response(`Bad request: ${reason}.\n`, {
-      status: 400,
-      headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" },
-    });
+    if (suppressed !== null) {
+      hub.logger.log("warn", "admin.bad_request", { source, reason, suppressed });
+    }
+    return new HubError("bad_request", 400, `Bad request: ${reason}.`, { reply: "text" });
   }
 
+  /** Every request; any error thrown on the way is mapped once, by `adminErrorReply`. */
   async function handle(req: Request, info?: Deno.ServeHandlerInfo): Promise<Response> {
+    try {
+      return await dispatch(req, info);
+    } catch (err) {
+      return adminErrorReply(err, requestUrl(req)?.pathname ?? "?", hub.logger);
+    }
+  }
+
+  async function dispatch(req: Request, info?: Deno.ServeHandlerInfo): Promise<Response> {
     const url = requestUrl(req);
     const source = (info?.remoteAddr as Deno.NetAddr | undefined)?.hostname ?? "local";
-    if (!url) return badRequest(source, "malformed Host header");
+    if (!url) throw badRequest(source, "malformed Host header");
     if (!guard.hostAllowed(req.headers.get("host"))) {
-      return json(403, { error: "Forbidden: the admin API answers only on this computer." });
+      throw new HubError(
+        "forbidden_host",
+        403,
+        "Forbidden: the admin API answers only on this computer.",
+        { reply: "message" },
+      );
     }
     const file = req.method === "GET" ? STATIC_FILES[url.pathname] : undefined;
-    if (file) {
-      // The page and its code carry no secrets, so they answer without a session
-      // (the desktop runtime polls `/` before anyone has logged in).
-      return new Response(file.body, {
-        headers: {
-          "content-type": file.type,
-          "cache-control": "no-store",
-          "content-security-policy":
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-          "x-frame-options": "DENY",
-          "x-content-type-options": "nosniff",
-          "referrer-policy": "no-referrer",
-        },
-      });
-    }
+    // The page and its code carry no secrets, so they answer without a session
+    // (the desktop runtime polls `/` before anyone has logged in).
+    if (file) return staticFileReply(file);
     if (url.pathname === "/launch" && req.method === "GET") {
       const sid = guard.redeem(url.searchParams.get("code") ?? "");
-      if (!sid) return json(403, { error: "This link has expired. Start the hub again." });
-      return new Response(null, {
-        status: 303,
-        headers: {
-          location: "/",
-          "set-cookie": sessionCookie(sid),
-          "cache-control": "no-store",
-        },
-      });
+      if (!sid) {
+        throw new HubError("link_expired", 403, "This link has expired. Start the hub again.", {
+          reply: "message",
+        });
+      }
+      return launchRedirect(sessionCookie(sid));
     }
-    if (!url.pathname.startsWith("/api/")) return json(404, { error: "Not found." });
+    if (!url.pathname.startsWith("/api/")) throw notFound();
     if (url.pathname === "/api/session" && req.method === "POST") return await signIn(req);
     const auth = guard.check(req);
     // `state` tells a page without a session whether it can sign in with the passphrase.
     if (!auth.ok) {
-      return json(auth.status, { error: auth.error, code: "no_session", state: hub.state });
+      throw new HubError("no_session", auth.status, auth.error, { details: { state: hub.state } });
     }
     for (const [method, pattern, handler] of ROUTES) {
       const m = pattern.exec({ pathname: url.pathname });
@@ -422,15 +141,13 @@ export function startAdminServer(hub: Hub, options: AdminServerOptions): Promise
           closing: closing.signal,
         });
         if (result instanceof Response) return result;
-        return json(200, result ?? {});
-      } catch (err) {
-        return errorReply(err, url.pathname);
+        return jsonReply(result ?? {});
       } finally {
         // The write's views are in the stream before its reply (a failed unlock too).
         if (write) await feed.refresh();
       }
     }
-    return json(404, { error: "Not found." });
+    throw notFound();
   }
 
   /** `POST /api/session`: sign in with the passphrase (ui/_signin.ts). */
@@ -442,14 +159,16 @@ export function startAdminServer(hub: Hub, options: AdminServerOptions): Promise
       autoLock.touch();
       // Signing in to a locked hub unlocks it, and an unlock starts the LAN server.
       if (wasLocked && !state.serverStoppedByOperator && !hub.server.running) {
-        await hub.startServer().catch((err) => log("warn", "lan.autostart_failed", { error: err }));
+        await hub.startServer().catch((err) =>
+          hub.logger.log("warn", "lan.autostart_failed", { error: err })
+        );
       }
       await feed.refresh();
-      log("info", "admin.signed_in", {});
-      return json(200, { csrf, state: hub.state }, { "set-cookie": cookie });
+      hub.logger.log("info", "admin.signed_in", {});
+      return jsonReply({ csrf, state: hub.state }, { "set-cookie": cookie });
     } catch (err) {
       await feed.refresh();
-      return errorReply(err, "/api/session");
+      throw err;
     }
   }
 
@@ -461,8 +180,11 @@ export function startAdminServer(hub: Hub, options: AdminServerOptions): Promise
         port: options.port,
         onError: (err) => {
           const suppressed = badRequests.admit("onError");
-          if (suppressed !== null) log("error", "admin.unexpected", { error: err, suppressed });
-          return json(500, { error: "Internal error; see the hub's log." });
+          if (suppressed !== null) {
+            hub.logger.log("error", "admin.unexpected", { error: err, suppressed });
+          }
+          const internal = new HubError("internal", 500, INTERNAL_MESSAGE, { reply: "message" });
+          return adminErrorReply(internal, "onError", hub.logger);
         },
         onListen: (addr) => {
           const port = (addr as Deno.NetAddr).port;

@@ -5,7 +5,7 @@
  * (keeping the previous one) and hands over to the new process, rolling back if
  * it does not come up healthy. Offline is a retryable error, nothing more.
  */
-import { fromB64, HubError, log } from "../core/mod.ts";
+import { fromB64, HubError, Logger } from "../core/mod.ts";
 import { compareVersions, parseManifest, type PlatformEntry, platformKey } from "./_manifest.ts";
 import { parsePublicKey, verifyFile } from "./_minisign.ts";
 import { swapExecutable, swapPaths } from "./_swap.ts";
@@ -50,6 +50,8 @@ export interface UpdaterOptions {
   relaunch?: (exe: string) => Promise<void>;
   checkEveryMs?: number;
   timeoutMs?: number;
+  /** Where the updater logs (main.ts hands in the hub's; default: stderr). */
+  logger?: Logger;
 }
 
 /**
@@ -79,10 +81,12 @@ export class Updater {
   #s: UpdateStatus;
   #watchers = new Set<(s: UpdateStatus) => void>();
   #lastProgressTold = 0;
+  #logger: Logger;
 
   /** Creates the updater (does nothing until {@link start} or {@link check}). */
   constructor(options: UpdaterOptions) {
     this.#o = options;
+    this.#logger = options.logger ?? new Logger();
     this.#s = {
       state: options.manifestUrl && options.publicKey ? "idle" : "disabled",
       current: options.currentVersion,
@@ -243,7 +247,7 @@ export class Updater {
       this.#s.state = "installing";
       this.#changed();
       await swapExecutable(exe, download);
-      log("info", "update.swapped", { from: this.#o.currentVersion, to: version });
+      this.#logger.log("info", "update.swapped", { from: this.#o.currentVersion, to: version });
       if (this.#o.relaunch) await this.#o.relaunch(exe);
       return this.status();
     } catch (err) {

@@ -14,7 +14,6 @@ import { VITALS_PROCEDURES } from "./vitals.ts";
 
 export {
   type CallContext,
-  type CallOutcome,
   type Procedure,
   procedure,
   type ProcedureKind,

@@ -3,11 +3,11 @@
  * permission, clinic scope, params schema, handler). The dispatcher is generic:
  * it checks the token and the permission flag, validates params, checks the
  * flag at every clinic the call touches (./_scope.ts), runs the handler, gives the
- * answer the phone's shapes (store/_column_kinds.ts), and turns any failure into
- * the SPEC §3 error reply. Adding a procedure is adding a record.
+ * answer the phone's shapes (store/_column_kinds.ts), and marks any failure as an
+ * envelope error (SPEC §3), which `../_reply.ts` sends. Adding a procedure is adding a record.
  */
 import type { z } from "zod";
-import { HubError, LOCKED_MESSAGE, log } from "../../core/mod.ts";
+import { HubError, LOCKED_MESSAGE, type Logger } from "../../core/mod.ts";
 import type { HubAccess } from "../_access.ts";
 import { shapeAnswer } from "../../store/mod.ts";
 import { authenticate, type AuthInfo, type PermissionFlag, requireAt } from "../_auth.ts";
@@ -43,6 +43,8 @@ export interface ProcedureServices {
   pullPageRows: number;
   /** Bound on JSON bytes per pull reply. */
   pullPageBytes: number;
+  /** The hub's logger. */
+  logger: Logger;
 }
 
 /** A result already serialised to JSON (large pull replies skip a second stringify). */
@@ -78,9 +80,6 @@ export function procedure<S extends z.ZodType>(
   return p as unknown as Procedure;
 }
 
-/** The outcome of a call: JSON of the result, or an error message for the phone. */
-export type CallOutcome = { ok: true; json: string } | { ok: false; error: string; code: string };
-
 /** Formats a zod error as "field: problem; field: problem". */
 export function describeZodError(error: z.ZodError): string {
   return error.issues.slice(0, 5).map((i) => {
@@ -113,14 +112,18 @@ export class Registry {
     return this.#byKey.get(`${kind}:${name}`);
   }
 
-  /** Runs a call end to end; never throws. */
+  /**
+   * Runs a call end to end and returns the result's JSON. Every failure throws a
+   * `HubError` with `reply: "envelope"` (the phone reads its message); an
+   * unexpected one is logged and told as an internal error.
+   */
   async call(
     kind: ProcedureKind,
     name: string,
     params: unknown,
     token: unknown,
     base: Omit<CallContext, "auth">,
-  ): Promise<CallOutcome> {
+  ): Promise<string> {
     const proc = this.get(kind, name);
     try {
       if (!proc) {
@@ -163,11 +166,20 @@ export class Registry {
         : result === undefined
         ? "{}"
         : JSON.stringify(shapeAnswer(result));
-      return { ok: true, json };
+      return json;
     } catch (err) {
-      if (err instanceof HubError) return { ok: false, error: err.message, code: err.code };
-      log("error", "rpc.handler_failed", { kind, name, error: err });
-      return { ok: false, error: `Internal error while running ${name}.`, code: "internal" };
+      if (err instanceof HubError) {
+        throw new HubError(err.code, err.status, err.message, {
+          cause: err,
+          details: err.details,
+          reply: "envelope",
+        });
+      }
+      base.services.logger.log("error", "rpc.handler_failed", { kind, name, error: err });
+      throw new HubError("internal", 500, `Internal error while running ${name}.`, {
+        cause: err,
+        reply: "envelope",
+      });
     }
   }
 }

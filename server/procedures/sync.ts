@@ -1,6 +1,5 @@
 /** `sync_pull` and `sync_push`: the WatermelonDB protocol (SPEC §5). */
 import { z } from "zod";
-import { log } from "../../core/mod.ts";
 import { procedure, RawJson } from "./registry.ts";
 import { noClinic } from "./_scope.ts";
 import { pushGuard } from "./_push_rules.ts";
@@ -30,7 +29,7 @@ export const syncPull = procedure({
       store.devices.recordSync(ctx.clientId, "pull", r.rows, ctx.now, ctx.auth!.userId);
       return r;
     });
-    log("info", "sync.pull", {
+    ctx.services.logger.log("info", "sync.pull", {
       device: ctx.clientId,
       rows: result.rows,
       more: result.more,
@@ -79,7 +78,7 @@ export const syncPush = procedure({
       store.devices.recordSync(ctx.clientId, "push", rows, ctx.now, ctx.auth!.userId);
       return r;
     });
-    log("info", "sync.push", {
+    ctx.services.logger.log("info", "sync.push", {
       device: ctx.clientId,
       upserted: result.total.upserted,
       deleted: result.total.deleted,

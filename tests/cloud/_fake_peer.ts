@@ -7,7 +7,7 @@ import type { CloudPeer, PullEnd, StreamedChange, Timers } from "../../cloud/mod
 import { Relay, type RelaySchedule } from "../../cloud/mod.ts";
 import { Store } from "../../store/mod.ts";
 // _fixtures.ts also keeps the relay's log lines out of the test output.
-import { phonePatient } from "./_fixtures.ts";
+import { phonePatient, TEST_LOGGER } from "./_fixtures.ts";
 
 /** A cloud held in memory. */
 export class FakePeer implements CloudPeer {
@@ -192,6 +192,7 @@ export async function rig(options: { random?: number; registered?: boolean } = {
     },
   };
   r.relay = new Relay({
+    logger: TEST_LOGGER,
     store,
     peer: () => r.registered ? peer : undefined,
     schedule: RIG_SCHEDULE,

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import bcrypt from "bcryptjs";
-import { setLogSink } from "../../core/mod.ts";
+import { type Logger, memoryLogger } from "../../core/mod.ts";
 import { Hub } from "../../hub/mod.ts";
 import type { CloudTimeouts, CycleResult, RelaySchedule, SyncHealth } from "../../cloud/mod.ts";
 import { TABLES } from "../../store/mod.ts";
@@ -15,12 +15,11 @@ import { CloudDouble, type CloudDoubleOptions } from "../cloud_double.ts";
 import { PhoneClient } from "../phone_client.ts";
 import { storeConnection } from "../../store/testing.ts";
 
-/** Log lines the hub wrote during these tests (kept quiet, checked for secrets). */
-export const LOG_LINES: string[] = [];
-setLogSink((line) => {
-  LOG_LINES.push(line);
-  if (LOG_LINES.length > 20_000) LOG_LINES.splice(0, 10_000);
-});
+const TEST_LOG = memoryLogger({ max: 20_000 });
+/** The logger every fixture hub is handed (kept quiet). */
+export const TEST_LOGGER: Logger = TEST_LOG.logger;
+/** Log lines the hubs wrote during these tests (checked for secrets). */
+export const LOG_LINES: string[] = TEST_LOG.lines;
 
 /** The passphrase of every test hub. */
 export const PASSPHRASE = "correct horse battery staple";
@@ -72,6 +71,7 @@ export async function startHub(
     vault: { iterations: 1000, allowWeakKdfForTests: true },
     relay: { ...TEST_SCHEDULE, ...options.relay },
     cloudTimeouts: options.timeouts ?? TEST_TIMEOUTS,
+    logger: TEST_LOGGER,
   });
   await hub.init();
   if (hub.state === "new") await hub.setup(PASSPHRASE);

@@ -26,6 +26,7 @@ import {
   type PhoneView,
   pullAll,
   startCloud,
+  TEST_LOGGER,
   USER,
   uuidFor,
 } from "./_fixtures.ts";
@@ -289,6 +290,7 @@ Deno.test({
 
       // Now compare the hub's database with the double, row by row.
       const hub = new Hub({
+        logger: TEST_LOGGER,
         dataDir: `${dir}/data`,
         version: "test",
         lan: { host: "127.0.0.1", port: 0 },

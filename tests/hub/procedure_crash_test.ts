@@ -8,7 +8,7 @@
  * `PROOF_PROCEDURE_KILLS` sets the number of kills (`deno task proof` raises it).
  */
 import assert from "node:assert/strict";
-import { setLogSink } from "../../core/mod.ts";
+import { Logger } from "../../core/mod.ts";
 import { Hub } from "../../hub/mod.ts";
 import { PhoneClient } from "../phone_client.ts";
 import { freePort, spawnHeadlessHub } from "../hub_process.ts";
@@ -19,7 +19,7 @@ const PASSPHRASE = "procedure crash passphrase";
 const KILLS = Number(Deno.env.get("PROOF_PROCEDURE_KILLS") ?? "6");
 const ATTRIBUTES = 3;
 
-setLogSink(() => {});
+const QUIET = new Logger({ sink: () => {} });
 
 function registration(id: string) {
   return {
@@ -45,6 +45,7 @@ Deno.test({
         dataDir: `${dir}/data`,
         version: "test",
         lan: { host: "127.0.0.1", port: 0 },
+        logger: QUIET,
       });
       await setup.init();
       await setup.setup(PASSPHRASE);
@@ -84,6 +85,7 @@ Deno.test({
         dataDir: `${dir}/data`,
         version: "test",
         lan: { host: "127.0.0.1", port: 0 },
+        logger: QUIET,
       });
       await hub.init();
       await hub.unlock(PASSPHRASE);

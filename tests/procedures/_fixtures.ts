@@ -5,7 +5,7 @@
  * source `cloud`), so they are not pending for the relay.
  */
 import bcrypt from "bcryptjs";
-import { setLogSink } from "../../core/mod.ts";
+import { Logger } from "../../core/mod.ts";
 import { Hub } from "../../hub/mod.ts";
 import { type Store, tableDef } from "../../store/mod.ts";
 import { PhoneClient } from "../phone_client.ts";
@@ -83,13 +83,13 @@ export interface TestHub {
 
 /** Starts a set-up, unlocked hub with the fixtures seeded and the LAN server on a free port. */
 export async function startHub(): Promise<TestHub> {
-  setLogSink(() => {});
   const dataDir = await Deno.makeTempDir({ prefix: "hub-proc-" });
   const hub = new Hub({
     dataDir,
     version: "test",
     lan: { host: "127.0.0.1", port: 0 },
     vault: { iterations: 1000, allowWeakKdfForTests: true },
+    logger: new Logger({ sink: () => {} }),
   });
   await hub.init();
   await hub.setup("correct horse battery staple");

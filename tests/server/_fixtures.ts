@@ -4,7 +4,7 @@
  * came from the cloud, an admin API client, and helpers to read the store.
  */
 import bcrypt from "bcryptjs";
-import { setLogSink } from "../../core/mod.ts";
+import { type Logger, memoryLogger } from "../../core/mod.ts";
 import { Hub } from "../../hub/mod.ts";
 import type { LanServerOptions } from "../../server/mod.ts";
 import { type Store, tableDef } from "../../store/mod.ts";
@@ -22,12 +22,11 @@ export const PASSWORD = "s3cret-Passw0rd";
 // Cost 4 keeps seeding fast; the hub verifies whatever cost the hash carries.
 const HASH = bcrypt.hashSync(PASSWORD, 4);
 
-/** Log lines written while tests run (kept off stderr; some tests inspect them). */
-export const logLines: string[] = [];
-setLogSink((line) => {
-  logLines.push(line);
-  if (logLines.length > 5000) logLines.splice(0, 2500);
-});
+const TEST_LOG = memoryLogger({ max: 5000 });
+/** The logger every fixture hub is handed (its lines stay off stderr). */
+export const testLogger: Logger = TEST_LOG.logger;
+/** Lines written to {@link testLogger} while tests run (some tests inspect them). */
+export const logLines: string[] = TEST_LOG.lines;
 
 /** A wall clock tests can move, forwards or back. */
 export class TestClock {
@@ -63,6 +62,8 @@ export interface StartHubOptions {
   now?: () => number;
   /** Seed the standard clinic, users and permissions (default true). */
   seed?: boolean;
+  /** The hub's logger (default {@link testLogger}). */
+  logger?: Logger;
 }
 
 /** Builds a hub (new or existing data dir), sets it up or unlocks it, starts the LAN server. */
@@ -79,6 +80,7 @@ export async function startHub(options: StartHubOptions = {}): Promise<TestHub> 
     },
     vault: { iterations: 1000, allowWeakKdfForTests: true },
     now: options.now,
+    logger: options.logger ?? testLogger,
   });
   await hub.init();
   if (hub.state === "new") {

@@ -14,6 +14,7 @@ import {
   PASSPHRASE,
   patientRow,
   startHub,
+  testLogger,
 } from "./_fixtures.ts";
 
 interface WireEvent {
@@ -164,6 +165,7 @@ Deno.test("events: a cursor from an earlier launch of the hub gets a reset, even
 
     // The same data directory, started again: a new launch.
     hub = new Hub({
+      logger: testLogger,
       dataDir: t.dataDir,
       version: "test",
       lan: { host: "127.0.0.1", port: 0 },

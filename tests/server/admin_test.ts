@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { HubError } from "../../core/mod.ts";
 import { Hub } from "../../hub/mod.ts";
 import { PhoneClient } from "../phone_client.ts";
-import { adminClient, PASSPHRASE, startHub } from "./_fixtures.ts";
+import { adminClient, PASSPHRASE, startHub, testLogger } from "./_fixtures.ts";
 
 Deno.test("admin: server stop and start, with status showing running, port and URLs", async () => {
   const t = await startHub();
@@ -46,6 +46,7 @@ Deno.test("admin: starting on a taken port is a clear address_in_use error", asy
   const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (taken.addr as Deno.NetAddr).port;
   const hub = new Hub({
+    logger: testLogger,
     dataDir: await Deno.makeTempDir({ prefix: "lan-port-" }),
     version: "test",
     lan: { host: "127.0.0.1", port },

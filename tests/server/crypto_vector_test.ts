@@ -4,7 +4,7 @@
  * payload from the vector's client key.
  */
 import assert from "node:assert/strict";
-import { fromB64u, toB64u } from "../../core/mod.ts";
+import { fromB64u, Logger, toB64u } from "../../core/mod.ts";
 import { deriveSessionKey, LanServer, seal } from "../../server/mod.ts";
 import { open, splitPayload } from "../../server/_crypto.ts";
 import { Store } from "../../store/mod.ts";
@@ -105,7 +105,7 @@ Deno.test("test vector: a LAN server with the vector's hub key answers the vecto
   const store = Store.open(`${dir}/hub.db`, "ab".repeat(32));
   const hubPub = fromB64u(HUB_PUB);
   const server = new LanServer(
-    { host: "127.0.0.1", port: 0 },
+    { host: "127.0.0.1", port: 0, logger: new Logger({ sink: () => {} }) },
     () => ({
       store,
       hubId: "hub-vector",

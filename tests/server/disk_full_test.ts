@@ -16,6 +16,7 @@ import {
   PASSPHRASE,
   patientRow,
   startHub,
+  testLogger,
 } from "./_fixtures.ts";
 import { Hub } from "../../hub/mod.ts";
 import type { Store } from "../../store/mod.ts";
@@ -183,6 +184,7 @@ Deno.test("disk full at start: the hub unlocks, says why it cannot write, and st
   const pages = Deno.statSync(`${dataDir}/hub.db`).size / 4096;
   const before = logLines.length;
   const hub = new Hub({
+    logger: testLogger,
     dataDir,
     version: "test",
     lan: { host: "127.0.0.1", port: 0 },

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { BodyBudget } from "../../server/_http.ts";
 import { PhoneClient } from "../phone_client.ts";
-import { loggedInPhone, NURSE, PASSPHRASE, patientRow, startHub } from "./_fixtures.ts";
+import { loggedInPhone, NURSE, PASSPHRASE, patientRow, startHub, testLogger } from "./_fixtures.ts";
 import { ROOT } from "../_helpers.ts";
 
 const enc = new TextEncoder();
@@ -216,6 +216,7 @@ Deno.test("body budget: one source holds at most its share; released bytes come 
 
 Deno.test("front: accept errors (EMFILE) pause accepting and never end the process", async () => {
   const { Front } = await import("../../server/_front.ts");
+  const { LogGate } = await import("../../core/mod.ts");
   const real = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   let failures = 0;
   const flaky = {
@@ -233,13 +234,19 @@ Deno.test("front: accept errors (EMFILE) pause accepting and never end the proce
     { hostname: "127.0.0.1", port: 0, onListen() {} },
     () => new Response("ok"),
   );
-  const front = new Front(flaky, (upstream.addr as Deno.NetAddr).port, {
-    perSource: 4,
-    total: 4,
-    headerMs: 1000,
-    idleMs: 1000,
-    writeMs: 1000,
-  });
+  const front = new Front(
+    flaky,
+    (upstream.addr as Deno.NetAddr).port,
+    {
+      perSource: 4,
+      total: 4,
+      headerMs: 1000,
+      idleMs: 1000,
+      writeMs: 1000,
+    },
+    new LogGate(),
+    testLogger,
+  );
   try {
     const res = await fetch(`http://127.0.0.1:${(real.addr as Deno.NetAddr).port}/`);
     assert.equal(await res.text(), "ok");

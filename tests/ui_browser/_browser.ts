@@ -6,7 +6,7 @@
 import bcrypt from "bcryptjs";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import type { CloudDouble } from "../cloud_double.ts";
-import { setLogSink } from "../../core/mod.ts";
+import { type Logger, memoryLogger } from "../../core/mod.ts";
 import { chromium as chromiumProgram } from "../_programs.ts";
 import { Hub, type HubOptions } from "../../hub/mod.ts";
 import { type AdminServer, type AdminServerOptions, startAdminServer } from "../../ui/mod.ts";
@@ -36,12 +36,11 @@ export function browserTest(name: string) {
   } as const;
 }
 
-/** Log lines of the hub while the tests run (kept off stderr). */
-export const logLines: string[] = [];
-setLogSink((line) => {
-  logLines.push(line);
-  if (logLines.length > 5000) logLines.splice(0, 2500);
-});
+const TEST_LOG = memoryLogger({ max: 5000 });
+/** The logger the fixture hubs are handed (kept off stderr). */
+export const testLogger: Logger = TEST_LOG.logger;
+/** Log lines of the hubs while the tests run. */
+export const logLines: string[] = TEST_LOG.lines;
 
 /** A headless Chromium with a fresh profile. */
 export interface Browser extends AsyncDisposable {
@@ -102,6 +101,7 @@ export async function startUiHub(
     version: "test",
     lan: { host: "127.0.0.1", port: 0 },
     vault: { iterations: 1000, allowWeakKdfForTests: true },
+    logger: testLogger,
     ...options.hub,
   });
   await hub.init();

@@ -6,12 +6,20 @@
 import assert from "node:assert/strict";
 import { Hub } from "../../hub/mod.ts";
 import { type AdminServer, startAdminServer } from "../../ui/mod.ts";
-import { browserTest, launchBrowser, openAdmin, screenshotSizes, startUiHub } from "./_browser.ts";
+import {
+  browserTest,
+  launchBrowser,
+  openAdmin,
+  screenshotSizes,
+  startUiHub,
+  testLogger,
+} from "./_browser.ts";
 
 const PASSPHRASE = "correct horse battery staple";
 
 async function restart(dataDir: string, port: number): Promise<{ hub: Hub; admin: AdminServer }> {
   const hub = new Hub({
+    logger: testLogger,
     dataDir,
     version: "test",
     lan: { host: "127.0.0.1", port: 0 },

@@ -10,7 +10,9 @@ import {
   swapExecutable,
   Updater,
 } from "../../update/mod.ts";
-import { HubError } from "../../core/mod.ts";
+import { HubError, Logger } from "../../core/mod.ts";
+
+const QUIET = new Logger({ sink: () => {} });
 
 const POSIX = Deno.build.os !== "windows";
 
@@ -94,6 +96,7 @@ async function release(
 
 function updater(r: Release, relaunch?: (exe: string) => Promise<void>): Updater {
   return new Updater({
+    logger: QUIET,
     currentVersion: "1.0.0",
     manifestUrl: `${r.base}/latest.json`,
     publicKey: r.publicKey,
@@ -187,6 +190,7 @@ Deno.test({
 
 Deno.test("offline: the check is a retryable error and nothing else", async () => {
   const u = new Updater({
+    logger: QUIET,
     currentVersion: "1.0.0",
     manifestUrl: "http://127.0.0.1:9/latest.json",
     publicKey: (await generateKeyPair()).publicFile,
@@ -202,6 +206,7 @@ Deno.test("offline: the check is a retryable error and nothing else", async () =
 
 Deno.test("a build without an update URL or key has updates disabled", async () => {
   const u = new Updater({
+    logger: QUIET,
     currentVersion: "1.0.0",
     manifestUrl: null,
     publicKey: null,
