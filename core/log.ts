@@ -27,7 +27,19 @@ const REDACTED_PARTS = [
   "signature",
 ];
 
-/** Whether a field of this name is redacted. */
+/**
+ * Whether a field of this name is redacted.
+ *
+ * @example
+ * ```ts
+ * import { isSecretField } from "./mod.ts";
+ *
+ * isSecretField("dbKey"); // true
+ * isSecretField("hashed_password"); // true
+ * isSecretField("X-CSRF-Token"); // true
+ * isSecretField("hubId"); // false
+ * ```
+ */
 export function isSecretField(name: string): boolean {
   const n = name.toLowerCase().replaceAll("_", "").replaceAll("-", "");
   return REDACTED_PARTS.some((p) => n.includes(p));
@@ -40,12 +52,34 @@ const ORDER: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 }
 /** A sink receives already-redacted, serialised lines (tests capture them). */
 export type LogSink = (line: string) => void;
 
-/** The hub's usual sink: one line on stderr. */
+/**
+ * The hub's usual sink: one line on stderr.
+ *
+ * @example
+ * ```ts
+ * import { Logger, stderrSink } from "./mod.ts";
+ *
+ * const logger = new Logger({ level: "info", sink: stderrSink });
+ * logger.log("info", "hub.ready", { admin: "http://127.0.0.1:4002" });
+ * // stderr: {"time":"2026-01-05T09:00:00.000Z","level":"info","event":"hub.ready","admin":"http://127.0.0.1:4002"}
+ * ```
+ */
 export const stderrSink: LogSink = (line) => {
   Deno.stderr.writeSync(new TextEncoder().encode(line + "\n"));
 };
 
-/** The level `HUB_LOG_LEVEL` asks for; `info` when unset, invalid or unreadable. */
+/**
+ * The level `HUB_LOG_LEVEL` asks for; `info` when unset, invalid or unreadable.
+ *
+ * @example
+ * ```ts
+ * import { levelFromEnv, Logger } from "./mod.ts";
+ *
+ * // HUB_LOG_LEVEL=debug deno run --allow-env ... main.ts
+ * levelFromEnv(); // "debug" ("info" when unset, misspelt or without --allow-env)
+ * const logger = new Logger({ level: levelFromEnv() }); // what `new Logger()` does
+ * ```
+ */
 export function levelFromEnv(): LogLevel {
   try {
     const v = Deno.env.get("HUB_LOG_LEVEL");
@@ -95,6 +129,8 @@ export interface LoggerOptions {
  *
  * @example
  * ```ts
+ * import { Logger } from "./mod.ts";
+ *
  * const lines: string[] = [];
  * const logger = new Logger({ level: "debug", sink: (l) => lines.push(l) });
  * logger.log("info", "hub.unlocked", { dbKey: "never written" }); // dbKey: "[redacted]"
@@ -134,6 +170,8 @@ export class Logger {
  *
  * @example
  * ```ts
+ * import { memoryLogger } from "./mod.ts";
+ *
  * const { logger, lines } = memoryLogger();
  * logger.log("warn", "x", {});
  * lines.length; // 1

@@ -8,7 +8,20 @@
  */
 import { HubError, join } from "../core/mod.ts";
 
-/** Name of the lock file inside the data folder. */
+/**
+ * Name of the lock file inside the data folder.
+ *
+ * @example
+ * ```ts
+ * import { LOCK_FILE } from "./mod.ts";
+ * import { join } from "../core/mod.ts";
+ *
+ * LOCK_FILE; // "hub.lock"
+ * // What the running hub wrote about itself (the OS lock, not the file, keeps others out):
+ * const holder = JSON.parse(await Deno.readTextFile(join("/srv/hub/data", LOCK_FILE)));
+ * holder.pid; // 4242
+ * ```
+ */
 export const LOCK_FILE = "hub.lock";
 
 /** What the lock file tells a second copy about the running one. */
@@ -19,7 +32,20 @@ export interface LockHolder {
   lan?: string | null;
 }
 
-/** A held data-folder lock. */
+/**
+ * A held data-folder lock.
+ *
+ * @example
+ * ```ts
+ * import { DataDirLock } from "./mod.ts";
+ *
+ * const lock = await DataDirLock.acquire("/srv/hub/data"); // holds /srv/hub/data/hub.lock
+ * await lock.describe({ admin: "http://127.0.0.1:4002", lan: "http://192.168.1.20:4001" });
+ * // Meanwhile `DataDirLock.acquire("/srv/hub/data")` in another hub throws HubError
+ * // `hub_already_running` (409), naming this hub's pid, start time and admin URL.
+ * lock.release(); // at exit, or before an updated executable takes over
+ * ```
+ */
 export class DataDirLock {
   #file: Deno.FsFile | null;
   #holder: LockHolder;

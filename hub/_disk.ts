@@ -25,7 +25,21 @@ export interface DiskStatus {
   warning: string | null;
 }
 
-/** Below this much free space the operator is warned before the disk runs out. */
+/**
+ * Below this much free space the operator is warned before the disk runs out.
+ *
+ * @example
+ * ```ts
+ * import { type Hub, LOW_SPACE_BYTES } from "./mod.ts";
+ *
+ * LOW_SPACE_BYTES; // 536870912 (512 MiB)
+ * declare const hub: Hub; // the running hub
+ * const disk = await hub.diskStatus();
+ * if (disk.freeBytes !== null && disk.freeBytes < LOW_SPACE_BYTES && !disk.full) {
+ *   disk.warning; // "The hub's disk is almost full (300 MB free). Free some space soon."
+ * }
+ * ```
+ */
 export const LOW_SPACE_BYTES = 512 * 1024 * 1024;
 /** Below this the disk counts as full even before a write failed. */
 export const FULL_SPACE_BYTES = 1024 * 1024;

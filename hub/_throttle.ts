@@ -8,10 +8,36 @@
 import { HubError, type Logger } from "../core/mod.ts";
 import { type OpenVault, openVault } from "../vault/mod.ts";
 
-/** Longest wait between attempts. */
+/**
+ * Longest wait between attempts.
+ *
+ * @example
+ * ```ts
+ * import { MAX_DELAY_MS, PassphraseThrottle } from "./mod.ts";
+ *
+ * MAX_DELAY_MS; // 300000 (5 minutes)
+ * const throttle = new PassphraseThrottle();
+ * for (let i = 0; i < 12; i++) throttle.fail();
+ * throttle.fail(); // 300000: the delay doubles up to MAX_DELAY_MS, then stays there
+ * ```
+ */
 export const MAX_DELAY_MS = 5 * 60_000;
 
-/** Growing-delay gate for passphrase attempts. */
+/**
+ * Growing-delay gate for passphrase attempts.
+ *
+ * @example
+ * ```ts
+ * import { PassphraseThrottle } from "./mod.ts";
+ *
+ * const throttle = new PassphraseThrottle();
+ * throttle.check(); // passes: no failure yet
+ * throttle.fail(); // 1000 (ms until the next attempt)
+ * throttle.fail(); // 2000
+ * throttle.check(); // throws HubError `too_many_attempts` (429): "Try again in 2 s."
+ * throttle.succeed(); // the right passphrase: `throttle.failures` is 0 again
+ * ```
+ */
 export class PassphraseThrottle {
   #failures = 0;
   #nextAllowed = 0;

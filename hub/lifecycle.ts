@@ -15,7 +15,28 @@ import { HubCloud, type Registered } from "./_cloud.ts";
 import { createHubFiles, removeHubFiles } from "./_files.ts";
 import { accessFromVault, keyFingerprint, openStoreWithVaultKey, rotateDbKey } from "./_keys.ts";
 
-/** The hub's lifecycle owner. */
+/**
+ * The hub's lifecycle owner.
+ *
+ * @example
+ * ```ts
+ * import { Hub } from "./mod.ts";
+ *
+ * const hub = new Hub({
+ *   dataDir: "/srv/hub/data",
+ *   version: "1.4.0",
+ *   lan: { host: "0.0.0.0", port: 4001 },
+ * });
+ * await hub.init();
+ * hub.state; // "new" (no hub.vault yet); "locked" once set up
+ * await hub.setup("example passphrase 1"); // creates hub.vault and hub.db
+ * hub.state; // "unlocked"
+ * await hub.startServer();
+ * hub.server.status().urls; // ["http://192.168.1.20:4001"]
+ * await hub.lock(); // closes hub.db and forgets the keys; heartbeats still answer
+ * await hub.shutdown(); // at exit
+ * ```
+ */
 export class Hub {
   readonly dataDir: string;
   readonly version: string;

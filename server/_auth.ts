@@ -8,7 +8,17 @@ import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
 import { HubError } from "../core/mod.ts";
 import { type PermissionRow, type Store } from "../store/mod.ts";
 
-/** Token lifetime. */
+/**
+ * Token lifetime.
+ *
+ * @example
+ * ```ts
+ * import { TOKEN_TTL_SECONDS } from "./mod.ts";
+ *
+ * TOKEN_TTL_SECONDS; // 86400 (24 hours)
+ * const expiresAt = new Date(Date.now() + TOKEN_TTL_SECONDS * 1000); // a new token's end
+ * ```
+ */
 export const TOKEN_TTL_SECONDS = 24 * 60 * 60;
 
 /** Who is calling, once the token and the permission row checked out. */
@@ -37,7 +47,22 @@ function unauthorised(message: string): HubError {
   return new HubError("unauthorized", 401, message);
 }
 
-/** Signs a 24-hour session token. */
+/**
+ * Signs a 24-hour session token.
+ *
+ * @example
+ * ```ts
+ * import { signToken } from "./mod.ts";
+ *
+ * const jwtKey = new Uint8Array(32).fill(7); // the unlocked hub's `HubAccess.jwtKey`
+ * const token = await signToken(jwtKey, {
+ *   sub: "user-0001",
+ *   clinic_id: "clinic-0001",
+ *   role: "provider",
+ * });
+ * token.split(".").length; // 3: an HS256 JWT, expiring in TOKEN_TTL_SECONDS
+ * ```
+ */
 export async function signToken(
   jwtKey: Uint8Array,
   claims: { sub: string; clinic_id: string; role: string; cid?: string },

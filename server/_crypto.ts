@@ -5,7 +5,17 @@
  */
 import { fromB64u, HubError, toB64u } from "../core/mod.ts";
 
-/** HKDF salt fixed by the protocol. */
+/**
+ * HKDF salt fixed by the protocol.
+ *
+ * @example
+ * ```ts
+ * import { PAIRING_SALT } from "./mod.ts";
+ *
+ * new TextDecoder().decode(PAIRING_SALT); // "hikma-health-pairing-v1"
+ * PAIRING_SALT.length; // 23
+ * ```
+ */
 export const PAIRING_SALT = new TextEncoder().encode("hikma-health-pairing-v1");
 /** AAD labels of the envelope. */
 export type EnvelopeLabel = "command" | "query" | "command_response" | "query_response";
@@ -43,6 +53,22 @@ export async function importPublicKey(raw: Uint8Array<ArrayBuffer>): Promise<Cry
  * Derives the session key: HKDF-SHA256(ikm = X25519(own, peer), salt = pairing
  * salt, info = hub_public ‖ client_public, 32 bytes). Refuses an all-zero secret
  * (a low-order peer key).
+ *
+ * @example
+ * ```ts
+ * import { deriveSessionKey } from "./mod.ts";
+ *
+ * const x25519 = { name: "X25519" };
+ * const hub = await crypto.subtle.generateKey(x25519, false, ["deriveBits"]) as CryptoKeyPair;
+ * const phone = await crypto.subtle.generateKey(x25519, false, ["deriveBits"]) as CryptoKeyPair;
+ * const hubPub = new Uint8Array(await crypto.subtle.exportKey("raw", hub.publicKey));
+ * const phonePub = new Uint8Array(await crypto.subtle.exportKey("raw", phone.publicKey));
+ * // The hub's side; the phone derives the same AES-256-GCM key from its own private key:
+ * const key = await deriveSessionKey(hub.privateKey, phonePub, hubPub, phonePub);
+ * const same = await deriveSessionKey(phone.privateKey, hubPub, hubPub, phonePub);
+ * await deriveSessionKey(hub.privateKey, new Uint8Array(32), hubPub, phonePub);
+ * // throws HubError `bad_request` (400): not a usable X25519 point
+ * ```
  */
 export async function deriveSessionKey(
   ownPrivate: CryptoKey,
@@ -80,7 +106,20 @@ export async function deriveSessionKey(
   );
 }
 
-/** Seals bytes under a session key with a fresh (or given) 12-byte nonce. */
+/**
+ * Seals bytes under a session key with a fresh (or given) 12-byte nonce.
+ *
+ * @example
+ * ```ts
+ * import { seal } from "./mod.ts";
+ *
+ * declare const key: CryptoKey; // the session key from deriveSessionKey
+ * const request = new TextEncoder().encode('{"command":"ping","data":{},"token":null}');
+ * const payload = await seal(key, request, "command");
+ * payload.length; // 92: base64url of nonce(12) ‖ ciphertext(41) ‖ tag(16), no padding
+ * await seal(key, request, "command", new Uint8Array(12).fill(7)); // a fixed nonce (test vectors)
+ * ```
+ */
 export async function seal(
   key: CryptoKey,
   plaintext: Uint8Array<ArrayBuffer>,

@@ -33,7 +33,22 @@ export interface FrontLimits {
   exemptLoopback?: boolean;
 }
 
-/** Defaults used by the CLI. */
+/**
+ * Defaults used by the CLI.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_FRONT_LIMITS, LanServer } from "./mod.ts";
+ *
+ * DEFAULT_FRONT_LIMITS.perSource; // 16 connections per address
+ * DEFAULT_FRONT_LIMITS.headerMs; // 10000 (a silent client is dropped after 10 s)
+ * // Given limits are merged over these (`total` is lowered to fit the open-files limit):
+ * const server = new LanServer(
+ *   { host: "0.0.0.0", port: 4001, front: { perSource: 32 } },
+ *   () => null,
+ * );
+ * ```
+ */
 export const DEFAULT_FRONT_LIMITS: FrontLimits = {
   perSource: 16,
   total: 512,
@@ -104,7 +119,19 @@ function openFilesLimit(): number | null {
   }
 }
 
-/** True for loopback addresses (127.0.0.0/8, ::1). */
+/**
+ * True for loopback addresses (127.0.0.0/8, ::1).
+ *
+ * @example
+ * ```ts
+ * import { isLoopback } from "./mod.ts";
+ *
+ * isLoopback("127.0.0.1"); // true
+ * isLoopback("::1"); // true
+ * isLoopback("::ffff:127.0.0.1"); // true
+ * isLoopback("192.168.1.37"); // false
+ * ```
+ */
 export function isLoopback(addr: string): boolean {
   return addr.startsWith("127.") || addr === "::1" || addr.startsWith("::ffff:127.");
 }

@@ -52,7 +52,22 @@ export interface SessionLimits {
   maxPerSource?: number;
 }
 
-/** Defaults used by the CLI. */
+/**
+ * Defaults used by the CLI.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_SESSION_LIMITS, LanServer } from "./mod.ts";
+ *
+ * DEFAULT_SESSION_LIMITS.idleMs; // 1800000 (a key expires after 30 min unused)
+ * DEFAULT_SESSION_LIMITS.maxSessions; // 256
+ * const server = new LanServer({
+ *   host: "0.0.0.0",
+ *   port: 4001,
+ *   sessions: { ...DEFAULT_SESSION_LIMITS, idleMs: 10 * 60_000 },
+ * }, () => null);
+ * ```
+ */
 export const DEFAULT_SESSION_LIMITS: SessionLimits = {
   idleMs: 30 * 60_000,
   maxSessions: 256,

@@ -37,6 +37,19 @@ export interface HandshakeRate {
  * Handshakes per source address: a burst of 60, then 2 a second. Each handshake
  * costs an X25519 operation, a disk write (the used key) and a session slot, and
  * needs no credentials, so one LAN host must not be able to flood them.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_HANDSHAKE_RATE, LanServer } from "./mod.ts";
+ *
+ * DEFAULT_HANDSHAKE_RATE; // { burst: 60, perSecond: 2 }
+ * // A bench playing 200 phones from this computer; beyond the rate a handshake answers 429.
+ * const server = new LanServer({
+ *   host: "127.0.0.1",
+ *   port: 0,
+ *   handshakeRate: { ...DEFAULT_HANDSHAKE_RATE, exemptLoopback: true },
+ * }, () => null);
+ * ```
  */
 export const DEFAULT_HANDSHAKE_RATE: HandshakeRate = { burst: 60, perSecond: 2 };
 
@@ -94,7 +107,21 @@ export interface LanServerOptions {
   logger?: Logger;
 }
 
-/** Default body limit. */
+/**
+ * Default body limit.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MAX_BODY_BYTES, LanServer } from "./mod.ts";
+ *
+ * DEFAULT_MAX_BODY_BYTES; // 134217728 (128 MiB)
+ * // Refuse bodies over 32 MiB instead (HubError `too_large`, 413):
+ * const server = new LanServer(
+ *   { host: "0.0.0.0", port: 4001, maxBodyBytes: DEFAULT_MAX_BODY_BYTES / 4 },
+ *   () => null,
+ * );
+ * ```
+ */
 export const DEFAULT_MAX_BODY_BYTES = 128 * 1024 * 1024;
 
 /** What the admin API shows about the server. */
@@ -118,7 +145,18 @@ const ROUTES: Record<string, Route> = {
   "POST /rpc/query": (req, deps, ctx) => envelope(req, deps, "query", ctx),
 };
 
-/** Lists the LAN URLs a phone can use to reach `host:port`. */
+/**
+ * Lists the LAN URLs a phone can use to reach `host:port`.
+ *
+ * @example
+ * ```ts
+ * import { lanUrls } from "./mod.ts";
+ *
+ * lanUrls("192.168.1.20", 4001); // ["http://192.168.1.20:4001"]
+ * lanUrls("0.0.0.0", 4001); // one per IPv4 interface: ["http://192.168.1.20:4001"]
+ * // (["http://127.0.0.1:4001"] when none is found, e.g. without --allow-sys)
+ * ```
+ */
 export function lanUrls(host: string, port: number): string[] {
   if (host !== "0.0.0.0" && host !== "::") return [`http://${host}:${port}`];
   const out: string[] = [];
@@ -133,7 +171,22 @@ export function lanUrls(host: string, port: number): string[] {
   return out.length > 0 ? out : [`http://127.0.0.1:${port}`];
 }
 
-/** The LAN-facing server. */
+/**
+ * The LAN-facing server.
+ *
+ * @example
+ * ```ts
+ * import { LanServer } from "./mod.ts";
+ *
+ * // `() => null`: no unlocked hub, so a handshake answers 503 `locked`.
+ * const server = new LanServer({ host: "127.0.0.1", port: 0 }, () => null);
+ * await server.start();
+ * server.status().urls; // ["http://127.0.0.1:43609"] (port 0: any free port)
+ * const res = await fetch(`http://127.0.0.1:${server.port}/rpc/heartbeat`);
+ * await res.json(); // { status: "ok" }
+ * await server.stop();
+ * ```
+ */
 export class LanServer {
   readonly registry: Registry;
   readonly sessions: SessionTable;

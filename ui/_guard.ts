@@ -12,9 +12,33 @@
  */
 import { timingSafeEqual } from "../core/mod.ts";
 
-/** Cookie name of a browser session. */
+/**
+ * Cookie name of a browser session.
+ *
+ * @example
+ * ```ts
+ * import { SESSION_COOKIE } from "./mod.ts";
+ *
+ * SESSION_COOKIE; // "hub_admin"
+ * // GET /launch?code=... and POST /api/session answer with
+ * // set-cookie: hub_admin=<session id>; HttpOnly; SameSite=Strict; Path=/
+ * ```
+ */
 export const SESSION_COOKIE = "hub_admin";
-/** Header a browser write must carry. */
+/**
+ * Header a browser write must carry.
+ *
+ * @example
+ * ```ts
+ * import { CSRF_HEADER } from "./mod.ts";
+ *
+ * CSRF_HEADER; // "x-csrf-token"
+ * // In the admin page (same origin, session cookie sent by the browser):
+ * const { csrf } = await (await fetch("/api/session")).json();
+ * await fetch("/api/lock", { method: "POST", headers: { [CSRF_HEADER]: csrf } });
+ * // without the header the write answers 403 "Forbidden: missing or wrong CSRF token."
+ * ```
+ */
 export const CSRF_HEADER = "x-csrf-token";
 
 const LAUNCH_CODE_TTL_MS = 10 * 60_000;
@@ -31,7 +55,25 @@ export type GuardResult =
   | { ok: true; via: "bearer" | "cookie"; csrf?: string }
   | { ok: false; status: number; error: string };
 
-/** Per-launch admin credentials. */
+/**
+ * Per-launch admin credentials.
+ *
+ * @example
+ * ```ts
+ * import { AdminGuard } from "./mod.ts";
+ *
+ * const guard = new AdminGuard(); // a random per-launch token
+ * guard.setPort(4002);
+ * guard.hostAllowed("127.0.0.1:4002"); // true
+ * guard.hostAllowed("hub.example.test:4002"); // false (DNS rebinding)
+ * const req = new Request("http://127.0.0.1:4002/api/status", {
+ *   headers: { authorization: `Bearer ${guard.token}` },
+ * });
+ * guard.check(req); // { ok: true, via: "bearer" }
+ * const code = guard.newLaunchCode(); // handed to the browser through a 0600 file
+ * guard.redeem(code); // a new session id (for the cookie); redeemed again: null
+ * ```
+ */
 export class AdminGuard {
   /** The per-launch bearer token (printed on the ready line). */
   readonly token: string;

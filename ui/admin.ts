@@ -53,7 +53,29 @@ function notFound(): HubError {
   return new HubError("not_found", 404, "Not found.", { reply: "message" });
 }
 
-/** Starts the admin server on 127.0.0.1 (before the LAN server; see ENGINEERING.md). */
+/**
+ * Starts the admin server on 127.0.0.1 (before the LAN server; see ENGINEERING.md).
+ *
+ * @example
+ * ```ts
+ * import { startAdminServer } from "./mod.ts";
+ * import { Hub } from "../hub/mod.ts";
+ *
+ * const hub = new Hub({
+ *   dataDir: "/srv/hub/data",
+ *   version: "1.4.0",
+ *   lan: { host: "0.0.0.0", port: 4001 },
+ * });
+ * await hub.init();
+ * const admin = await startAdminServer(hub, { port: 4002 }); // 0: any free port
+ * admin.url; // "http://127.0.0.1:4002"
+ * const res = await fetch(`${admin.url}/api/status`, {
+ *   headers: { authorization: `Bearer ${admin.guard.token}` },
+ * });
+ * (await res.json()).state; // "new" on first run, else "locked" until unlocked
+ * await admin.close();
+ * ```
+ */
 export function startAdminServer(hub: Hub, options: AdminServerOptions): Promise<AdminServer> {
   const guard = new AdminGuard(options.token);
   const state = { serverStoppedByOperator: false };

@@ -40,7 +40,18 @@ const DISPENSE: PushRule = {
   delete: ["can_dispense_medications"],
 };
 
-/** The rule per table a phone may push (every table outside PHONE_READ_ONLY_TABLES). */
+/**
+ * The rule per table a phone may push (every table outside PHONE_READ_ONLY_TABLES).
+ *
+ * @example
+ * ```ts
+ * import { PUSH_RULES } from "./mod.ts";
+ *
+ * PUSH_RULES.patients.create; // ["can_register_patients"]
+ * PUSH_RULES.visits.delete; // ["can_delete_patient_visits"]
+ * PUSH_RULES.prescriptions.change; // ["can_prescribe_medications", "can_dispense_medications"]
+ * ```
+ */
 export const PUSH_RULES: Readonly<Record<string, PushRule>> = {
   patients: {
     create: ["can_register_patients"],
@@ -98,6 +109,20 @@ function pushedPatients(changes: unknown): Map<string, string | null> {
  * The guard `pushChanges` applies for this caller: null when a row may be
  * written, else the reason (naming the table, the flags and the clinic; never a
  * row's values).
+ *
+ * @example
+ * ```ts
+ * import { type CallContext, pushGuard } from "./mod.ts";
+ *
+ * declare const ctx: CallContext; // a `sync_push` call whose token checked out
+ * const visit = { id: "visit-0001", patient_id: "patient-0001", clinic_id: "clinic-0002" };
+ * const changes = { visits: { created: [visit], updated: [], deleted: [] } };
+ * const guard = pushGuard(ctx.hub!.store, ctx.auth!, changes);
+ * guard("visits", "visit-0001", visit);
+ * // null, or "refused: user 'user-0001' may not create visits at clinic 'clinic-0002'
+ * // (needs can_edit_records)"
+ * guard("visits", "visit-0001", null); // a deletion: needs can_delete_patient_visits
+ * ```
  */
 export function pushGuard(store: Store, auth: AuthInfo, changes: unknown): PushGuard {
   const rows = new Map<string, PermissionRow | undefined>();

@@ -58,6 +58,21 @@ function at(params: unknown, path: string): string | undefined {
 /**
  * Throws `forbidden` unless the caller holds what `scope` asks at every clinic
  * the call touches. `fallbackFlag` is the procedure's `permission`.
+ *
+ * @example
+ * ```ts
+ * import { type CallContext, enforceScope, type ProcedureScope } from "./mod.ts";
+ *
+ * const scope: ProcedureScope = {
+ *   kind: "clinics",
+ *   rules: [{ clinic: { row: "patients", idParam: "patient_id" } }],
+ * };
+ * declare const ctx: CallContext; // a call whose token checked out
+ * const params = { patient_id: "patient-0001" };
+ * enforceScope(scope, params, ctx.hub!.store, ctx.auth!, "can_edit_records");
+ * // throws HubError `forbidden` (403) unless the caller holds can_edit_records
+ * // at the clinic of patient "patient-0001"
+ * ```
  */
 export function enforceScope(
   scope: ProcedureScope,
@@ -91,7 +106,22 @@ export function enforceScope(
   }
 }
 
-/** The scope in words, for docs/procedures.md. */
+/**
+ * The scope in words, for docs/procedures.md.
+ *
+ * @example
+ * ```ts
+ * import { describeScope } from "./mod.ts";
+ *
+ * describeScope({ kind: "none", why: "no token, no data" }, undefined);
+ * // "none: no token, no data"
+ * describeScope(
+ *   { kind: "clinics", rules: [{ clinic: { row: "patients", idParam: "patient_id" } }] },
+ *   "can_edit_records",
+ * );
+ * // "`can_edit_records` at the clinic of the `patients` row `patient_id` names"
+ * ```
+ */
 export function describeScope(
   scope: ProcedureScope,
   fallbackFlag: PermissionFlag | undefined,

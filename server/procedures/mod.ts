@@ -30,7 +30,20 @@ export {
 } from "./_scope.ts";
 export { PUSH_RULES, pushGuard, type PushRule } from "./_push_rules.ts";
 
-/** Builds the registry of every procedure. */
+/**
+ * Builds the registry of every procedure.
+ *
+ * @example
+ * ```ts
+ * import { buildRegistry } from "./mod.ts";
+ *
+ * const registry = buildRegistry();
+ * registry.get("query", "heartbeat")?.auth; // "none"
+ * registry.get("command", "sync_push")?.scope; // { kind: "per-row" }
+ * registry.list().map((p) => `${p.kind} ${p.name}`);
+ * // ["command ping", "query ping", "query heartbeat", "command login", "query sync_pull", ...]
+ * ```
+ */
 export function buildRegistry(): Registry {
   return new Registry().add(
     pingCommand,

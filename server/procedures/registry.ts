@@ -47,7 +47,18 @@ export interface ProcedureServices {
   logger: Logger;
 }
 
-/** A result already serialised to JSON (large pull replies skip a second stringify). */
+/**
+ * A result already serialised to JSON (large pull replies skip a second stringify).
+ *
+ * @example
+ * ```ts
+ * import { RawJson } from "./mod.ts";
+ *
+ * // A handler returning a pull page it built as text; the dispatcher sends `json` as is.
+ * const page = new RawJson('{"changes":{},"timestamp":1767600000000}');
+ * page.json; // '{"changes":{},"timestamp":1767600000000}'
+ * ```
+ */
 export class RawJson {
   /** Wraps JSON text. */
   constructor(readonly json: string) {}
@@ -73,7 +84,25 @@ export interface Procedure<P = unknown> {
   note?: string;
 }
 
-/** Helper to get params typing right when declaring a record. */
+/**
+ * Helper to get params typing right when declaring a record.
+ *
+ * @example
+ * ```ts
+ * import { z } from "zod";
+ * import { procedure } from "./mod.ts";
+ *
+ * export const clinicHours = procedure({
+ *   name: "clinic_hours",
+ *   kind: "query",
+ *   auth: "none",
+ *   whileLocked: true,
+ *   scope: { kind: "none", why: "opening hours are not patient data" },
+ *   params: z.object({ day: z.enum(["mon", "tue"]) }),
+ *   handler: (p) => ({ day: p.day, opens: "08:00" }), // `p.day` is typed "mon" | "tue"
+ * });
+ * ```
+ */
 export function procedure<S extends z.ZodType>(
   p: Omit<Procedure<z.infer<S>>, "params"> & { params: S },
 ): Procedure {
@@ -88,7 +117,34 @@ export function describeZodError(error: z.ZodError): string {
   }).join("; ");
 }
 
-/** Procedures by kind and name, and the generic dispatcher. */
+/**
+ * Procedures by kind and name, and the generic dispatcher.
+ *
+ * @example
+ * ```ts
+ * import { z } from "zod";
+ * import { procedure, type ProcedureServices, Registry } from "./mod.ts";
+ *
+ * const clinicHours = procedure({
+ *   name: "clinic_hours",
+ *   kind: "query",
+ *   auth: "none",
+ *   whileLocked: true,
+ *   scope: { kind: "none", why: "opening hours are not patient data" },
+ *   params: z.object({ day: z.enum(["mon", "tue"]) }),
+ *   handler: (p) => ({ day: p.day, opens: "08:00" }),
+ * });
+ * const registry = new Registry().add(clinicHours);
+ * registry.add(clinicHours); // throws Error: duplicate procedure query:clinic_hours
+ *
+ * declare const services: ProcedureServices; // the LAN server's
+ * const base = { hub: null, clientId: "phone-0001", now: Date.now(), services };
+ * await registry.call("query", "clinic_hours", { day: "mon" }, null, base);
+ * // '{"day":"mon","opens":"08:00"}'
+ * await registry.call("query", "clinic_hours", { day: "sun" }, null, base);
+ * // throws HubError `bad_params` (400): "Invalid params for clinic_hours: day: ..."
+ * ```
+ */
 export class Registry {
   #byKey = new Map<string, Procedure>();
 
