@@ -36,6 +36,7 @@ import {
   verifyRegistration,
 } from "../cloud/mod.ts";
 import { CLOUD_WATERMARK_KEY } from "../store/mod.ts";
+import { type BackupFlags, BackupService, type BackupStatus } from "./_backups.ts";
 
 /** Lifecycle states. */
 export type HubState = "new" | "locked" | "unlocked";
@@ -57,6 +58,8 @@ export interface HubOptions {
   events?: EventBusOptions;
   /** Caps hub.db at this many pages (tests: a full disk without filling one). */
   storeMaxPageCount?: number;
+  /** Backup folder and interval from the flags (hub/_backups.ts). */
+  backups?: BackupFlags;
 }
 
 /** What the admin API reports as status. */
@@ -71,6 +74,8 @@ export interface HubStatus {
   /** Free space and whether writes find the disk full (with a warning before it runs out). */
   disk: DiskStatus;
   unlockFailures: number;
+  /** Backups: folder, last good one, warning, and the restore this hub came from (null: locked). */
+  backups: BackupStatus | null;
 }
 
 /** The sync health line, with the disk's state (a full disk stops phones and the relay alike). */
@@ -85,6 +90,8 @@ export class Hub {
   readonly server: LanServer;
   /** What happened, with increasing ids of this launch (core/events.ts; the admin stream). */
   readonly events: EventBus;
+  /** Backups: settings, schedule, status (hub/_backups.ts). */
+  readonly backups: BackupService;
   #options: HubOptions;
   #vault: OpenVault | null = null;
   #store: Store | null = null;
@@ -109,6 +116,16 @@ export class Hub {
     this.#disk = new DiskWatch(options.dataDir);
     this.server = new LanServer(options.lan, () => this.#access);
     this.events = new EventBus(options.events);
+    this.backups = new BackupService({
+      dataDir: this.dataDir,
+      dbPath: this.dbPath,
+      vaultPath: this.vaultPath,
+      version: this.version,
+      events: this.events,
+      now: options.now,
+      open: () =>
+        this.#store && this.#vault ? { store: this.#store, secrets: this.#vault.secrets } : null,
+    }, options.backups);
   }
 
   #publishState(): void {
@@ -324,6 +341,7 @@ export class Hub {
       },
     });
     if (vault.secrets.cloud) this.#relay.start();
+    await this.backups.unlocked();
   }
 
   /** Rebuilds what the LAN server sees from the vault (after the hub id or name changed). */
@@ -359,6 +377,7 @@ export class Hub {
   }
 
   #lockNow(): void {
+    this.backups.stop();
     this.#cloudPeer = undefined; // it holds the API key
     if (this.#access) this.#access.jwtKey.fill(0);
     this.#access = null;
@@ -375,6 +394,7 @@ export class Hub {
       const vault = this.vault;
       const check = await this.#checkPassphrase(current);
       check.close();
+      await this.backups.before("passphrase");
       await vault.changePassphrase(next, this.#options.vault);
       log("info", "hub.passphrase_changed", {});
     });
@@ -390,6 +410,7 @@ export class Hub {
     return this.#serial(async () => {
       const vault = this.vault;
       const store = this.store;
+      await this.backups.before("rotate-key");
       const started = performance.now();
       const next = crypto.getRandomValues(new Uint8Array(32)).toHex();
       await vault.update((v) => {
@@ -425,6 +446,7 @@ export class Hub {
           { details: { pending: pending.count } },
         );
       }
+      await this.backups.before("clear");
       // Pause the relay: a cycle finishing after the clear would set the
       // watermark again and the cleared rows would never be pulled back.
       const relay = this.#relay;
@@ -505,6 +527,7 @@ export class Hub {
       cloud: this.cloudHealth(),
       disk: await this.diskStatus(),
       unlockFailures: this.#throttle.failures,
+      backups: await this.backups.status(),
     };
   }
 

@@ -1,6 +1,27 @@
 /** The encrypted database: schema, migrations, change clock, sync, devices, conflicts. */
 export { Store, type StoreOptions, type TableCount } from "./store.ts";
 export { ChangeClock, type WallClock } from "./_clock.ts";
+export {
+  checkVaultSection,
+  compareFacts,
+  createBackup,
+  inspectRestored,
+  type LastGoodBackup,
+  removeLeftovers,
+  RESTORE_CLOCK_MARGIN_MS,
+  type RestoreRecord,
+  StoreBackups,
+  type StoredBackupSettings,
+  verifyBackup,
+  type WrittenBackup,
+} from "./_backup.ts";
+export {
+  BACKUP_EXTENSION,
+  type BackupHeader,
+  checkBackupFile,
+  extractSection,
+  peekBackupHeader,
+} from "./_backup_file.ts";
 export { SCHEMA_VERSION } from "./_migrations.ts";
 export {
   type ColumnDef,

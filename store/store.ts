@@ -18,6 +18,7 @@ import { countByScanning, type CountRow, pendingTombstones, tableCounts } from "
 import { openConflictCount } from "./_conflicts.ts";
 import { stmt } from "./_read.ts";
 import { ident, TABLES } from "./_schema.ts";
+import { StoreBackups } from "./_backup.ts";
 
 /**
  * Makes hub.db readable by its owner only. SQLite gives the -wal, -shm and
@@ -142,6 +143,11 @@ export class Store {
         this.db.pragma("wal_checkpoint(TRUNCATE)");
       }
     } catch { /* no WAL, or busy: the next call tries again */ }
+  }
+
+  /** The store's side of backups: restore record, settings, last good backup (store/_backup.ts). */
+  backups(): StoreBackups {
+    return new StoreBackups(this.db, this.clock);
   }
 
   /** True once closed. */
