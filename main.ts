@@ -4,7 +4,7 @@
  * (headless) unlock and start the LAN server, print the ready line, open the page.
  */
 import { HubError, isNoSpace, join, log } from "./core/mod.ts";
-import { DataDirLock, Hub } from "./hub/mod.ts";
+import { DataDirLock, Hub, runRestoreCommand } from "./hub/mod.ts";
 import { DEFAULT_ADMIN_PORT, HELP, parseCli } from "./hub/cli.ts";
 import { startAdminServer } from "./ui/mod.ts";
 import { pairingPayload, pairingTerminal } from "./ui/mod.ts";
@@ -119,6 +119,7 @@ function desktopWindow(): DesktopWindow | undefined {
 }
 
 async function main(): Promise<void> {
+  if (Deno.args[0] === "restore") Deno.exit(await runRestoreCommand(Deno.args.slice(1)));
   let cli;
   try {
     cli = parseCli(Deno.args);
@@ -151,6 +152,7 @@ async function main(): Promise<void> {
     dataDir,
     version: VERSION,
     lan: { host: cli.host, port: cli.port, maxBodyBytes: cli.maxBodyMb * 1024 * 1024 },
+    backups: { dir: cli.backupDir, everyMinutes: cli.backupEvery },
   });
   await hub.init();
   let admin: Awaited<ReturnType<typeof startAdminServer>>;
@@ -162,6 +164,7 @@ async function main(): Promise<void> {
     // Hand over to the new executable: release the database and ports, start it,
     // and exit once it reports healthy; otherwise put the previous one back.
     relaunch: async (exe) => {
+      await hub.backups.before("update");
       await hub.shutdown();
       await admin.close();
       // The new executable must be able to take the data folder.
