@@ -23,6 +23,7 @@ import { AdminFeed, eventStream, wireEvent } from "./_events.ts";
 import { AutoLock } from "./_autolock.ts";
 import { authorisedClinics } from "./_clinics.ts";
 import type { Updater } from "../update/mod.ts";
+import { BACKUP_ROUTES } from "./_backup_routes.ts";
 
 /** Options for {@link startAdminServer}. */
 export interface AdminServerOptions {
@@ -279,6 +280,7 @@ const ROUTE_TABLE: [string, string, Handler][] = [
     return autoLock.set(b.minutes);
   }],
   ["POST", "/api/touch", () => ({ ok: true })],
+  ...BACKUP_ROUTES,
 ];
 
 const ROUTES: [string, URLPattern, Handler][] = ROUTE_TABLE.map((
