@@ -40,6 +40,15 @@ export function healthItems(s: HubStatus, now: number, devices: Device[] = []): 
   if (s.disk?.warning) {
     items.push({ key: "disk", text: s.disk.warning, warn: true });
   }
+  // Backups: a missing folder or an old last good backup; a restored hub says what may be missing.
+  const backups = s.backups;
+  const toBackups: HealthFix = { label: "Backups", view: "dashboard", target: "backups" };
+  if (backups?.warning) {
+    items.push({ key: "backup", text: backups.warning, warn: true, fix: toBackups });
+  }
+  if (backups?.restored) {
+    items.push({ key: "restored", text: backups.restored.message, warn: true, fix: toBackups });
+  }
   // Phones that pulled one page and have more waiting: the app pulls once per
   // sync and never loops, so someone must press Sync on them again.
   const downloading = devices.filter((d) => d.revokedAt === null && d.waitingRows > 0);

@@ -5,6 +5,7 @@
  * here, narrowed to what the page reads.
  */
 import type { SyncHealth } from "../../cloud/mod.ts";
+import type { BackupEntry, BackupSettings, BackupStatus } from "../../hub/mod.ts";
 import type {
   ConflictView as Conflict,
   DeviceRecord as Device,
@@ -12,7 +13,16 @@ import type {
   VersionAuthor,
 } from "../../store/mod.ts";
 
-export type { Conflict, Device, FieldDifference, SyncHealth, VersionAuthor };
+export type {
+  BackupEntry,
+  BackupSettings,
+  BackupStatus,
+  Conflict,
+  Device,
+  FieldDifference,
+  SyncHealth,
+  VersionAuthor,
+};
 
 /** `GET /api/status`. */
 export interface HubStatus {
@@ -39,6 +49,8 @@ export interface HubStatus {
     warning: string | null;
   };
   unlockFailures: number;
+  /** Backups (hub/_backups.ts); null while locked. */
+  backups?: BackupStatus | null;
 }
 
 /** One hour of sync activity. */
