@@ -32,8 +32,18 @@ import {
 /** How far past max(wall clock, the backup's clock) a restored hub's clock starts. */
 export const RESTORE_CLOCK_MARGIN_MS = 60 * 60 * 1000;
 
+/** True when `HUB_BACKUP_INLINE=1` asks for backups on the main thread (the benchmark compares). */
+function inlineAsked(): boolean {
+  try {
+    return Deno.env.get("HUB_BACKUP_INLINE") === "1";
+  } catch {
+    return false; // no env permission
+  }
+}
+
 /** Runs one step in a Worker (its own connection); inline where Workers are unavailable. */
 async function runStep<T>(step: BackupStep): Promise<T> {
+  if (inlineAsked()) return inline(step) as T;
   let worker: Worker;
   try {
     worker = new Worker(new URL("./_backup_worker.ts", import.meta.url).href, { type: "module" });
