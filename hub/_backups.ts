@@ -143,7 +143,13 @@ export class BackupService {
     if (!open) return;
     const b = open.store.backups();
     const stored = b.settings();
-    const s: BackupSettings = { ...this.#settings, ...(stored ?? {}) };
+    // Defaults, then what this database keeps, then the flags (a reset hub starts afresh).
+    const s: BackupSettings = {
+      dir: null,
+      everyMinutes: DEFAULT_BACKUP_EVERY_MINUTES,
+      keepLast: DEFAULT_KEEP_LAST,
+      ...(stored ?? {}),
+    };
     let changed = stored === null;
     if (this.#flags.dir !== undefined && this.#flags.dir !== null && this.#flags.dir !== s.dir) {
       s.dir = this.#flags.dir;

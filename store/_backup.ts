@@ -58,8 +58,14 @@ async function runStep<T>(step: BackupStep): Promise<T> {
         else reject(new Error(m.message));
       };
       worker.onerror = (e) => {
+        // The worker could not load (e.g. a build without its module): the step's
+        // own failures come as messages, so doing it here instead is safe.
         e.preventDefault();
-        reject(new Error(e.message));
+        try {
+          resolve(inline(step) as T);
+        } catch (err) {
+          reject(err);
+        }
       };
       worker.postMessage(step);
     });
