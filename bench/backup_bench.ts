@@ -53,13 +53,19 @@ try {
   await hub.unlock(PASSPHRASE);
   await hub.backups.updateSettings({ dir: backupDir, keepLast: 3 });
   const dbBytes = (await Deno.stat(`${dataDir}/hub.db`)).size;
-  const runs: { ms: number; bytes: number }[] = [];
+  const runs: {
+    ms: number;
+    bytes: number;
+    snapshotMs: number;
+    writeMs: number;
+    verifyMs: number;
+  }[] = [];
   for (let i = 0; i < 3; i++) {
     // Each run after a small write, as the schedule does (only when something changed).
     hub.store.setMeta("bench.run", String(i));
     t = performance.now();
     const b = await hub.backups.backupNow("bench");
-    runs.push({ ms: Math.round(performance.now() - t), bytes: b.bytes });
+    runs.push({ ms: Math.round(performance.now() - t), bytes: b.bytes, ...b.timings });
   }
   await hub.shutdown();
   figures.backup = { rows: seeded.patients + seeded.events, dbBytes, runs };

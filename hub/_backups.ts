@@ -57,6 +57,15 @@ export interface BackupEntry {
   counts: Record<string, number>;
 }
 
+/** What "back up now" answers. */
+export interface BackupResult {
+  file: string;
+  bytes: number;
+  header: BackupHeader;
+  /** Milliseconds spent taking the snapshot, writing the file and proving it restorable. */
+  timings: { snapshotMs: number; writeMs: number; verifyMs: number };
+}
+
 /** The backups part of the status. */
 export interface BackupStatus {
   dir: string | null;
@@ -264,7 +273,7 @@ export class BackupService {
    * Throws `backup_folder_missing` when the folder is not there, and the
    * backup's error otherwise; either is also published and shown on the status.
    */
-  backupNow(reason = "manual"): Promise<{ file: string; bytes: number; header: BackupHeader }> {
+  backupNow(reason = "manual"): Promise<BackupResult> {
     const run = this.#queue.then(() => this.#backup(reason));
     this.#queue = run.catch(() => {});
     return run;
@@ -284,7 +293,7 @@ export class BackupService {
     }
   }
 
-  async #backup(reason: string): Promise<{ file: string; bytes: number; header: BackupHeader }> {
+  async #backup(reason: string): Promise<BackupResult> {
     const open = this.#host.open();
     if (!open) throw new HubError("locked", 423, "Unlock the hub first.");
     const dir = this.#settings.dir;
@@ -332,7 +341,7 @@ export class BackupService {
       const pruned = await this.#prune(dir, s.hubId).catch(() => 0);
       log("info", "backup.ok", { reason, file, bytes: written.bytes, pruned, ...written.timings });
       this.#publish("ok", reason, file, null);
-      return { file, bytes: written.bytes, header: written.header };
+      return { file, bytes: written.bytes, header: written.header, timings: written.timings };
     } catch (err) {
       const message = err instanceof HubError
         ? err.message

@@ -14,6 +14,7 @@ export { type DiskStatus, LOW_SPACE_BYTES } from "./_disk.ts";
 export {
   type BackupEntry,
   type BackupFlags,
+  type BackupResult,
   BackupService,
   type BackupSettings,
   type BackupStatus,
