@@ -172,7 +172,12 @@ export class BackupService {
       changed = true;
     }
     this.#settings = s;
-    if (this.#flags.dir) await this.#makeFolder(this.#flags.dir);
+    if (this.#flags.dir) {
+      // A folder that cannot be made is the status's warning, never a reason not to unlock.
+      await this.#makeFolder(this.#flags.dir).catch((err) =>
+        log("warn", "backup.folder_not_created", { error: err })
+      );
+    }
     if (changed) {
       try {
         b.saveSettings(s);
@@ -503,6 +508,12 @@ export async function restoreBackup(options: {
   for (const suffix of ["", "-wal", "-shm", "-journal"]) {
     const p = dbPath + suffix;
     if (await exists(p)) await Deno.rename(p, `${p}.orphaned-${now()}`);
+  }
+  // What an earlier restore cut short left behind (encrypted, but of no use).
+  for await (const e of Deno.readDir(dir)) {
+    if (e.isDirectory && /^\.restore-[0-9a-f-]{36}$/.test(e.name)) {
+      await Deno.remove(join(dir, e.name), { recursive: true }).catch(() => {});
+    }
   }
   const staging = join(dir, `.restore-${crypto.randomUUID()}`);
   await Deno.mkdir(staging, { mode: 0o700 });

@@ -102,14 +102,23 @@ function stampName(at: number): string {
   return new Date(at).toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
 }
 
-/** Removes temp files a killed backup left in `dir` (never a finished backup). */
-export async function removeLeftovers(dir: string): Promise<number> {
+/** Temp files older than this are a killed backup's (a slow stick may take minutes to write one). */
+export const LEFTOVER_AGE_MS = 30 * 60_000;
+
+/**
+ * Removes temp files a killed backup left in `dir` (never a finished backup, nor
+ * a recent temp file: another hub may be writing it into a shared folder).
+ */
+export async function removeLeftovers(dir: string, now = Date.now()): Promise<number> {
   let removed = 0;
   for await (const e of Deno.readDir(dir)) {
-    if (e.isFile && e.name.startsWith(".hub-backup-") && /\.tmp-[0-9a-f-]{36}$/.test(e.name)) {
-      await Deno.remove(join(dir, e.name)).catch(() => {});
-      removed++;
+    if (!e.isFile || !e.name.startsWith(".hub-backup-") || !/\.tmp-[0-9a-f-]{36}$/.test(e.name)) {
+      continue;
     }
+    const path = join(dir, e.name);
+    const mtime = (await Deno.stat(path).catch(() => null))?.mtime?.getTime() ?? now;
+    if (now - mtime < LEFTOVER_AGE_MS) continue;
+    await Deno.remove(path).then(() => removed++).catch(() => {});
   }
   return removed;
 }

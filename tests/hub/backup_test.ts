@@ -7,9 +7,9 @@
 import assert from "node:assert/strict";
 import BetterSqlite3 from "better-sqlite3-multiple-ciphers";
 import { join } from "../../core/mod.ts";
-import { restoreBackup } from "../../hub/_backups.ts";
-import { Hub } from "../../hub/mod.ts";
-import { checkBackupFile, RESTORE_CLOCK_MARGIN_MS } from "../../store/mod.ts";
+import { HELP, parseCli } from "../../hub/cli.ts";
+import { Hub, restoreBackup } from "../../hub/mod.ts";
+import { checkBackupFile, removeLeftovers, RESTORE_CLOCK_MARGIN_MS } from "../../store/mod.ts";
 import {
   loggedInPhone,
   logLines,
@@ -337,4 +337,31 @@ Deno.test("backup: keeps the last K and one a day for a week", async () => {
     await t.close();
     await Deno.remove(t.backupDir, { recursive: true }).catch(() => {});
   }
+});
+
+Deno.test("backup: a killed backup's old temp files are removed, recent ones and backups kept", async () => {
+  await using dir = await tempDir();
+  const old = join(dir.path, `.hub-backup-file.tmp-${crypto.randomUUID()}`);
+  const recent = join(dir.path, `.hub-backup-snapshot.tmp-${crypto.randomUUID()}`);
+  const done = join(dir.path, "hub-backup-20260101T000000Z.hubbackup");
+  for (const p of [old, recent, done]) await Deno.writeFile(p, new Uint8Array(10));
+  const hourAgo = new Date(Date.now() - 3_600_000);
+  await Deno.utime(old, hourAgo, hourAgo);
+  await Deno.utime(done, hourAgo, hourAgo);
+  assert.equal(await removeLeftovers(dir.path), 1);
+  assert.deepEqual(
+    [...Deno.readDirSync(dir.path)].map((e) => e.name).sort(),
+    [recent, done].map((p) => p.split("/").pop()).sort(),
+  );
+});
+
+Deno.test("cli: --backup-dir and --backup-every", () => {
+  const o = parseCli(["--backup-dir", "/media/stick", "--backup-every", "3"]);
+  assert.equal(o.backupDir, "/media/stick");
+  assert.equal(o.backupEvery, 3);
+  assert.equal(parseCli([]).backupEvery, null);
+  assert.throws(() => parseCli(["--backup-every", "0"]), /between 1 and 1440/);
+  assert.throws(() => parseCli(["--backup-every", "five"]), /whole number/);
+  assert.match(HELP, /--backup-dir DIR/);
+  assert.match(HELP, /restore --from FILE --data-dir DIR --passphrase-file F/);
 });
