@@ -18,6 +18,7 @@ import {
   patientRow,
   pulledRows,
   startHub,
+  TestClock,
 } from "../server/_fixtures.ts";
 import { OTHER_PASSPHRASE, rejectsCode, tempDir } from "../_helpers.ts";
 
@@ -364,4 +365,30 @@ Deno.test("cli: --backup-dir and --backup-every", () => {
   assert.throws(() => parseCli(["--backup-every", "five"]), /whole number/);
   assert.match(HELP, /--backup-dir DIR/);
   assert.match(HELP, /restore --from FILE --data-dir DIR --passphrase-file F/);
+});
+
+Deno.test("backup: the health warning comes when changes wait past the threshold for a good backup", async () => {
+  const clock = new TestClock(Date.now());
+  const t = await hubWithBackups(undefined, clock.now);
+  try {
+    await pushPatients(t.url, ["s-1"]);
+    await t.hub.backups.backupNow();
+    // Nothing changed since: an old backup is still a complete one.
+    clock.step(3 * 3_600_000);
+    let st = (await t.hub.status()).backups!;
+    assert.equal(st.stale, false);
+    assert.equal(st.warning, null);
+    // A change that waits more than an hour (3 intervals of 5 minutes is less) for a backup.
+    await pushPatients(t.url, ["s-2"], clock.now());
+    clock.step(61 * 60_000);
+    st = (await t.hub.status()).backups!;
+    assert.equal(st.stale, true);
+    assert.match(st.warning ?? "", /last good backup is \d+ minutes old/);
+    await t.hub.backups.backupNow();
+    st = (await t.hub.status()).backups!;
+    assert.equal(st.warning, null);
+  } finally {
+    await t.close();
+    await Deno.remove(t.backupDir, { recursive: true }).catch(() => {});
+  }
 });
