@@ -265,6 +265,20 @@ Deno.test("restore: another folder serves every row; a change after it reaches a
     assert(st.restored?.message.includes(b.header.takenAtText));
     assert.deepEqual(st.restored?.devicesAfterBackup.map((d) => d.device), ["late-phone"]);
     assert(logLines.some((l) => l.includes("hub.restored")));
+    // The row the late phone pushed to the old hub after the backup is lost here; the app's
+    // Force upload (forceSyncService: rows with updated_at after "Since", pushed with
+    // lastPulledAt = Since) brings it back, and other phones then receive it.
+    assert(!pulledRows(all.changes).some((x) => x.row.id === "after-backup"));
+    const since = b.header.takenAt;
+    await late2.push(since, {
+      patients: {
+        created: [{ ...patientRow("after-backup", Date.now()), _status: "synced" }],
+        updated: [],
+        deleted: [],
+      },
+    });
+    const o2 = await other.pull(o.timestamp);
+    assert(pulledRows(o2.changes).some((x) => x.row.id === "after-backup"));
   } finally {
     await restored?.close();
     await Deno.remove(t.backupDir, { recursive: true }).catch(() => {});
