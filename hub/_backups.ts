@@ -362,6 +362,16 @@ export class BackupService {
     }
   }
 
+  /** The operator has read the restore notice: the health line stops warning of it. */
+  acknowledgeRestore(): void {
+    const open = this.#host.open();
+    if (!open) throw new HubError("locked", 423, "Unlock the hub first.");
+    if (!open.store.backups().acknowledgeRestore(this.#now())) {
+      throw new HubError("not_found", 404, "This hub was not restored from a backup.");
+    }
+    this.#publish("restore_acknowledged", "restore", null, null);
+  }
+
   /** The good backups in the folder, newest first (only this hub's unless `all`). */
   async list(all = false): Promise<BackupEntry[]> {
     const dir = this.#settings.dir;

@@ -312,6 +312,8 @@ export interface RestoreRecord {
   clockFrom: number;
   /** Devices that came back with a cursor from after the backup: they synced with the old hub. */
   devicesAfterBackup: { device: string; name: string | null; cursor: number; seenAt: number }[];
+  /** When the operator said they had read it (the health line stops warning; the card keeps it). */
+  acknowledgedAt?: number | null;
 }
 
 /** Backup settings as stored (`hub_meta` `backup.settings`). */
@@ -396,6 +398,15 @@ export class StoreBackups {
     return record;
   }
 
+  /** Records that the operator has read the restore notice; false when there is none. */
+  acknowledgeRestore(now: number): boolean {
+    const record = this.restored();
+    if (!record) return false;
+    record.acknowledgedAt = now;
+    this.#set(RESTORED, record);
+    return true;
+  }
+
   /** The restore record, or null for a hub that was never restored. */
   restored(): RestoreRecord | null {
     return this.#get<RestoreRecord>(RESTORED);
@@ -421,6 +432,7 @@ export class StoreBackups {
     if (cursor > this.#clock.current()) this.#clock.advanceTo(cursor);
     if (record.devicesAfterBackup.some((d) => d.device === device)) return false;
     record.devicesAfterBackup.push({ device, name: row?.name ?? null, cursor, seenAt: now });
+    record.acknowledgedAt = null; // a phone that may hold lost changes is news again
     this.#set(RESTORED, record);
     return true;
   }

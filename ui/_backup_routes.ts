@@ -67,6 +67,10 @@ export const BACKUP_ROUTES: [string, string, (ctx: BackupRouteCtx) => unknown][]
     for (const k of ["dir", "everyMinutes", "keepLast"]) if (k in b) patch[k] = b[k];
     return await hub.backups.updateSettings(patch);
   }],
+  ["POST", "/api/backups/restored/acknowledge", ({ hub }) => {
+    hub.backups.acknowledgeRestore();
+    return { ok: true };
+  }],
   // First run: the body is the backup file; the passphrase comes in a header so
   // the file can be streamed to disk instead of held in memory.
   ["POST", "/api/restore", async ({ hub, req }) => {

@@ -100,6 +100,15 @@ Deno.test("admin API: backup settings, back up now, list; restore on a new hub",
       const phone2 = await loggedInPhone(url);
       const all = await phone2.pull(null);
       assert.ok(pulledRows(all.changes).some((r) => r.row.id === "api-1"));
+      // The operator acknowledges the notice: the record stays, marked read.
+      const ack = await fetch(`${otherAdmin.url}/api/backups/restored/acknowledge`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      });
+      assert.equal(ack.status, 200);
+      await ack.body?.cancel();
+      const after = (await other.status()).backups!;
+      assert.ok(after.restored?.acknowledgedAt);
       // A set-up hub refuses a restore.
       const again = await fetch(`${otherAdmin.url}/api/restore`, {
         method: "POST",

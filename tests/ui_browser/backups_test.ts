@@ -61,6 +61,11 @@ Deno.test({
         /may be missing/,
       );
       assert.equal(fresh.hub.state, "unlocked");
+      // The health line warns until the operator says it was read.
+      assert.match(await page.locator("body").innerText(), /may be missing/);
+      await screenshot(page, "backups-restored");
+      await page.click("[data-testid=backup-restored-ack]");
+      await page.locator("[data-testid=backup-restored-ack]").waitFor({ state: "detached" });
       await screenshot(page, "backups-restored");
       // Failed requests (the 401 of the wrong passphrase, /api/update 404 without an updater) aside.
       assert.deepEqual(browser.pageErrors.filter((e) => !/status of (401|404|423)/.test(e)), []);

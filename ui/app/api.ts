@@ -145,6 +145,7 @@ export const api = {
   installUpdate: () => call<UpdateStatus>("POST", "/api/update/install"),
   backups: () => call<BackupStatus & { backups: BackupEntry[] }>("GET", "/api/backups"),
   backupNow: () => call<{ file: string; bytes: number }>("POST", "/api/backups"),
+  acknowledgeRestore: () => call<{ ok: true }>("POST", "/api/backups/restored/acknowledge"),
   backupSettings: (patch: Partial<BackupSettings>) =>
     call<BackupSettings>("PUT", "/api/backups/settings", patch),
   /** First run: sends the backup file as the body, the passphrase in a header. */

@@ -9,6 +9,7 @@ import { api } from "../api.ts";
 import { ago, dateTime } from "../format.ts";
 import { errorText, inputValue, useAction } from "../hooks.ts";
 import { now, status } from "../state.ts";
+import { restoredText } from "../health.ts";
 import { Card } from "./Card.tsx";
 import { Notice } from "./Notice.tsx";
 
@@ -28,6 +29,7 @@ export const B = {
   done: (file: string) => `Backed up and checked: ${file}`,
   restored: "Restored from a backup",
   phones: "Phones that synced with the old hub after that backup (they may hold changes it lost):",
+  understood: "Understood (stop warning)",
   phonesHint:
     "On each, open Sync settings, set “Since” to the backup's time and press Force upload: records it created or changed since then are sent again.",
 };
@@ -39,6 +41,7 @@ export function BackupsCard() {
   const [every, setEvery] = useState<string | null>(null);
   const backup = useAction(api.backupNow);
   const save = useAction(api.backupSettings);
+  const ack = useAction(api.acknowledgeRestore);
   if (!b) return null;
   const submit = async (e: Event) => {
     e.preventDefault();
@@ -54,7 +57,7 @@ export function BackupsCard() {
     <Card title={B.title} id="backups">
       {b.restored && (
         <Notice kind="warn" testId="backup-restored">
-          <strong>{B.restored}.</strong> {b.restored.message}
+          <strong>{B.restored}.</strong> {restoredText(b.restored.backupTakenAt)}
           {b.restored.devicesAfterBackup.length > 0 && (
             <>
               <br />
@@ -66,6 +69,18 @@ export function BackupsCard() {
               </ul>
               {B.phonesHint}
             </>
+          )}
+          {!b.restored.acknowledgedAt && (
+            <div class="actions">
+              <button
+                type="button"
+                onClick={() => void ack.run()}
+                disabled={ack.busy}
+                data-testid="backup-restored-ack"
+              >
+                {B.understood}
+              </button>
+            </div>
           )}
         </Notice>
       )}
