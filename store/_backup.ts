@@ -145,6 +145,10 @@ export async function createBackup(
   const final = join(dir, name);
   try {
     let t = performance.now();
+    // The vault as at rest, read before and after the snapshot: a key rotation or a
+    // passphrase change that wrote the vault in between fails this backup (the next
+    // one is taken as usual), so the vault in a file always opens its snapshot.
+    const vault = await Deno.readFile(source.vaultPath);
     await runStep<null>({
       op: "snapshot",
       source: source.dbPath,
@@ -159,9 +163,14 @@ export async function createBackup(
     });
     const snapshotMs = performance.now() - t;
     t = performance.now();
-    // The vault as at rest, read after the snapshot: the caller keeps key changes
-    // from running during a backup, so this vault's key opens the snapshot.
-    const vault = await Deno.readFile(source.vaultPath);
+    const vaultAfter = await Deno.readFile(source.vaultPath);
+    if (vaultAfter.length !== vault.length || !vaultAfter.every((b, i) => b === vault[i])) {
+      throw new HubError(
+        "backup_keys_changed",
+        409,
+        "The hub's keys or passphrase changed during the backup; it will be taken again.",
+      );
+    }
     const { bytes } = await writeBackupFile(
       temp,
       {

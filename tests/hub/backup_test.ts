@@ -20,7 +20,7 @@ import {
   startHub,
   TestClock,
 } from "../server/_fixtures.ts";
-import { OTHER_PASSPHRASE, rejectsCode, tempDir } from "../_helpers.ts";
+import { OTHER_PASSPHRASE, rejectsCode, seedPatients, tempDir } from "../_helpers.ts";
 
 async function hubWithBackups(dataDir?: string, now?: () => number) {
   const t = await startHub({ dataDir, now });
@@ -401,6 +401,27 @@ Deno.test("backup: the health warning comes when changes wait past the threshold
     await t.hub.backups.backupNow();
     st = (await t.hub.status()).backups!;
     assert.equal(st.warning, null);
+  } finally {
+    await t.close();
+    await Deno.remove(t.backupDir, { recursive: true }).catch(() => {});
+  }
+});
+
+Deno.test("backup: a vault rewritten during the snapshot fails that backup instead of pairing the wrong key", async () => {
+  const t = await hubWithBackups();
+  try {
+    seedPatients(t.hub.store, 20_000, { source: "phone" });
+    const vaultPath = join(t.dataDir, "hub.vault");
+    const running = t.hub.backups.backupNow();
+    // As a key rotation or passphrase change would, while the snapshot is being taken.
+    await new Promise((r) => setTimeout(r, 30));
+    const text = await Deno.readTextFile(vaultPath);
+    await Deno.writeTextFile(vaultPath, text + " ");
+    await rejectsCode(() => running, "backup_keys_changed");
+    assert.deepEqual(await t.hub.backups.list(), []);
+    // The next one is taken as usual.
+    await t.hub.backups.backupNow();
+    assert.equal((await t.hub.backups.list()).length, 1);
   } finally {
     await t.close();
     await Deno.remove(t.backupDir, { recursive: true }).catch(() => {});
