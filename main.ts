@@ -4,7 +4,7 @@
  * (headless) unlock and start the LAN server, print the ready line, open the page.
  */
 import { HubError, isNoSpace, join, Logger } from "./core/mod.ts";
-import { DataDirLock, Hub } from "./hub/mod.ts";
+import { DataDirLock, Hub, runRestoreCommand } from "./hub/mod.ts";
 import { cliFailure, DEFAULT_ADMIN_PORT, HELP, parseCli } from "./hub/cli.ts";
 import { startAdminServer } from "./ui/mod.ts";
 import { pairingPayload, pairingTerminal } from "./ui/mod.ts";
@@ -121,6 +121,7 @@ function desktopWindow(): DesktopWindow | undefined {
 }
 
 async function main(): Promise<void> {
+  if (Deno.args[0] === "restore") return await runRestoreCommand(Deno.args.slice(1));
   const cli = parseCli(Deno.args);
   if (cli.help) {
     await Deno.stdout.write(new TextEncoder().encode(HELP));
@@ -154,6 +155,7 @@ async function main(): Promise<void> {
     version: VERSION,
     lan: { host: cli.host, port: cli.port, maxBodyBytes: cli.maxBodyMb * 1024 * 1024 },
     logger,
+    backups: { dir: cli.backupDir, everyMinutes: cli.backupEvery },
   });
   await hub.init();
   let admin: Awaited<ReturnType<typeof startAdminServer>>;
@@ -166,6 +168,7 @@ async function main(): Promise<void> {
     // Hand over to the new executable: release the database and ports, start it,
     // and exit once it reports healthy; otherwise put the previous one back.
     relaunch: async (exe) => {
+      await hub.backups.before("update");
       // Closes the admin server and releases the data folder (the new executable takes it).
       await hub.shutdown();
       if (await launchAndConfirm(exe, Deno.args, 90_000)) Deno.exit(0);

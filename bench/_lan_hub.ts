@@ -5,7 +5,10 @@
  * benchmark does not depend on the admin UI's build and measures the LAN side.
  *
  * `deno run -A bench/_lan_hub.ts --data-dir DIR --passphrase-file F --port N [--host H]
- * [--page-rows N]`
+ * [--page-rows N] [--backup-loop DIR]`
+ *
+ * `--backup-loop DIR` takes backups into DIR back to back while the hub runs (the
+ * backup benchmark's worst case), and logs each one's timings on stderr.
  */
 import { Hub } from "../hub/mod.ts";
 import { DEFAULT_HANDSHAKE_RATE, DEFAULT_SESSION_LIMITS } from "../server/mod.ts";
@@ -44,6 +47,17 @@ await hub.unlock((await Deno.readTextFile(arg("--passphrase-file"))).replace(/\r
 await hub.startServer();
 const ready = { event: "ready", lan: `http://${host}:${hub.server.port}` };
 await Deno.stdout.write(new TextEncoder().encode(JSON.stringify(ready) + "\n"));
+if (Deno.args.includes("--backup-loop")) {
+  await hub.backups.updateSettings({ dir: arg("--backup-loop"), keepLast: 2 });
+  (async () => {
+    for (;;) {
+      const t0 = performance.now();
+      const b = await hub.backups.backupNow("bench");
+      const line = { event: "backup", ms: Math.round(performance.now() - t0), bytes: b.bytes };
+      await Deno.stderr.write(new TextEncoder().encode(JSON.stringify(line) + "\n"));
+    }
+  })().catch(() => {});
+}
 Deno.addSignalListener("SIGTERM", async () => {
   await hub.shutdown();
   Deno.exit(0);

@@ -45,6 +45,11 @@ export interface HubEventMap {
   disk: Record<string, unknown>;
   /** The hub locked itself after that many idle minutes. */
   autolock: { minutes: number };
+  /**
+   * A backup started, succeeded or failed, its folder is missing, its settings
+   * changed, or a device synced with the old hub after the restored backup.
+   */
+  backup: { outcome: string; reason: string; file: string | null; error: string | null };
   /** Data was cleared, or the database re-keyed: every count may have changed. */
   data: { action: "cleared" | "rekeyed" };
 

@@ -8,6 +8,7 @@ import type { CreateVaultOptions } from "../vault/mod.ts";
 import type { LanServerOptions, LanServerStatus } from "../server/mod.ts";
 import type { CloudTimeouts, RelaySchedule, SyncHealth } from "../cloud/mod.ts";
 import type { DiskStatus } from "./_disk.ts";
+import type { BackupFlags, BackupStatus } from "./_backups.ts";
 
 /** Lifecycle states. */
 export type HubState = "new" | "locked" | "unlocked";
@@ -34,6 +35,8 @@ export interface HubOptions {
    * through `hub.logger` the admin API); `main.ts` makes it. Default: stderr.
    */
   logger?: Logger;
+  /** Backup folder and interval from the flags (hub/_backups.ts). */
+  backups?: BackupFlags;
 }
 
 /** What the admin API reports as status. */
@@ -48,6 +51,8 @@ export interface HubStatus {
   /** Free space and whether writes find the disk full (with a warning before it runs out). */
   disk: DiskStatus;
   unlockFailures: number;
+  /** Backups: folder, last good one, warning, and the restore this hub came from (null: locked). */
+  backups: BackupStatus | null;
 }
 
 /** The sync health line, with the disk's state (a full disk stops phones and the relay alike). */

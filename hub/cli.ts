@@ -13,6 +13,10 @@ export interface CliOptions {
   passphraseFile: string | null;
   maxBodyMb: number;
   updateUrl: string | null;
+  /** Folder for backups (null: the stored setting, or none). */
+  backupDir: string | null;
+  /** Minutes between backups when something changed (null: the stored setting, default 5). */
+  backupEvery: number | null;
   help: boolean;
   version: boolean;
 }
@@ -29,6 +33,9 @@ export const HELP = `Local Sync Hub: keeps a clinic's phones in sync over the LA
 and relays everything to the clinic's cloud server when online.
 
 Usage: deno task start [flags]      (or: local-sync-hub [flags])
+       deno task start restore --from FILE --data-dir DIR --passphrase-file F
+                                    restore a backup into DIR (new or empty), then
+                                    start the hub with --data-dir DIR
 
   --data-dir DIR          where hub.vault and hub.db live
                           (default: next to the executable; ./data under deno run)
@@ -43,6 +50,9 @@ Usage: deno task start [flags]      (or: local-sync-hub [flags])
   --update-url URL        where to look for updates (default: fixed at build time; a build
                           without a release key, such as deno run, has updates off and
                           ignores it)
+  --backup-dir DIR        take backups into DIR (a USB stick, a second disk, a share);
+                          remembered, and changeable on the admin page
+  --backup-every MINUTES  a backup every MINUTES when something changed (default 5)
   --help                  show this help
   --version               print the version
 
@@ -76,6 +86,8 @@ const FLAGS = {
   "passphrase-file": { type: "string" },
   "max-body-mb": { type: "string" },
   "update-url": { type: "string" },
+  "backup-dir": { type: "string" },
+  "backup-every": { type: "string" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "V" },
 } as const;
@@ -112,6 +124,10 @@ export function parseCli(args: string[]): CliOptions {
     passphraseFile: text("passphrase-file", values["passphrase-file"], "a file"),
     maxBodyMb: int("max-body-mb", 128, 1, 1024),
     updateUrl: text("update-url", values["update-url"], "an http(s) URL", /^https?:\/\/\S+$/),
+    backupDir: text("backup-dir", values["backup-dir"], "a folder"),
+    backupEvery: values["backup-every"] === undefined
+      ? null
+      : intFlag("--backup-every", values["backup-every"], 1, 1440),
     help: values.help ?? false,
     version: values.version ?? false,
   };

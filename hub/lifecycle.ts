@@ -13,6 +13,7 @@ import type { CycleResult } from "../cloud/mod.ts";
 import type { HubHealth, HubOptions, HubState, HubStatus } from "./_types.ts";
 import { HubCloud, type Registered } from "./_cloud.ts";
 import { createHubFiles, removeHubFiles } from "./_files.ts";
+import { BackupService } from "./_backups.ts";
 import { accessFromVault, keyFingerprint, openStoreWithVaultKey, rotateDbKey } from "./_keys.ts";
 
 /**
@@ -47,6 +48,8 @@ export class Hub {
   readonly events: EventBus;
   /** The logger every part of this hub writes to. */
   readonly logger: Logger;
+  /** Backups: settings, schedule, status (hub/_backups.ts). */
+  readonly backups: BackupService;
   #options: HubOptions;
   #vault: OpenVault | null = null;
   #store: Store | null = null;
@@ -78,6 +81,17 @@ export class Hub {
       cloudTimeouts: options.cloudTimeouts,
       now: options.now,
     });
+    this.backups = new BackupService({
+      dataDir: this.dataDir,
+      dbPath: this.dbPath,
+      vaultPath: this.vaultPath,
+      version: this.version,
+      events: this.events,
+      logger: this.logger,
+      now: options.now,
+      open: () =>
+        this.#store && this.#vault ? { store: this.#store, secrets: this.#vault.secrets } : null,
+    }, options.backups);
   }
 
   #publishState(): void {
@@ -198,6 +212,7 @@ export class Hub {
     if (!store.probeWrite()) this.#disk.tellUnwritable();
     await this.#refreshAccess();
     this.#cloud.open(vault, store);
+    await this.backups.unlocked();
   }
 
   /** Rebuilds what the LAN server sees from the vault (after the hub id or name changed). */
@@ -223,6 +238,7 @@ export class Hub {
   }
 
   #lockNow(): void {
+    this.backups.stop();
     this.#cloud.forget(); // the peer holds the API key
     if (this.#access) this.#access.jwtKey.fill(0);
     this.#access = null;
@@ -239,6 +255,7 @@ export class Hub {
       const vault = this.vault;
       const check = await this.#checkPassphrase(current);
       check.close();
+      await this.backups.before("passphrase");
       await vault.changePassphrase(next, this.#options.vault);
       this.logger.log("info", "hub.passphrase_changed", {});
     });
@@ -249,6 +266,7 @@ export class Hub {
     return this.#serial(async () => {
       const vault = this.vault;
       const store = this.store;
+      await this.backups.before("rotate-key");
       const started = performance.now();
       await rotateDbKey(vault, store);
       const durationMs = Math.round(performance.now() - started);
@@ -276,6 +294,7 @@ export class Hub {
           { details: { pending: pending.count } },
         );
       }
+      await this.backups.before("clear");
       // Pause the relay: a cycle finishing after the clear would set the
       // watermark again and the cleared rows would never be pulled back.
       const deleted = await this.#cloud.paused(
@@ -345,6 +364,7 @@ export class Hub {
       cloud: this.cloudHealth(),
       disk: await this.diskStatus(),
       unlockFailures: this.#throttle.failures,
+      backups: await this.backups.status(),
     };
   }
 

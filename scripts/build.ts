@@ -173,6 +173,9 @@ async function main() {
         desktop ? "desktop" : "compile",
         ...PERMISSIONS,
         "--exclude-unused-npm",
+        // Workers are not followed by compile: the backup's worker must be named.
+        "--include",
+        "store/_backup_worker.ts",
         ...excludes.flatMap((e) => ["--exclude", e]),
         "--target",
         target,

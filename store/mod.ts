@@ -27,6 +27,27 @@ export type { Records } from "./_records_object.ts";
 export type { Patients } from "./_patients_object.ts";
 export type { Clinical } from "./_clinical_object.ts";
 export type { ChangeClock, WallClock } from "./_clock.ts";
+export {
+  checkVaultSection,
+  compareFacts,
+  createBackup,
+  inspectRestored,
+  type LastGoodBackup,
+  removeLeftovers,
+  RESTORE_CLOCK_MARGIN_MS,
+  type RestoreRecord,
+  StoreBackups,
+  type StoredBackupSettings,
+  verifyBackup,
+  type WrittenBackup,
+} from "./_backup.ts";
+export {
+  BACKUP_EXTENSION,
+  type BackupHeader,
+  checkBackupFile,
+  extractSection,
+  peekBackupHeader,
+} from "./_backup_file.ts";
 export { SCHEMA_VERSION } from "./_migrations.ts";
 export {
   type ColumnDef,

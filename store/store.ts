@@ -29,6 +29,7 @@ import { People } from "./_people_object.ts";
 import { Records } from "./_records_object.ts";
 import { Patients } from "./_patients_object.ts";
 import { Clinical } from "./_clinical_object.ts";
+import { StoreBackups } from "./_backup.ts";
 
 /**
  * Makes hub.db readable by its owner only. SQLite gives the -wal, -shm and
@@ -119,6 +120,8 @@ export class Store {
   readonly patients: Patients;
   /** Appointments, pharmacy and forms. */
   readonly clinical: Clinical;
+  /** The store's side of backups: restore record, settings, last good backup. */
+  readonly backups: StoreBackups;
   #closed = false;
   #disk: DiskState;
   /** The database file. */
@@ -143,6 +146,7 @@ export class Store {
     this.records = new Records(parts);
     this.patients = new Patients(parts);
     this.clinical = new Clinical(parts);
+    this.backups = new StoreBackups(db, clock);
   }
 
   /** Opens `path` with the raw key, runs migrations and loads the clock. */

@@ -50,9 +50,10 @@ export async function spawnHeadlessHub(
   dir: string,
   lanPort: number,
   logLevel: "debug" | "info" | "warn" | "error" = "info",
+  extraArgs: string[] = [],
 ): Promise<HubProcess> {
   const proc = new Deno.Command(Deno.execPath(), {
-    args: headlessArgs(dir, lanPort),
+    args: [...headlessArgs(dir, lanPort), ...extraArgs],
     cwd: ROOT,
     stdin: "null",
     stdout: "piped",

@@ -40,6 +40,7 @@ const TOUCHES: Partial<Record<HubEventType, readonly View[]>> = {
   cloud: ["status", "clinics"],
   data: ["status", "conflicts", "clinics"],
   disk: ["status"],
+  backup: ["status"],
 };
 
 /** Options of {@link AdminFeed}. */

@@ -13,6 +13,7 @@ import { eventStreamReply } from "./_reply.ts";
 import type { AutoLock } from "./_autolock.ts";
 import { authorisedClinics } from "./_clinics.ts";
 import type { Updater } from "../update/mod.ts";
+import { BACKUP_ROUTES } from "./_backup_routes.ts";
 
 /** What a route handler is given. */
 export interface Ctx {
@@ -228,6 +229,7 @@ const ROUTE_TABLE: [string, string, Handler][] = [
     return autoLock.set(b.minutes);
   }],
   ["POST", "/api/touch", () => ({ ok: true })],
+  ...BACKUP_ROUTES,
 ];
 
 /** The route table with compiled patterns (admin.ts matches requests against it). */

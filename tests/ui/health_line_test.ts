@@ -129,3 +129,48 @@ Deno.test("health line: a full or almost full disk says so first among the probl
   }, NOW);
   assert.equal(fine.find((i) => i.key === "disk"), undefined);
 });
+
+Deno.test("health line: a missing backup folder, an old backup and a restored hub are warnings with a link", () => {
+  const base = {
+    dir: "/media/stick",
+    everyMinutes: 5,
+    keepLast: 10,
+    folder: "ok",
+    running: false,
+    lastGood: null,
+    lastError: null,
+    stale: false,
+    warning: null,
+    restored: null,
+  } as NonNullable<HubStatus["backups"]>;
+  assert.deepEqual(keys({ ...status({}), backups: base }), ["last"]);
+  const missing = {
+    ...status({}),
+    backups: { ...base, folder: "missing", warning: "The backup folder /media/stick is not there" },
+  } as HubStatus;
+  assert.equal(item(missing, "backup").warn, true);
+  assert.match(item(missing, "backup").text, /not there/);
+  assert.deepEqual(item(missing, "backup").fix, {
+    label: "Backups",
+    view: "dashboard",
+    target: "backups",
+  });
+  const restored = {
+    ...status({}),
+    backups: {
+      ...base,
+      restored: {
+        backupTakenAt: NOW - 3_600_000,
+        backupClock: 1,
+        cloudWatermark: null,
+        restoredAt: NOW,
+        clockFrom: NOW + 3_600_000,
+        devicesAfterBackup: [],
+        message: "This hub was restored from a backup taken at T: changes made after that time " +
+          "that were not relayed to the cloud may be missing.",
+      },
+    },
+  } as HubStatus;
+  assert.match(item(restored, "restored").text, /may be missing/);
+  assert.equal(item(restored, "restored").warn, true);
+});

@@ -7,6 +7,9 @@
 import type {
   ActivityBucket,
   AutoLockState,
+  BackupEntry,
+  BackupSettings,
+  BackupStatus,
   Clinic,
   Conflict,
   Device,
@@ -140,4 +143,33 @@ export const api = {
   update: () => call<UpdateStatus>("GET", "/api/update"),
   checkUpdate: () => call<UpdateStatus>("POST", "/api/update/check"),
   installUpdate: () => call<UpdateStatus>("POST", "/api/update/install"),
+  backups: () => call<BackupStatus & { backups: BackupEntry[] }>("GET", "/api/backups"),
+  backupNow: () => call<{ file: string; bytes: number }>("POST", "/api/backups"),
+  acknowledgeRestore: () => call<{ ok: true }>("POST", "/api/backups/restored/acknowledge"),
+  backupSettings: (patch: Partial<BackupSettings>) =>
+    call<BackupSettings>("PUT", "/api/backups/settings", patch),
+  /** First run: sends the backup file as the body, the passphrase in a header. */
+  restore: async (file: Blob, passphrase: string): Promise<{ status: HubStatus }> => {
+    const headers: Record<string, string> = {
+      accept: "application/json",
+      "content-type": "application/octet-stream",
+      "x-backup-passphrase": passphrase,
+    };
+    if (csrf) headers["x-csrf-token"] = csrf;
+    let res: Response;
+    try {
+      res = await fetch("/api/restore", {
+        method: "POST",
+        headers,
+        body: file,
+        credentials: "same-origin",
+        cache: "no-store",
+      });
+    } catch {
+      throw new ApiError(0, "");
+    }
+    const data = await res.json().catch(() => ({}));
+    if (!res.ok) throw new ApiError(res.status, data?.error ?? `HTTP ${res.status}`, data ?? {});
+    return data;
+  },
 };

@@ -4,7 +4,7 @@
  * tests and the component agree.
  */
 import { S } from "./strings.ts";
-import { ago, dateTime } from "./format.ts";
+import { ago, dateTime, fullDateTime } from "./format.ts";
 import type { Device, HubStatus } from "./types.ts";
 
 /** Where a problem is fixed: a screen, and the card on it to bring into view. */
@@ -24,6 +24,12 @@ export interface HealthItem {
 
 const ONE_HOUR = 3_600_000;
 
+/** What a restored hub says, with the backup's time in the operator's own time zone. */
+export function restoredText(takenAt: number): string {
+  return `This hub was restored from a backup taken at ${fullDateTime(takenAt)}: changes made ` +
+    "after that time that were not relayed to the cloud may be missing.";
+}
+
 /** The items of the health line for a status (and the devices list) at time `now`. */
 export function healthItems(s: HubStatus, now: number, devices: Device[] = []): HealthItem[] {
   const items: HealthItem[] = [];
@@ -39,6 +45,20 @@ export function healthItems(s: HubStatus, now: number, devices: Device[] = []): 
   // A full disk stops every write (phones' pushes and the relay); low space is a warning.
   if (s.disk?.warning) {
     items.push({ key: "disk", text: s.disk.warning, warn: true });
+  }
+  // Backups: a missing folder or an old last good backup; a restored hub says what may be missing.
+  const backups = s.backups;
+  const toBackups: HealthFix = { label: "Backups", view: "dashboard", target: "backups" };
+  if (backups?.warning) {
+    items.push({ key: "backup", text: backups.warning, warn: true, fix: toBackups });
+  }
+  if (backups?.restored && !backups.restored.acknowledgedAt) {
+    items.push({
+      key: "restored",
+      text: restoredText(backups.restored.backupTakenAt),
+      warn: true,
+      fix: toBackups,
+    });
   }
   // Phones that pulled one page and have more waiting: the app pulls once per
   // sync and never loops, so someone must press Sync on them again.

@@ -5,7 +5,7 @@
  * type error in the page, not a silent mismatch.
  */
 import type { SyncHealth } from "../../cloud/mod.ts";
-import type { HubStatus } from "../../hub/mod.ts";
+import type { BackupEntry, BackupSettings, BackupStatus, HubStatus } from "../../hub/mod.ts";
 import type {
   ActivityBucket,
   ConflictView as Conflict,
@@ -19,6 +19,9 @@ import type { AuthorisedClinics } from "../_clinics.ts";
 
 export type {
   AutoLockState,
+  BackupEntry,
+  BackupSettings,
+  BackupStatus,
   Conflict,
   Device,
   FieldDifference,

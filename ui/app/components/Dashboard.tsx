@@ -9,6 +9,7 @@ import { DevicesCard } from "./DevicesCard.tsx";
 import { CountsCard } from "./CountsCard.tsx";
 import { ClinicsCard } from "./ClinicsCard.tsx";
 import { ConflictsCard } from "./ConflictsCard.tsx";
+import { BackupsCard } from "./BackupsCard.tsx";
 
 /** The dashboard screen. */
 export function Dashboard() {
@@ -23,6 +24,7 @@ export function Dashboard() {
         <DevicesCard />
         <CountsCard />
         <ConflictsCard />
+        <BackupsCard />
       </div>
     </div>
   );

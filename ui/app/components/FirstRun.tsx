@@ -6,6 +6,7 @@ import { SetPassphrase } from "./SetPassphrase.tsx";
 import { CloudLinkForm } from "./CloudLinkForm.tsx";
 import { PairPanel } from "./PairPanel.tsx";
 import { Heading } from "./Heading.tsx";
+import { RestoreBackup } from "./RestoreBackup.tsx";
 
 const STEPS = 3;
 
@@ -22,7 +23,12 @@ export function FirstRun() {
     <main class={n === 3 ? "narrow wider" : "narrow"} id="main" data-testid={`firstrun-${n}`}>
       <p class="step">{S.setupStep(n, STEPS)}</p>
       <Heading key={title}>{title}</Heading>
-      {n === 1 && <SetPassphrase />}
+      {n === 1 && (
+        <>
+          <SetPassphrase />
+          <RestoreBackup />
+        </>
+      )}
       {n === 2 && (
         <>
           <p>{S.cloudIntro}</p>
