@@ -1,39 +1,31 @@
 /**
  * Backups on the hub's side: the settings (folder, interval, how many to keep),
  * the schedule (every N minutes when something changed, on demand, before risky
- * operations), keeping the last K plus one a day for a week, the status the
- * dashboard and health line show, and restoring a backup into a data folder.
+ * operations) and the status the dashboard and health line show. What the folder
+ * holds and which backups are kept is in hub/_backup_folder.ts, how the status is
+ * worked out in hub/_backup_status.ts, restoring a backup in hub/_restore.ts.
  *
  * A backup folder that is not there (a USB stick pulled) is a warning on the
  * status, never an error that stops syncing; the folder is created only when the
  * operator names it (flag or admin API), never by the schedule, so a pulled
  * stick's empty mount point is not silently filled on the internal disk.
  */
-import { type EventBus, exists, HubError, join, Logger, syncDir } from "../core/mod.ts";
+import { type EventBus, HubError, type Logger } from "../core/mod.ts";
 import {
-  BACKUP_EXTENSION,
   type BackupHeader,
-  checkBackupFile,
-  checkVaultSection,
-  compareFacts,
   createBackup,
-  extractSection,
-  inspectRestored,
-  type LastGoodBackup,
-  peekBackupHeader,
   removeLeftovers,
-  type RestoreRecord,
-  Store,
+  type Store,
   type StoredBackupSettings,
 } from "../store/mod.ts";
-import { openVault, type VaultSecrets } from "../vault/mod.ts";
+import type { VaultSecrets } from "../vault/mod.ts";
+import { type BackupEntry, isFolder, listBackups, pruneBackups } from "./_backup_folder.ts";
+import { type BackupStatus, backupStatus } from "./_backup_status.ts";
 
 /** Minutes between scheduled backups when `--backup-every` is not given. */
 export const DEFAULT_BACKUP_EVERY_MINUTES = 5;
-/** Backups kept besides one a day for {@link KEEP_DAILY_DAYS} days. */
+/** Backups kept besides the newest of each of the last seven days. */
 export const DEFAULT_KEEP_LAST = 10;
-/** Days for which the newest backup of each day is kept. */
-export const KEEP_DAILY_DAYS = 7;
 /** How often the schedule looks whether a backup is due. */
 const TICK_MS = 5_000;
 
@@ -46,17 +38,6 @@ export interface BackupFlags {
   everyMinutes?: number | null;
 }
 
-/** One backup in the folder. */
-export interface BackupEntry {
-  file: string;
-  bytes: number;
-  takenAt: number;
-  reason: string;
-  clock: number;
-  hubId: string;
-  counts: Record<string, number>;
-}
-
 /** What "back up now" answers. */
 export interface BackupResult {
   file: string;
@@ -64,31 +45,6 @@ export interface BackupResult {
   header: BackupHeader;
   /** Milliseconds spent taking the snapshot, writing the file and proving it restorable. */
   timings: { snapshotMs: number; writeMs: number; verifyMs: number };
-}
-
-/** The backups part of the status. */
-export interface BackupStatus {
-  dir: string | null;
-  everyMinutes: number;
-  keepLast: number;
-  /** `unset`: no folder chosen; `missing`: chosen but not there (stick pulled?). */
-  folder: "ok" | "missing" | "unset";
-  running: boolean;
-  lastGood: (LastGoodBackup & { ageMs: number }) | null;
-  lastError: { at: number; message: string } | null;
-  /** Changes since the last good backup and it is older than {@link staleAfterMs}. */
-  stale: boolean;
-  /** One sentence for the health line, or null when all is well. */
-  warning: string | null;
-  /** Set on a hub restored from a backup: what may be missing, and which phones may hold it. */
-  restored:
-    | (RestoreRecord & { message: string })
-    | null;
-}
-
-/** The age past which an unbacked-up change is a warning: three intervals, at least an hour. */
-export function staleAfterMs(everyMinutes: number): number {
-  return Math.max(60 * 60_000, 3 * everyMinutes * 60_000);
 }
 
 /** What the service needs of the hub (getters: it lives across locks and unlocks). */
@@ -105,7 +61,18 @@ export interface BackupHost {
   now?: () => number;
 }
 
-/** The hub's backups: settings, schedule, status. */
+/**
+ * The hub's backups: settings, schedule, status. The `Hub` owns one, reached as
+ * `hub.backups`; it runs while the hub is unlocked.
+ *
+ * @example
+ * ```ts
+ * await hub.backups.updateSettings({ dir: "/media/stick/hub-backups", everyMinutes: 15 });
+ * const b = await hub.backups.backupNow(); // throws `backup_folder_missing` if the stick is out
+ * b.file; // "hub-backup-20260101T120000Z.hubbackup"
+ * (await hub.backups.status())?.warning; // null while all is well
+ * ```
+ */
 export class BackupService {
   #host: BackupHost;
   #flags: BackupFlags;
@@ -345,7 +312,9 @@ export class BackupService {
       };
       if (!open.store.closed) open.store.backups.saveLastGood(record);
       this.#lastError = null;
-      const pruned = await this.#prune(dir, s.hubId).catch(() => 0);
+      const pruned = await listBackups(dir, s.hubId)
+        .then((entries) => pruneBackups(dir, entries, this.#settings.keepLast, this.#now()))
+        .catch(() => 0);
       this.#host.logger.log("info", "backup.ok", {
         reason,
         file,
@@ -383,50 +352,9 @@ export class BackupService {
   /** The good backups in the folder, newest first (only this hub's unless `all`). */
   async list(all = false): Promise<BackupEntry[]> {
     const dir = this.#settings.dir;
-    if (!dir || !(await isFolder(dir))) return [];
-    const hubId = this.#host.open()?.secrets.hubId;
-    const out: BackupEntry[] = [];
-    for await (const e of Deno.readDir(dir)) {
-      if (!e.isFile || !e.name.endsWith(BACKUP_EXTENSION) || e.name.startsWith(".")) continue;
-      const path = join(dir, e.name);
-      const h = await peekBackupHeader(path);
-      if (!h) continue;
-      if (!all && hubId && h.hub?.id !== hubId) continue;
-      const size = (await Deno.stat(path).catch(() => null))?.size ?? 0;
-      out.push({
-        file: e.name,
-        bytes: size,
-        takenAt: h.takenAt,
-        reason: h.reason,
-        clock: h.clock,
-        hubId: h.hub?.id,
-        counts: h.counts,
-      });
-    }
-    return out.sort((a, b) => b.takenAt - a.takenAt || b.file.localeCompare(a.file));
-  }
-
-  /** Keeps the newest `keepLast` plus the newest of each of the last 7 days; removes the rest. */
-  async #prune(dir: string, hubId: string): Promise<number> {
-    const entries = (await this.list()).filter((e) => e.hubId === hubId);
-    const keep = new Set(entries.slice(0, this.#settings.keepLast).map((e) => e.file));
-    const cutoff = this.#now() - KEEP_DAILY_DAYS * 24 * 3_600_000;
-    const days = new Set<string>();
-    for (const e of entries) {
-      if (e.takenAt < cutoff) continue;
-      const day = new Date(e.takenAt).toISOString().slice(0, 10);
-      if (!days.has(day)) {
-        days.add(day);
-        keep.add(e.file);
-      }
-    }
-    let removed = 0;
-    for (const e of entries) {
-      if (keep.has(e.file)) continue;
-      await Deno.remove(join(dir, e.file)).then(() => removed++).catch(() => {});
-    }
-    if (removed > 0) await syncDir(dir);
-    return removed;
+    if (!dir) return [];
+    const hubId = this.#host.open()?.secrets.hubId ?? null;
+    return await listBackups(dir, all ? null : hubId);
   }
 
   /** The backups part of the status (null while locked). */
@@ -434,168 +362,20 @@ export class BackupService {
     const open = this.#host.open();
     if (!open || open.store.closed) return null;
     const b = open.store.backups;
-    const s = this.#settings;
-    const now = this.#now();
-    const folder = !s.dir ? "unset" : (await isFolder(s.dir)) ? "ok" : "missing";
-    const last = b.lastGood();
-    const lastGood = last ? { ...last, ageMs: Math.max(0, now - last.takenAt) } : null;
-    const changedSince = !last || last.clock < b.clockPosition();
-    const stale = s.dir !== null && changedSince &&
-      (lastGood ? lastGood.ageMs > staleAfterMs(s.everyMinutes) : false);
-    let warning: string | null = null;
-    if (folder === "missing") {
-      warning =
-        `The backup folder ${s.dir} is not there (USB stick pulled?): no backups are taken.`;
-    } else if (stale && lastGood) {
-      warning = `The last good backup is ${Math.round(lastGood.ageMs / 60_000)} minutes old.`;
-    } else if (folder === "ok" && !lastGood && this.#lastError) {
-      warning = this.#lastError.message;
-    }
-    const restored = b.restored();
-    return {
-      dir: s.dir,
-      everyMinutes: s.everyMinutes,
-      keepLast: s.keepLast,
-      folder,
+    const dir = this.#settings.dir;
+    return backupStatus({
+      settings: this.#settings,
+      folder: !dir ? "unset" : (await isFolder(dir)) ? "ok" : "missing",
       running: this.#running,
-      lastGood,
+      lastGood: b.lastGood(),
+      clock: b.clockPosition(),
       lastError: this.#lastError,
-      stale,
-      warning,
-      restored: restored ? { ...restored, message: restoredMessage(restored.backupTakenAt) } : null,
-    };
-  }
-}
-
-/** What a restored hub tells the operator. */
-export function restoredMessage(takenAt: number): string {
-  return `This hub was restored from a backup taken at ${new Date(takenAt).toISOString()}: ` +
-    "changes made after that time that were not relayed to the cloud may be missing.";
-}
-
-async function isFolder(dir: string): Promise<boolean> {
-  try {
-    return (await Deno.stat(dir)).isDirectory;
-  } catch {
-    return false;
+      restored: b.restored(),
+      now: this.#now(),
+    });
   }
 }
 
 function basename(path: string): string {
   return path.slice(Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\")) + 1);
-}
-
-/** What {@link restoreBackup} did. */
-export interface RestoreResult {
-  hubId: string;
-  hubName: string;
-  backupTakenAt: number;
-  counts: Record<string, number>;
-  clockFrom: number;
-}
-
-/**
- * Restores a backup file into `dataDir` (new, or without a hub in it): checks the
- * whole file, opens its vault with the passphrase, copies the database into place,
- * checks it (integrity, counts), moves the change clock past anything the old hub
- * may have handed out, and records the restore. The vault is put in place last:
- * until then the folder holds no hub, so a crash part-way restores nothing.
- */
-export async function restoreBackup(options: {
-  from: string;
-  dataDir: string;
-  passphrase: string;
-  now?: () => number;
-  /** Where the restore's line goes (default: stderr). */
-  logger?: Logger;
-}): Promise<RestoreResult> {
-  const now = options.now ?? Date.now;
-  const checked = await checkBackupFile(options.from);
-  const vaultBytes = await checkVaultSection(options.from, checked);
-  const dir = options.dataDir;
-  const vaultPath = join(dir, "hub.vault");
-  const dbPath = join(dir, "hub.db");
-  if (await exists(vaultPath)) {
-    throw new HubError(
-      "data_dir_in_use",
-      409,
-      `${dir} already holds a hub (hub.vault). Restore into an empty or new folder, ` +
-        "or reset that hub first.",
-    );
-  }
-  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
-  // A database without a vault can never be opened again: move it aside, as setup does.
-  for (const suffix of ["", "-wal", "-shm", "-journal"]) {
-    const p = dbPath + suffix;
-    if (await exists(p)) await Deno.rename(p, `${p}.orphaned-${now()}`);
-  }
-  // What an earlier restore cut short left behind (encrypted, but of no use).
-  for await (const e of Deno.readDir(dir)) {
-    if (e.isDirectory && /^\.restore-[0-9a-f-]{36}$/.test(e.name)) {
-      await Deno.remove(join(dir, e.name), { recursive: true }).catch(() => {});
-    }
-  }
-  const staging = join(dir, `.restore-${crypto.randomUUID()}`);
-  await Deno.mkdir(staging, { mode: 0o700 });
-  try {
-    const stagedVault = join(staging, "hub.vault");
-    await Deno.writeFile(stagedVault, vaultBytes, { mode: 0o600 });
-    let secrets: VaultSecrets;
-    try {
-      const vault = await openVault(stagedVault, options.passphrase);
-      secrets = structuredClone(vault.secrets);
-      vault.close();
-    } catch (err) {
-      if (err instanceof HubError && err.code === "wrong_passphrase") {
-        throw new HubError(
-          "wrong_passphrase",
-          401,
-          "Wrong passphrase for this backup: use the passphrase the hub had when the backup " +
-            `was taken (${checked.header.takenAtText}).`,
-        );
-      }
-      throw err;
-    }
-    const stagedDb = join(staging, "hub.db");
-    await extractSection(options.from, checked.database, stagedDb);
-    const key = secrets.dbKey;
-    const facts = await inspectRestored(stagedDb, key).catch((err) => {
-      throw new HubError(
-        "backup_damaged",
-        422,
-        `The backup's database does not open with its key (${(err as Error).message}).`,
-        { cause: err },
-      );
-    });
-    compareFacts(options.from, checked.header, facts);
-    const store = Store.open(stagedDb, key);
-    let record: RestoreRecord;
-    try {
-      record = store.backups.markRestored({
-        takenAt: checked.header.takenAt,
-        clock: checked.header.clock,
-        cloudWatermark: checked.header.cloudWatermark,
-      }, now());
-    } finally {
-      store.close();
-    }
-    // Database first, vault last (its presence makes the folder a hub).
-    for (const suffix of ["-wal", "-shm"]) await Deno.remove(stagedDb + suffix).catch(() => {});
-    await Deno.rename(stagedDb, dbPath);
-    await Deno.rename(stagedVault, vaultPath);
-    await syncDir(dir);
-    (options.logger ?? new Logger()).log("warn", "hub.restored", {
-      hubId: secrets.hubId,
-      backupTakenAt: checked.header.takenAtText,
-    });
-    return {
-      hubId: secrets.hubId,
-      hubName: secrets.hubName,
-      backupTakenAt: checked.header.takenAt,
-      counts: checked.header.counts,
-      clockFrom: record.clockFrom,
-    };
-  } finally {
-    await Deno.remove(staging, { recursive: true }).catch(() => {});
-  }
 }

@@ -6,7 +6,8 @@
 import { parseArgs } from "node:util";
 import { HubError } from "../core/mod.ts";
 import { DataDirLock } from "./_datalock.ts";
-import { restoreBackup, restoredMessage } from "./_backups.ts";
+import { restoredMessage } from "./_backup_status.ts";
+import { restoreBackup } from "./_restore.ts";
 
 const RESTORE_HELP = `Restore a backup into a data folder (new or empty), then start the hub on it.
 
@@ -31,6 +32,18 @@ function bad(message: string): never {
  * Runs the restore command. Throws `HubError`s that `main.ts` turns into the
  * message and exit code, as for any failure to start: a usage error (`bad_flag`,
  * `passphrase_file_unreadable`) exits 2; a refused backup or folder, 1.
+ *
+ * @example
+ * ```ts
+ * import { runRestoreCommand } from "../hub/mod.ts";
+ *
+ * // main.ts, for `deno task start restore ...`:
+ * await runRestoreCommand([
+ *   "--from", "/media/stick/hub-backup-20260101T120000Z.hubbackup",
+ *   "--data-dir", "/srv/new-hub",
+ *   "--passphrase-file", "/root/hub-passphrase.txt",
+ * ]); // stderr: Restored hub "Clinic North Hub" (hub-example-1) into /srv/new-hub: 1200 rows. ...
+ * ```
  */
 export async function runRestoreCommand(args: string[]): Promise<void> {
   let values;

@@ -8,7 +8,8 @@ import type { CreateVaultOptions } from "../vault/mod.ts";
 import type { LanServerOptions, LanServerStatus } from "../server/mod.ts";
 import type { CloudTimeouts, RelaySchedule, SyncHealth } from "../cloud/mod.ts";
 import type { DiskStatus } from "./_disk.ts";
-import type { BackupFlags, BackupStatus } from "./_backups.ts";
+import type { BackupFlags } from "./_backups.ts";
+import type { BackupStatus } from "./_backup_status.ts";
 
 /** Lifecycle states. */
 export type HubState = "new" | "locked" | "unlocked";

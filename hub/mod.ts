@@ -6,14 +6,12 @@ export { MAX_DELAY_MS, PassphraseThrottle } from "./_throttle.ts";
 export { DataDirLock, LOCK_FILE, type LockHolder } from "./_datalock.ts";
 export { type DiskStatus, LOW_SPACE_BYTES } from "./_disk.ts";
 export {
-  type BackupEntry,
   type BackupFlags,
   type BackupResult,
   BackupService,
   type BackupSettings,
-  type BackupStatus,
-  restoreBackup,
-  restoredMessage,
-  type RestoreResult,
 } from "./_backups.ts";
+export type { BackupEntry } from "./_backup_folder.ts";
+export { type BackupStatus, restoredMessage } from "./_backup_status.ts";
+export { restoreBackup, type RestoreResult } from "./_restore.ts";
 export { runRestoreCommand } from "./_restore_cli.ts";

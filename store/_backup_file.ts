@@ -20,7 +20,17 @@ import { HubError } from "../core/mod.ts";
 
 /** The first line of every backup file. */
 export const BACKUP_MAGIC = "HIKMA-HUB-BACKUP 1\n";
-/** The file name ending of backups. */
+/**
+ * The file name ending of backups.
+ *
+ * @example
+ * ```ts
+ * import { BACKUP_EXTENSION } from "../store/mod.ts";
+ *
+ * BACKUP_EXTENSION; // ".hubbackup"
+ * "hub-backup-20260101T120000Z.hubbackup".endsWith(BACKUP_EXTENSION); // true
+ * ```
+ */
 export const BACKUP_EXTENSION = ".hubbackup";
 const TRAILER_PREFIX = "\nsha256:";
 const TRAILER_BYTES = TRAILER_PREFIX.length + 64 + 1;
@@ -262,7 +272,19 @@ export async function extractSection(
   }
 }
 
-/** Reads only the header line of a backup (for listings; the checksum is not checked). */
+/**
+ * Reads only the header line of a backup, or null for a file that is not one (for
+ * listings: the checksum is not checked, so the header is not yet believed).
+ *
+ * @example
+ * ```ts
+ * import { peekBackupHeader } from "../store/mod.ts";
+ *
+ * const h = await peekBackupHeader("/media/stick/hub-backup-20260101T120000Z.hubbackup");
+ * h?.hub.name; // "Clinic North Hub"
+ * h?.reason; // "schedule"
+ * ```
+ */
 export async function peekBackupHeader(path: string): Promise<BackupHeader | null> {
   try {
     const file = await Deno.open(path, { read: true });

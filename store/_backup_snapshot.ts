@@ -14,8 +14,11 @@
  * - {@link inspectSnapshot}: opens a snapshot with the key and reads what the
  *   backup's header states (row counts, change clock, cloud watermark), optionally
  *   after `PRAGMA integrity_check`.
+ *
+ * {@link runStep} runs either one in a Worker (inline where Workers are unavailable).
  */
 import BetterSqlite3 from "better-sqlite3-multiple-ciphers";
+import type { BackupStep } from "./_backup_worker.ts";
 
 /** What a snapshot holds, read from the snapshot itself (so it matches it exactly). */
 export interface SnapshotFacts {
@@ -109,4 +112,52 @@ export function inspectSnapshot(
   } finally {
     db.close();
   }
+}
+
+/** True when `HUB_BACKUP_INLINE=1` asks for backups on the main thread (the benchmark compares). */
+function inlineAsked(): boolean {
+  try {
+    return Deno.env.get("HUB_BACKUP_INLINE") === "1";
+  } catch {
+    return false; // no env permission
+  }
+}
+
+/** Runs one step in a Worker (its own connection); inline where Workers are unavailable. */
+export async function runStep<T>(step: BackupStep): Promise<T> {
+  if (inlineAsked()) return inline(step) as T;
+  let worker: Worker;
+  try {
+    worker = new Worker(new URL("./_backup_worker.ts", import.meta.url).href, { type: "module" });
+  } catch {
+    return inline(step) as T;
+  }
+  try {
+    return await new Promise<T>((resolve, reject) => {
+      worker.onmessage = (e) => {
+        const m = e.data as { ok: boolean; result?: T; message?: string };
+        if (m.ok) resolve(m.result as T);
+        else reject(new Error(m.message));
+      };
+      worker.onerror = (e) => {
+        // The worker could not load (e.g. a build without its module): the step's
+        // own failures come as messages, so doing it here instead is safe.
+        e.preventDefault();
+        try {
+          resolve(inline(step) as T);
+        } catch (err) {
+          reject(err);
+        }
+      };
+      worker.postMessage(step);
+    });
+  } finally {
+    worker.terminate();
+  }
+}
+
+function inline(step: BackupStep): unknown {
+  return step.op === "snapshot"
+    ? snapshotInto(step.source, step.key, step.target)
+    : inspectSnapshot(step.path, step.key, { integrity: step.integrity });
 }

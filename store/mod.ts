@@ -2,7 +2,9 @@
  * The encrypted database. The {@link Store} keeps its connection private; the
  * rest of the program reaches data through the narrow objects it hands out
  * (`store.devices`, `store.conflicts`, `store.phoneSync`, `store.relay`,
- * `store.people`, `store.records`, `store.patients`, `store.clinical`). This file
+ * `store.people`, `store.records`, `store.patients`, `store.clinical`,
+ * `store.backups`). Backup files are taken, proven and read with
+ * {@link createBackup}, {@link verifyBackup} and {@link BackupFile}. This file
  * also exports the pure things others need: the schema, column lists, shapes of
  * answers, constants and row types. Tests and benches that must seed or read raw
  * rows use `store/testing.ts`, and nothing else does.
@@ -27,27 +29,16 @@ export type { Records } from "./_records_object.ts";
 export type { Patients } from "./_patients_object.ts";
 export type { Clinical } from "./_clinical_object.ts";
 export type { ChangeClock, WallClock } from "./_clock.ts";
+export { createBackup, removeLeftovers } from "./_backup.ts";
+export { BackupFile, verifyBackup } from "./_backup_verify.ts";
+export { BACKUP_EXTENSION, type BackupHeader, peekBackupHeader } from "./_backup_file.ts";
 export {
-  checkVaultSection,
-  compareFacts,
-  createBackup,
-  inspectRestored,
   type LastGoodBackup,
-  removeLeftovers,
   RESTORE_CLOCK_MARGIN_MS,
   type RestoreRecord,
-  StoreBackups,
+  type StoreBackups,
   type StoredBackupSettings,
-  verifyBackup,
-  type WrittenBackup,
-} from "./_backup.ts";
-export {
-  BACKUP_EXTENSION,
-  type BackupHeader,
-  checkBackupFile,
-  extractSection,
-  peekBackupHeader,
-} from "./_backup_file.ts";
+} from "./_backups_object.ts";
 export { SCHEMA_VERSION } from "./_migrations.ts";
 export {
   type ColumnDef,

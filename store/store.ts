@@ -29,7 +29,7 @@ import { People } from "./_people_object.ts";
 import { Records } from "./_records_object.ts";
 import { Patients } from "./_patients_object.ts";
 import { Clinical } from "./_clinical_object.ts";
-import { StoreBackups } from "./_backup.ts";
+import { StoreBackups } from "./_backups_object.ts";
 
 /**
  * Makes hub.db readable by its owner only. SQLite gives the -wal, -shm and

@@ -1,5 +1,5 @@
 /**
- * Backups (hub/_backups.ts, store/_backup*.ts): the file is encrypted and
+ * Backups (hub/_backup*.ts, hub/_restore.ts, store/_backup*.ts): the file is encrypted and
  * verified, a damaged one or a wrong passphrase is refused, a backup taken
  * during a push holds it whole or not at all, and a restored hub serves its rows
  * and moves its clock past the old hub's cursors.
@@ -9,7 +9,7 @@ import BetterSqlite3 from "better-sqlite3-multiple-ciphers";
 import { join } from "../../core/mod.ts";
 import { HELP, parseCli } from "../../hub/cli.ts";
 import { Hub, restoreBackup } from "../../hub/mod.ts";
-import { checkBackupFile, removeLeftovers, RESTORE_CLOCK_MARGIN_MS } from "../../store/mod.ts";
+import { BackupFile, removeLeftovers, RESTORE_CLOCK_MARGIN_MS } from "../../store/mod.ts";
 import {
   loggedInPhone,
   logLines,
@@ -58,11 +58,11 @@ Deno.test("backup: the snapshot inside the file is encrypted, opens with the key
     assert(!text.includes("Given secret-patient-1"), "patient data in clear text");
     assert(!text.includes("SQLite format 3"), "an unencrypted database in the file");
     // The database section opens with the key and only with it.
-    const checked = await checkBackupFile(path);
+    const { database } = await BackupFile.open(path);
     const dbFile = join(t.backupDir, "section.db");
     await Deno.writeFile(
       dbFile,
-      bytes.subarray(checked.database.offset, checked.database.offset + checked.database.length),
+      bytes.subarray(database.offset, database.offset + database.length),
     );
     const open = (key: string | null) => {
       const db = new BetterSqlite3(dbFile, { readonly: true });
