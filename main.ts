@@ -5,7 +5,7 @@
  */
 import { HubError, isNoSpace, join, Logger } from "./core/mod.ts";
 import { DataDirLock, Hub, runRestoreCommand } from "./hub/mod.ts";
-import { cliFailure, DEFAULT_ADMIN_PORT, HELP, parseCli } from "./hub/cli.ts";
+import { cliFailure, DEFAULT_ADMIN_PORT, HELP, parseCli, readPassphraseFile } from "./hub/cli.ts";
 import { startAdminServer } from "./ui/mod.ts";
 import { pairingPayload, pairingTerminal } from "./ui/mod.ts";
 import { UPDATE_MANIFEST_URL, UPDATE_PUBLIC_KEY, VERSION } from "./version.ts";
@@ -201,17 +201,7 @@ async function main(): Promise<void> {
   }
   let lan: string | null = null;
   if (cli.passphraseFile) {
-    let passphrase: string;
-    try {
-      passphrase = (await Deno.readTextFile(cli.passphraseFile)).replace(/\r?\n$/, "");
-    } catch (err) {
-      throw new HubError(
-        "passphrase_file_unreadable",
-        400,
-        `cannot read --passphrase-file: ${(err as Error).message}`,
-        { cause: err },
-      );
-    }
+    const passphrase = await readPassphraseFile(cli.passphraseFile);
     try {
       if (hub.state === "new") await hub.setup(passphrase);
       else await hub.unlock(passphrase);

@@ -6,6 +6,7 @@
 import { parseArgs } from "node:util";
 import { HubError } from "../core/mod.ts";
 import { DataDirLock } from "./_datalock.ts";
+import { readPassphraseFile } from "./cli.ts";
 import { restoredMessage } from "./_backup_status.ts";
 import { restoreBackup } from "./_restore.ts";
 
@@ -70,17 +71,7 @@ export async function runRestoreCommand(args: string[]): Promise<void> {
   if (!from || !dataDir || !pf) {
     bad("restore needs --from FILE, --data-dir DIR and --passphrase-file F");
   }
-  let passphrase: string;
-  try {
-    passphrase = (await Deno.readTextFile(pf)).replace(/\r?\n$/, "");
-  } catch (err) {
-    throw new HubError(
-      "passphrase_file_unreadable",
-      400,
-      `cannot read --passphrase-file: ${(err as Error).message}`,
-      { cause: err },
-    );
-  }
+  const passphrase = await readPassphraseFile(pf);
   await Deno.mkdir(dataDir, { recursive: true, mode: 0o700 });
   // No hub may run on the folder while it is restored into.
   const lock = await DataDirLock.acquire(dataDir);

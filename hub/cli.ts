@@ -139,6 +139,23 @@ export function parseCli(args: string[]): CliOptions {
  */
 const USAGE_ERRORS = new Set(["bad_flag", "data_dir_unusable", "passphrase_file_unreadable"]);
 
+/**
+ * Reads the passphrase in `--passphrase-file` (one trailing newline dropped, as
+ * editors and `echo` add one); an unreadable file is a usage error.
+ */
+export async function readPassphraseFile(path: string): Promise<string> {
+  try {
+    return (await Deno.readTextFile(path)).replace(/\r?\n$/, "");
+  } catch (err) {
+    throw new HubError(
+      "passphrase_file_unreadable",
+      400,
+      `cannot read --passphrase-file: ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
+}
+
 /** What the terminal is told when the hub cannot start, and the exit code. */
 export interface CliFailure {
   /** One line for stderr, after `error: `. */
