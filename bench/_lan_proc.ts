@@ -22,13 +22,24 @@ export function freePort(): number {
   return port;
 }
 
-/** Starts the hub headless on `port`; resolves once it printed its ready line. */
+/** Extra command-line arguments and environment for a hub child. */
+export interface HubChildOptions {
+  /** Appended to bench/_lan_hub.ts's arguments (e.g. `--backup-loop DIR`). */
+  args?: string[];
+  /** Added to the child's environment (e.g. `HUB_LOG_LEVEL`, `HUB_BACKUP_INLINE`). */
+  env?: Record<string, string>;
+}
+
+/**
+ * Starts the hub headless on `port`; resolves once it printed its ready line.
+ * Its stderr (the hub's log) goes to `logPath`, complete once `stop()` resolves.
+ */
 export async function startHubChild(
   dataDir: string,
   passphraseFile: string,
   port: number,
   logPath: string,
-  extraArgs: string[] = [],
+  options: HubChildOptions = {},
 ): Promise<HubChild> {
   const child = new Deno.Command(Deno.execPath(), {
     args: [
@@ -43,13 +54,13 @@ export async function startHubChild(
       "127.0.0.1",
       "--port",
       String(port),
-      ...extraArgs,
+      ...(options.args ?? []),
     ],
     cwd: ROOT,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", ...options.env },
   }).spawn();
   const log = await Deno.open(logPath, { write: true, create: true, truncate: true });
   const logDone = child.stderr.pipeTo(log.writable).catch(() => {});

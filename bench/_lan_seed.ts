@@ -33,6 +33,16 @@ export interface SeedResult {
   seconds: number;
 }
 
+/** An in-process hub on `dataDir` (loopback, any port) that logs nothing, not yet initialised. */
+export function quietHub(dataDir: string): Hub {
+  return new Hub({
+    dataDir,
+    version: "bench",
+    lan: { host: "127.0.0.1", port: 0 },
+    logger: new Logger({ sink: () => {} }),
+  });
+}
+
 /** Sets a hub up in `dataDir` and seeds it; the hub is shut down afterwards. */
 export async function seedHub(
   dataDir: string,
@@ -40,12 +50,7 @@ export async function seedHub(
   counts: { patients: number; events: number; batch?: number },
 ): Promise<SeedResult> {
   const started = performance.now();
-  const hub = new Hub({
-    dataDir,
-    version: "bench",
-    lan: { host: "127.0.0.1", port: 0 },
-    logger: new Logger({ sink: () => {} }),
-  });
+  const hub = quietHub(dataDir);
   await hub.init();
   await hub.setup(passphrase);
   const store = hub.store;

@@ -11,14 +11,13 @@
  *    (`HUB_BACKUP_INLINE=1`), to show what the Worker buys.
  *
  * `deno run -A bench/backup_bench.ts [--quick] [--seconds N]`; prints the figures and
- * writes bench/out/backup_bench.json. The hub runs as a child (bench/_lan_hub.ts).
+ * writes bench/out/backup_bench.json. The hub runs as a child (bench/_lan_hub.ts), its
+ * log in bench/out/backup_bench_hub_<run>.log.
  */
-import { Logger } from "../core/mod.ts";
-import { Hub } from "../hub/mod.ts";
-import { PhoneClient } from "../tests/phone_client.ts";
-import { BENCH_PASSWORD, BENCH_USER, seedHub } from "./_lan_seed.ts";
-import { cpuMsOf, freePort } from "./_lan_proc.ts";
-import { benchEvent, benchId, benchPatient, rng } from "./_lan_rows.ts";
+import { quietHub, seedHub } from "./_lan_seed.ts";
+import { cpuMsOf, freePort, startHubChild } from "./_lan_proc.ts";
+import { benchPhone, newTally, phoneLoop } from "./_lan_phones.ts";
+import { rng } from "./_lan_rows.ts";
 import { percentile } from "./_lan_bare.ts";
 
 const QUICK = Deno.args.includes("--quick");
@@ -29,6 +28,7 @@ const PHONES = 50;
 const THINK_MS = 1000;
 const PASSPHRASE = "bench passphrase for the backups";
 const ROOT = new URL("../", import.meta.url).pathname;
+const OUT = `${ROOT}bench/out`;
 
 function say(line: string): void {
   Deno.stderr.writeSync(new TextEncoder().encode(line + "\n"));
@@ -40,6 +40,7 @@ const backupDir = `${work}/backups`;
 const passFile = `${work}/passphrase`;
 await Deno.writeTextFile(passFile, PASSPHRASE);
 const figures: Record<string, unknown> = {};
+await Deno.mkdir(OUT, { recursive: true });
 
 try {
   let t = performance.now();
@@ -47,12 +48,7 @@ try {
   say(`seeded ${seeded.patients} patients + ${seeded.events} events in ${seeded.seconds} s`);
 
   // ------------------------------------------------------------- 1. time and size
-  const hub = new Hub({
-    dataDir,
-    version: "bench",
-    lan: { host: "127.0.0.1", port: 0 },
-    logger: new Logger({ sink: () => {} }),
-  });
+  const hub = quietHub(dataDir);
   await hub.init();
   await hub.unlock(PASSPHRASE);
   await hub.backups.updateSettings({ dir: backupDir, keepLast: 3 });
@@ -83,45 +79,21 @@ try {
       ["inline", ["--backup-loop", backupDir], { HUB_BACKUP_INLINE: "1" }],
     ] as [string, string[], Record<string, string>][]
   ) {
-    const port = freePort();
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        "bench/_lan_hub.ts",
-        "--passphrase-file",
-        passFile,
-        "--data-dir",
-        dataDir,
-        "--port",
-        String(port),
-        ...extra,
-      ],
-      cwd: ROOT,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-      env: { NO_COLOR: "1", HUB_LOG_LEVEL: "warn", ...env },
-    }).spawn();
-    let err = "";
-    const errDone = (async () => {
-      for await (const s of child.stderr.pipeThrough(new TextDecoderStream())) err += s;
-    })();
-    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    let buf = "";
-    while (!buf.includes("\n")) {
-      const { value, done } = await reader.read();
-      if (done) throw new Error(`hub exited: ${err.slice(-2000)}`);
-      buf += value;
+    const logPath = `${OUT}/backup_bench_hub_${name}.log`;
+    const child = await startHubChild(dataDir, passFile, freePort(), logPath, {
+      args: extra,
+      env: { HUB_LOG_LEVEL: "warn", ...env },
+    });
+    let load;
+    try {
+      load = await runPhones(child.pid, child.url, SECONDS);
+    } finally {
+      await child.stop();
     }
-    const url = JSON.parse(buf.slice(0, buf.indexOf("\n"))).lan as string;
-    const load = await runPhones(child.pid, url, SECONDS);
-    child.kill("SIGTERM");
-    await child.status;
-    await errDone;
-    const backups = err.split("\n").filter((l) => l.startsWith('{"event":"backup"')).map((l) =>
-      JSON.parse(l) as { ms: number; bytes: number }
-    );
+    // The hub logs each backup it took (bench/_lan_hub.ts --backup-loop) on stderr.
+    const backups = (await Deno.readTextFile(logPath)).split("\n")
+      .filter((l) => l.startsWith('{"event":"backup"'))
+      .map((l) => JSON.parse(l) as { ms: number; bytes: number });
     figures[name] = {
       ...load,
       backups: backups.length,
@@ -135,8 +107,7 @@ try {
     date: new Date().toISOString(),
     seconds: SECONDS,
   };
-  await Deno.mkdir(`${ROOT}bench/out`, { recursive: true });
-  await Deno.writeTextFile(`${ROOT}bench/out/backup_bench.json`, JSON.stringify(figures, null, 1));
+  await Deno.writeTextFile(`${OUT}/backup_bench.json`, JSON.stringify(figures, null, 1));
   say(JSON.stringify(figures));
 } finally {
   await Deno.remove(work, { recursive: true }).catch(() => {});
@@ -147,12 +118,7 @@ try {
  * one event, 0..THINK_MS apart, for `seconds` (as bench/lan_bench.ts does).
  */
 async function runPhones(pid: number, url: string, seconds: number) {
-  const phones = await Promise.all(Array.from({ length: PHONES }, async () => {
-    const p = new PhoneClient(url);
-    await p.handshake();
-    await p.login(BENCH_USER.email, BENCH_PASSWORD);
-    return p;
-  }));
+  const phones = await Promise.all(Array.from({ length: PHONES }, () => benchPhone(url)));
   // Start at the head: the phones are up to date.
   let head = 0;
   for (;;) {
@@ -168,54 +134,23 @@ async function runPhones(pid: number, url: string, seconds: number) {
     head = r.result!.timestamp;
     if (rows === 0) break;
   }
-  const all: number[] = [];
-  const errors: string[] = [];
+  const tally = newTally();
   const cpu0 = cpuMsOf(pid);
   const deadline = Date.now() + seconds * 1000;
   let serial = pid * 1000;
-  await Promise.all(phones.map(async (p, idx) => {
-    const pr = rng(5000 + idx);
-    let cur = head;
-    while (Date.now() < deadline) {
-      await new Promise((res) => setTimeout(res, pr() * THINK_MS));
-      if (Date.now() >= deadline) break;
-      try {
-        let a = performance.now();
-        await p.handshake();
-        all.push(performance.now() - a);
-        a = performance.now();
-        const pulled = await p.query<{ timestamp: number }>("sync_pull", { lastPulledAt: cur });
-        all.push(performance.now() - a);
-        if (!pulled.success) throw new Error(`pull: ${pulled.error}`);
-        const n = ++serial;
-        const patient = { ...benchPatient(pr, n, Date.now(), "bench-clinic"), id: benchId(11, n) };
-        a = performance.now();
-        const pushed = await p.command("sync_push", {
-          lastPulledAt: pulled.result!.timestamp,
-          changes: {
-            patients: { created: [patient], updated: [], deleted: [] },
-            events: {
-              created: [{
-                ...benchEvent(pr, n, patient.id, Date.now(), BENCH_USER.id),
-                id: benchId(12, n),
-              }],
-              updated: [],
-              deleted: [],
-            },
-          },
-        });
-        all.push(performance.now() - a);
-        if (!pushed.success) throw new Error(`push: ${pushed.error}`);
-        cur = pulled.result!.timestamp;
-      } catch (e) {
-        errors.push(String((e as Error).message).slice(0, 200));
-      }
-    }
-  }));
+  await Promise.all(phones.map((p, idx) =>
+    phoneLoop(p, head, deadline, THINK_MS, {
+      random: rng(5000 + idx),
+      serial: () => ++serial,
+      patientKind: 11,
+      eventKind: 12,
+    }, tally)
+  ));
+  const all = [...tally.latency.handshake, ...tally.latency.pull, ...tally.latency.push];
   return {
     requests: all.length,
-    errors: errors.length,
-    firstErrors: errors.slice(0, 3),
+    errors: tally.errors.length,
+    firstErrors: tally.errors.slice(0, 3),
     p50: Math.round(percentile(all, 50) * 10) / 10,
     p99: Math.round(percentile(all, 99) * 10) / 10,
     max: Math.round(Math.max(...all)),

@@ -22,9 +22,10 @@
  */
 import { DEFAULT_PULL_PAGE_BYTES, DEFAULT_PULL_PAGE_ROWS, Store } from "../store/mod.ts";
 import { b64u, PhoneClient, sealJson } from "../tests/phone_client.ts";
-import { BENCH_PASSWORD, BENCH_USER, seedHub } from "./_lan_seed.ts";
+import { seedHub } from "./_lan_seed.ts";
 import { cpuMsOf, freePort, memoryOf, rssSampler, startHubChild } from "./_lan_proc.ts";
-import { benchEvent, benchId, benchPatient, rng } from "./_lan_rows.ts";
+import { benchPatient, rng } from "./_lan_rows.ts";
+import { benchPhone, newTally, phoneLoop } from "./_lan_phones.ts";
 import { writeSection } from "./_lan_report.ts";
 import {
   bareHandshakes,
@@ -217,20 +218,13 @@ async function headCursor(p: PhoneClient, cursor: number): Promise<number> {
   throw new Error("could not reach the head of the change log");
 }
 
-async function phone(url: string, clientId?: string): Promise<PhoneClient> {
-  const p = new PhoneClient(url, { clientId });
-  await p.handshake();
-  await p.login(BENCH_USER.email, BENCH_PASSWORD);
-  return p;
-}
-
 /**
  * A new phone's first sync: pulls from 0, following `timestamp` until an empty
  * page, timed from the first request to the last byte of the last page, while
  * the hub's RSS is sampled. Then checks (untimed) that every row came once, as created.
  */
 async function firstSync(pid: number, url: string): Promise<Figures> {
-  const first = await phone(url);
+  const first = await benchPhone(url);
   const sampler = rssSampler(pid);
   const cpu0 = cpuMsOf(pid);
   const pages: Page[] = [];
@@ -309,84 +303,45 @@ async function runPhones(
   seconds: number,
   thinkMs: number,
 ): Promise<Figures> {
-  const phones = await Promise.all(Array.from({ length: count }, () => phone(url)));
-  const lat = { handshake: [] as number[], pull: [] as number[], push: [] as number[] };
-  const errors: string[] = [];
-  let cycles = 0;
-  let pulledRows = 0;
+  const phones = await Promise.all(Array.from({ length: count }, () => benchPhone(url)));
+  const tally = newTally();
+  const lat = tally.latency;
   const hubCpu0 = cpuMsOf(pid);
   const ownCpu0 = cpuMsOf(Deno.pid);
   const t0 = performance.now();
   const deadline = Date.now() + seconds * 1000;
-  await Promise.all(phones.map(async (p, idx) => {
-    const pr = rng(1000 + idx + seconds);
-    let cur = cursor;
-    while (Date.now() < deadline) {
-      if (thinkMs > 0) await new Promise((res) => setTimeout(res, pr() * thinkMs));
-      if (Date.now() >= deadline) break;
-      try {
-        let a = performance.now();
-        await p.handshake();
-        lat.handshake.push(performance.now() - a);
-        a = performance.now();
-        const pulled = await p.query<{
-          changes: Record<string, { created: unknown[]; updated: unknown[] }>;
-          timestamp: number;
-        }>("sync_pull", { lastPulledAt: cur });
-        lat.pull.push(performance.now() - a);
-        if (!pulled.success) throw new Error(`pull: ${pulled.error ?? pulled.text}`);
-        for (const s of Object.values(pulled.result!.changes)) {
-          pulledRows += s.created.length + s.updated.length;
-        }
-        const n = ++serial;
-        const patient = { ...benchPatient(pr, n, Date.now(), "bench-clinic"), id: benchId(9, n) };
-        a = performance.now();
-        const pushed = await p.command("sync_push", {
-          lastPulledAt: pulled.result!.timestamp,
-          changes: {
-            patients: { created: [patient], updated: [], deleted: [] },
-            events: {
-              created: [{
-                ...benchEvent(pr, n, patient.id, Date.now(), BENCH_USER.id),
-                id: benchId(10, n),
-              }],
-              updated: [],
-              deleted: [],
-            },
-          },
-        });
-        lat.push.push(performance.now() - a);
-        if (!pushed.success) throw new Error(`push: ${pushed.error ?? pushed.text}`);
-        cur = pulled.result!.timestamp;
-        cycles++;
-      } catch (err) {
-        errors.push(String((err as Error).message ?? err).slice(0, 200));
-      }
-    }
-  }));
+  await Promise.all(phones.map((p, idx) =>
+    phoneLoop(p, cursor, deadline, thinkMs, {
+      random: rng(1000 + idx + seconds),
+      serial: () => ++serial,
+      patientKind: 9,
+      eventKind: 10,
+    }, tally)
+  ));
   const wall = performance.now() - t0;
   const all = [...lat.handshake, ...lat.pull, ...lat.push];
   return {
     phones: count,
     seconds,
     thinkMs,
-    cycles,
+    cycles: tally.rounds,
     requests: all.length,
     requestsPerSec: all.length / (wall / 1000),
-    errors: errors.length,
-    firstErrors: errors.slice(0, 5),
+    errors: tally.errors.length,
+    firstErrors: tally.errors.slice(0, 5),
     p50: percentile(all, 50),
     p99: percentile(all, 99),
     max: Math.max(...all),
     byKind: Object.fromEntries(
       Object.entries(lat).map(([k, v]) => [k, { p50: percentile(v, 50), p99: percentile(v, 99) }]),
     ),
-    pulledRows,
+    pulledRows: tally.pulledRows,
     hubCpuMs: cpuMsOf(pid) - hubCpu0,
     clientCpuMs: cpuMsOf(Deno.pid) - ownCpu0,
     cursor: cursor,
   };
 }
+/** Row numbers of the phones' pushes, across both phone runs (ids never repeat). */
 let serial = 0;
 
 /**
@@ -487,7 +442,7 @@ try {
   }
 
   // ---------------------------------------------------------------- 2. 10,000-row push
-  const pusher = await phone(hub.url);
+  const pusher = await benchPhone(hub.url);
   const pushRuns: number[] = [];
   const bodies: unknown[] = [];
   const r = rng(7);
