@@ -67,6 +67,9 @@ export interface BackupHost {
  *
  * @example
  * ```ts
+ * import type { Hub } from "./mod.ts";
+ *
+ * declare const hub: Hub; // the running, unlocked hub
  * await hub.backups.updateSettings({ dir: "/media/stick/hub-backups", everyMinutes: 15 });
  * const b = await hub.backups.backupNow(); // throws `backup_folder_missing` if the stick is out
  * b.file; // "hub-backup-20260101T120000Z.hubbackup"

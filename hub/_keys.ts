@@ -99,6 +99,10 @@ export async function keyFingerprint(publicKey: Uint8Array): Promise<string> {
  *
  * @example
  * ```ts
+ * import { importX25519Private } from "./mod.ts";
+ * import type { VaultSecrets } from "../vault/mod.ts";
+ *
+ * declare const secrets: VaultSecrets; // the open vault's
  * const key = await importX25519Private(secrets.hubPrivateKey, secrets.hubPublicKey);
  * ```
  */

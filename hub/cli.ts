@@ -170,6 +170,8 @@ export interface CliFailure {
  *
  * @example
  * ```ts
+ * import { HubError } from "../core/mod.ts";
+ *
  * cliFailure(new HubError("bad_flag", 400, "--port needs a value")); // exit code 2
  * ```
  */

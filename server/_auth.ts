@@ -151,6 +151,10 @@ export function permissionsAt(
  *
  * @example
  * ```ts
+ * import type { Store } from "../store/mod.ts";
+ *
+ * declare const store: Store;
+ * declare const auth: AuthInfo; // from authenticate(), the caller's token at clinic A
  * requireAt(store, auth, "can_edit_records", "clinic-b"); // throws unless the row at B has it
  * ```
  */

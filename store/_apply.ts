@@ -47,7 +47,11 @@ export function pushMark(ctx: ApplyContext): [string | null, number | null] {
  *
  * @example
  * ```ts
- * const { tables } = hub.store.relay.merge(batch, Date.now());
+ * import type { CloudChange, Store } from "./mod.ts";
+ *
+ * declare const store: Store;
+ * declare const batch: CloudChange[]; // one page of the cloud's changes
+ * const { tables } = store.relay.merge(batch, Date.now());
  * const counts: ApplyCounts | undefined = tables.patients;
  * ```
  */

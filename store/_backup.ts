@@ -80,10 +80,11 @@ export async function removeLeftovers(dir: string, now = Date.now()): Promise<nu
  * ```ts
  * import { createBackup } from "../store/mod.ts";
  *
+ * declare const dbKey: string; // the database key, from the open vault
  * const written = await createBackup({
  *   dbPath: "/srv/hub/hub.db",
  *   vaultPath: "/srv/hub/hub.vault",
- *   keyHex: hub.vault.secrets.dbKey,
+ *   keyHex: dbKey,
  *   hub: { id: "hub-example-1", name: "Clinic North Hub" },
  *   appVersion: "0.1.0",
  * }, "/media/stick/hub-backups", "manual");

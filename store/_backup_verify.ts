@@ -17,6 +17,7 @@ import { type BackupHeader, checkBackupFile, extractSection, readSection } from 
  * @example
  * ```ts
  * import { BackupFile } from "../store/mod.ts";
+ * import { openVault } from "../vault/mod.ts";
  *
  * const backup = await BackupFile.open("/media/stick/hub-backup-20260101T120000Z.hubbackup");
  * backup.header.hub.name; // "Clinic North Hub"
@@ -102,8 +103,9 @@ export class BackupFile {
  * ```ts
  * import { verifyBackup } from "../store/mod.ts";
  *
+ * declare const dbKey: string; // the database key, from the open vault
  * const path = "/media/stick/hub-backup-20260101T120000Z.hubbackup";
- * const backup = await verifyBackup(path, hub.vault.secrets.dbKey); // throws `backup_damaged`
+ * const backup = await verifyBackup(path, dbKey); // throws `backup_damaged`
  * backup.header.counts.patients; // 1200
  * ```
  */

@@ -16,6 +16,7 @@ import type { ChangeClock } from "./_clock.ts";
  * ```ts
  * import { RESTORE_CLOCK_MARGIN_MS } from "../store/mod.ts";
  *
+ * declare const backupClock: number; // the change clock in the backup's header
  * RESTORE_CLOCK_MARGIN_MS; // 3600000 (one hour)
  * const clockFrom = Math.max(Date.now(), backupClock) + RESTORE_CLOCK_MARGIN_MS;
  * ```
@@ -63,9 +64,12 @@ const LAST_GOOD = "backup.last_good";
  *
  * @example
  * ```ts
- * const last = hub.store.backups.lastGood();
- * const changedSince = !last || last.clock < hub.store.backups.clockPosition();
- * hub.store.backups.restored()?.devicesAfterBackup; // [] on a hub no phone came back to
+ * import type { Store } from "./mod.ts";
+ *
+ * declare const store: Store;
+ * const last = store.backups.lastGood();
+ * const changedSince = !last || last.clock < store.backups.clockPosition();
+ * store.backups.restored()?.devicesAfterBackup; // [] on a hub no phone came back to
  * ```
  */
 export class StoreBackups {

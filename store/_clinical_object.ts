@@ -26,8 +26,11 @@ import type { Paged, Row } from "./_read.ts";
  *
  * @example
  * ```ts
- * const form = hub.store.clinical.registrationForm("en");
- * const drugs = hub.store.clinical.searchDrugs({ search_term: "amox", limit: 20 });
+ * import type { Store } from "./mod.ts";
+ *
+ * declare const store: Store;
+ * const form = store.clinical.registrationForm("en");
+ * const drugs = store.clinical.searchDrugs({ search_term: "amox", limit: 20 });
  * ```
  */
 export class Clinical {

@@ -18,12 +18,16 @@ const CASCADE: [table: string, column: string][] = [
  *
  * @example
  * ```ts
+ * import type { Store } from "./mod.ts";
+ *
+ * declare const store: Store;
+ * declare const userId: string; // the caller's, from their token
  * const input: PatientRegistration = {
  *   patient: { given_name: "Ana", surname: "Diaz" },
  *   additional_attributes: [],
  *   userId,
  * };
- * hub.store.patients.register({ now: Date.now() }, input);
+ * store.patients.register({ now: Date.now() }, input);
  * ```
  */
 export interface PatientRegistration {

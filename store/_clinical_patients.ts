@@ -30,6 +30,7 @@ import {
  *
  * @example
  * ```ts
+ * const column = "surname"; // a filter the caller asked for
  * if (!PATIENT_FILTER_COLUMNS.has(column)) throw new Error(`cannot filter by ${column}`);
  * ```
  */
@@ -87,8 +88,11 @@ function scope(clinicIds: readonly string[]): { sql: string; args: string[] } {
  *
  * @example
  * ```ts
+ * import type { Store } from "./mod.ts";
+ *
+ * declare const store: Store;
  * const q: PatientSearch = { filters: { surname: "Diaz" }, limit: 20, offset: 0, clinicIds: ["c1"] };
- * const page = hub.store.patients.search(q);
+ * const page = store.patients.search(q);
  * ```
  */
 export interface PatientSearch {

@@ -13,8 +13,13 @@ import type { StoreParts } from "./_parts.ts";
  *
  * @example
  * ```ts
+ * import type { Store } from "./mod.ts";
+ *
+ * declare const store: Store;
+ * declare const itemId: string; // the prescription item handed out
+ * declare const userId: string; // the caller's, from their token
  * const req: DispenseRequest = { id: itemId, provider_id: userId, batch_quantities: { b1: 2 }, userId };
- * hub.store.clinical.dispense({ now: Date.now() }, req);
+ * store.clinical.dispense({ now: Date.now() }, req);
  * ```
  */
 export interface DispenseRequest {

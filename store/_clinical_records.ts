@@ -17,8 +17,11 @@ import type { StoreParts } from "./_parts.ts";
  *
  * @example
  * ```ts
+ * import type { Store } from "./mod.ts";
+ *
+ * declare const store: Store;
  * const spec: ListSpec = { where: { patient_id: "p1" }, orderBy: "created_at DESC, id", limit: 50 };
- * const visits = hub.store.records.list("visits", spec);
+ * const visits = store.records.list("visits", spec);
  * ```
  */
 export interface ListSpec {
@@ -88,7 +91,10 @@ export function getRecord(
  *
  * @example
  * ```ts
- * const answer = pick(hub.store.records.get("visits", id)!, VISIT_COLUMNS);
+ * import { type Store, VISIT_COLUMNS } from "./mod.ts";
+ *
+ * declare const store: Store;
+ * const answer = pick(store.records.get("visits", "v1")!, VISIT_COLUMNS);
  * ```
  */
 export function pick(row: Row, columns?: readonly string[]): Row {

@@ -8,7 +8,10 @@
  *
  * @example
  * ```ts
- * const visit = hub.store.records.get("visits", id, VISIT_COLUMNS);
+ * import { type Store, VISIT_COLUMNS } from "./mod.ts";
+ *
+ * declare const store: Store;
+ * const visit = store.records.get("visits", "v1", VISIT_COLUMNS);
  * ```
  */
 export const VISIT_COLUMNS = [
@@ -28,7 +31,10 @@ export const VISIT_COLUMNS = [
  *
  * @example
  * ```ts
- * const event = hub.store.records.get("events", id, EVENT_COLUMNS);
+ * import { EVENT_COLUMNS, type Store } from "./mod.ts";
+ *
+ * declare const store: Store;
+ * const event = store.records.get("events", "e1", EVENT_COLUMNS);
  * ```
  */
 export const EVENT_COLUMNS = [
@@ -49,7 +55,10 @@ export const EVENT_COLUMNS = [
  *
  * @example
  * ```ts
- * const row = hub.store.records.get("appointments", id, APPOINTMENT_COLUMNS);
+ * import { APPOINTMENT_COLUMNS, type Store } from "./mod.ts";
+ *
+ * declare const store: Store;
+ * const row = store.records.get("appointments", "a1", APPOINTMENT_COLUMNS);
  * ```
  */
 export const APPOINTMENT_COLUMNS = [
@@ -77,7 +86,10 @@ export const APPOINTMENT_COLUMNS = [
  *
  * @example
  * ```ts
- * const rx = hub.store.records.get("prescriptions", id, PRESCRIPTION_COLUMNS);
+ * import { PRESCRIPTION_COLUMNS, type Store } from "./mod.ts";
+ *
+ * declare const store: Store;
+ * const rx = store.records.get("prescriptions", "rx1", PRESCRIPTION_COLUMNS);
  * ```
  */
 export const PRESCRIPTION_COLUMNS = [
@@ -104,7 +116,10 @@ export const PRESCRIPTION_COLUMNS = [
  *
  * @example
  * ```ts
- * const item = hub.store.records.get("prescription_items", id, PRESCRIPTION_ITEM_COLUMNS);
+ * import { PRESCRIPTION_ITEM_COLUMNS, type Store } from "./mod.ts";
+ *
+ * declare const store: Store;
+ * const item = store.records.get("prescription_items", "item1", PRESCRIPTION_ITEM_COLUMNS);
  * ```
  */
 export const PRESCRIPTION_ITEM_COLUMNS = [
@@ -130,7 +145,10 @@ export const PRESCRIPTION_ITEM_COLUMNS = [
  *
  * @example
  * ```ts
- * const drug = hub.store.records.get("drug_catalogue", id, DRUG_COLUMNS);
+ * import { DRUG_COLUMNS, type Store } from "./mod.ts";
+ *
+ * declare const store: Store;
+ * const drug = store.records.get("drug_catalogue", "d1", DRUG_COLUMNS);
  * ```
  */
 export const DRUG_COLUMNS = [
@@ -161,7 +179,10 @@ export const DRUG_COLUMNS = [
  *
  * @example
  * ```ts
- * const stock = hub.store.records.get("clinic_inventory", id, INVENTORY_COLUMNS);
+ * import { INVENTORY_COLUMNS, type Store } from "./mod.ts";
+ *
+ * declare const store: Store;
+ * const stock = store.records.get("clinic_inventory", "inv1", INVENTORY_COLUMNS);
  * ```
  */
 export const INVENTORY_COLUMNS = [
@@ -184,7 +205,10 @@ export const INVENTORY_COLUMNS = [
  *
  * @example
  * ```ts
- * const row = hub.store.records.get("dispensing_records", id, DISPENSING_COLUMNS);
+ * import { DISPENSING_COLUMNS, type Store } from "./mod.ts";
+ *
+ * declare const store: Store;
+ * const row = store.records.get("dispensing_records", "dr1", DISPENSING_COLUMNS);
  * ```
  */
 export const DISPENSING_COLUMNS = [
@@ -209,7 +233,10 @@ export const DISPENSING_COLUMNS = [
  *
  * @example
  * ```ts
- * const names = hub.store.clinical.listClinics().data.map((c) => pick(c, CLINIC_COLUMNS));
+ * import { CLINIC_COLUMNS, pick, type Store } from "./mod.ts";
+ *
+ * declare const store: Store;
+ * const clinics = store.clinical.listClinics().data.map((c) => pick(c, CLINIC_COLUMNS));
  * ```
  */
 export const CLINIC_COLUMNS = [
@@ -227,7 +254,11 @@ export const CLINIC_COLUMNS = [
  *
  * @example
  * ```ts
- * const departments = hub.store.clinical.listDepartments("c1").data.map((d) => pick(d, DEPARTMENT_COLUMNS));
+ * import { DEPARTMENT_COLUMNS, pick, type Store } from "./mod.ts";
+ *
+ * declare const store: Store;
+ * const { data } = store.clinical.listDepartments("c1");
+ * const departments = data.map((d) => pick(d, DEPARTMENT_COLUMNS));
  * ```
  */
 export const DEPARTMENT_COLUMNS = [
@@ -251,7 +282,10 @@ export const DEPARTMENT_COLUMNS = [
  *
  * @example
  * ```ts
- * const forms = hub.store.clinical.eventForms().data.map((f) => pick(f, EVENT_FORM_COLUMNS));
+ * import { EVENT_FORM_COLUMNS, pick, type Store } from "./mod.ts";
+ *
+ * declare const store: Store;
+ * const forms = store.clinical.eventForms().data.map((f) => pick(f, EVENT_FORM_COLUMNS));
  * ```
  */
 export const EVENT_FORM_COLUMNS = [
@@ -273,7 +307,10 @@ export const EVENT_FORM_COLUMNS = [
  *
  * @example
  * ```ts
- * const form = pick(hub.store.clinical.registrationForm("en"), REGISTRATION_FORM_COLUMNS);
+ * import { pick, REGISTRATION_FORM_COLUMNS, type Store } from "./mod.ts";
+ *
+ * declare const store: Store;
+ * const form = pick(store.clinical.registrationForm("en"), REGISTRATION_FORM_COLUMNS);
  * ```
  */
 export const REGISTRATION_FORM_COLUMNS = [

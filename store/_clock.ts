@@ -14,7 +14,11 @@ import type { Database } from "./_db.ts";
  *
  * @example
  * ```ts
- * const hub = new Hub({ dataDir, now: () => Date.now() - 60_000 }); // a clock a minute behind
+ * import { Store, type WallClock } from "./mod.ts";
+ *
+ * declare const keyHex: string; // the database key, from the open vault
+ * const behind: WallClock = () => Date.now() - 60_000; // a clock a minute behind
+ * const store = Store.open("data/hub.db", keyHex, { now: behind });
  * ```
  */
 export type WallClock = () => number;
@@ -24,7 +28,10 @@ export type WallClock = () => number;
  *
  * @example
  * ```ts
- * const upTo = hub.store.clock.handOut(); // stamps above it wait for the next cycle
+ * import type { Store } from "./mod.ts";
+ *
+ * declare const store: Store;
+ * const upTo = store.clock.handOut(); // stamps above it wait for the next cycle
  * ```
  */
 export class ChangeClock {

@@ -13,6 +13,9 @@
  *
  * @example
  * ```ts
+ * import { BOOLEAN_COLUMNS, type Row } from "./mod.ts";
+ *
+ * declare const row: Row; // as SQLite answered it
  * const flag = BOOLEAN_COLUMNS.has("is_deleted") ? Boolean(row.is_deleted) : row.is_deleted;
  * ```
  */
@@ -51,6 +54,9 @@ export const BOOLEAN_COLUMNS: ReadonlySet<string> = new Set([
  *
  * @example
  * ```ts
+ * import { JSON_COLUMNS, type Row } from "./mod.ts";
+ *
+ * declare const row: Row; // as SQLite answered it
  * const value = JSON_COLUMNS.has("metadata") ? JSON.parse(String(row.metadata)) : row.metadata;
  * ```
  */

@@ -37,7 +37,10 @@ export type FieldKind = "datetime" | "date" | "bool" | "json" | "number" | "text
  *
  * @example
  * ```ts
- * const [c] = hub.store.conflicts.views({ limit: 1 });
+ * import type { Store } from "./mod.ts";
+ *
+ * declare const store: Store;
+ * const [c] = store.conflicts.views({ limit: 1 });
  * const changed: string[] = c.differences.map((d: FieldDifference) => d.name);
  * ```
  */
@@ -53,7 +56,10 @@ export interface FieldDifference {
  *
  * @example
  * ```ts
- * const [c] = hub.store.conflicts.views({ limit: 1 });
+ * import type { Store } from "./mod.ts";
+ *
+ * declare const store: Store;
+ * const [c] = store.conflicts.views({ limit: 1 });
  * const by: VersionAuthor = c.olderBy; // { via: "phone", device: "Ward tablet", user: "u1" }
  * ```
  */
@@ -71,7 +77,10 @@ export interface VersionAuthor {
  *
  * @example
  * ```ts
- * const open: ConflictView[] = hub.store.conflicts.views({ open: true });
+ * import type { Store } from "./mod.ts";
+ *
+ * declare const store: Store;
+ * const open: ConflictView[] = store.conflicts.views({ open: true });
  * for (const c of open) {
  *   console.log(c.label.patient, c.differences.length, c.restorable);
  * }

@@ -9,7 +9,10 @@ import type { Database } from "./_db.ts";
  *
  * @example
  * ```ts
- * const [newest]: ConflictRecord[] = hub.store.conflicts.list({ limit: 1 });
+ * import type { Store } from "./mod.ts";
+ *
+ * declare const store: Store;
+ * const [newest]: ConflictRecord[] = store.conflicts.list({ limit: 1 });
  * const since = newest?.id ?? 0;
  * ```
  */

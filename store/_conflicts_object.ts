@@ -8,7 +8,10 @@ import type { StoreParts } from "./_parts.ts";
  *
  * @example
  * ```ts
- * const open = hub.store.conflicts.views({ open: true, limit: 50 });
+ * import type { Store } from "./mod.ts";
+ *
+ * declare const store: Store;
+ * const open = store.conflicts.views({ open: true, limit: 50 });
  * ```
  */
 export interface ConflictQuery {
@@ -21,7 +24,12 @@ export interface ConflictQuery {
  *
  * @example
  * ```ts
- * for (const c of hub.store.conflicts.views({ open: true })) hub.store.conflicts.keepNewer(c.id, Date.now());
+ * import type { Store } from "./mod.ts";
+ *
+ * declare const store: Store;
+ * for (const c of store.conflicts.views({ open: true })) {
+ *   store.conflicts.keepNewer(c.id, Date.now());
+ * }
  * ```
  */
 export class Conflicts {

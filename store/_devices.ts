@@ -6,7 +6,11 @@ import { type Database, isDiskFull } from "./_db.ts";
  *
  * @example
  * ```ts
- * const device: DeviceRecord | undefined = hub.store.devices.get(clientId);
+ * import type { Store } from "./mod.ts";
+ *
+ * declare const store: Store;
+ * declare const clientId: string; // the calling phone's
+ * const device: DeviceRecord | undefined = store.devices.get(clientId);
  * const revoked = device?.revokedAt !== null;
  * ```
  */

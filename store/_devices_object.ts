@@ -17,7 +17,10 @@ import {
  *
  * @example
  * ```ts
- * const buckets = hub.store.devices.activitySince(Date.now() - 24 * 3_600_000);
+ * import type { Store } from "./mod.ts";
+ *
+ * declare const store: Store;
+ * const buckets = store.devices.activitySince(Date.now() - 24 * 3_600_000);
  * const pulls = buckets.filter((b) => b.kind === "pull").reduce((n, b) => n + b.events, 0);
  * ```
  */
@@ -39,7 +42,11 @@ export interface ActivityBucket {
  *
  * @example
  * ```ts
- * const device = hub.store.devices.get(clientId);
+ * import type { Store } from "./mod.ts";
+ *
+ * declare const store: Store;
+ * declare const clientId: string; // the calling phone's
+ * const device = store.devices.get(clientId);
  * if (device?.revokedAt) throw new Error("revoked");
  * ```
  */

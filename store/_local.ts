@@ -20,8 +20,12 @@ import type { StoreParts } from "./_parts.ts";
  *
  * @example
  * ```ts
+ * import type { Store } from "./mod.ts";
+ *
+ * declare const store: Store;
+ * declare const clientId: string; // the calling phone's
  * const meta: LocalWriteMeta = { now: Date.now(), deviceId: clientId };
- * hub.store.records.put(meta, "visits", { patient_id: "p1" });
+ * store.records.put(meta, "visits", { patient_id: "p1" });
  * ```
  */
 export interface LocalWriteMeta {
@@ -51,7 +55,12 @@ const LABELS: Record<string, string> = {
  *
  * @example
  * ```ts
- * if (!hub.store.records.get("visits", id)) throw notFound("visits", id); // "Visit '…' not found."
+ * import type { Store } from "./mod.ts";
+ *
+ * declare const store: Store;
+ * if (!store.records.get("visits", "v1")) {
+ *   throw notFound("visits", "v1"); // "Visit 'v1' not found."
+ * }
  * ```
  */
 export function notFound(table: string, id: string): HubError {
@@ -71,7 +80,10 @@ function dataColumns(table: string): string {
  *
  * @example
  * ```ts
- * hub.store.records.change({ now: Date.now() }, (w: LocalWriter) => {
+ * import type { Store } from "./mod.ts";
+ *
+ * declare const store: Store;
+ * store.records.change({ now: Date.now() }, (w: LocalWriter) => {
  *   const visit = w.put("visits", { id: crypto.randomUUID(), patient_id: "p1" });
  *   w.put("events", { id: crypto.randomUUID(), visit_id: visit.id, patient_id: "p1" });
  * });
@@ -192,7 +204,12 @@ function nextUpdatedAt(requested: number, stored: unknown): number {
  *
  * @example
  * ```ts
- * const id = writeLocal(store, { now: Date.now() }, (w) => w.put("visits", visit).id);
+ * import type { StoreParts } from "./_parts.ts";
+ *
+ * declare const parts: StoreParts; // the Store's connection, clock and transaction
+ * const visit = writeLocal(parts, { now: Date.now() }, (w) => {
+ *   return w.put("visits", { patient_id: "p1" }); // in one transaction, with one stamp
+ * });
  * ```
  */
 export function writeLocal<T>(

@@ -153,7 +153,10 @@ const MIGRATIONS: Migration[] = [
  *
  * @example
  * ```ts
- * const opened = Store.open(path, keyHex); // migrates the file up to SCHEMA_VERSION
+ * import { SCHEMA_VERSION, Store } from "./mod.ts";
+ *
+ * declare const keyHex: string; // the database key, from the open vault
+ * const opened = Store.open("data/hub.db", keyHex); // migrates the file up to SCHEMA_VERSION
  * console.log(`schema version ${SCHEMA_VERSION}`);
  * ```
  */

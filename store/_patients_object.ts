@@ -22,7 +22,11 @@ import type { Paged, Row } from "./_read.ts";
  *
  * @example
  * ```ts
- * const page = hub.store.patients.search({ filters: { surname: "Diaz" }, limit: 20, offset: 0, clinicIds: ["c1"] });
+ * import type { Store } from "./mod.ts";
+ *
+ * declare const store: Store;
+ * const filters = { surname: "Diaz" };
+ * const page = store.patients.search({ filters, limit: 20, offset: 0, clinicIds: ["c1"] });
  * ```
  */
 export class Patients {

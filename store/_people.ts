@@ -9,7 +9,10 @@ import { ident, TABLES } from "./_schema.ts";
  *
  * @example
  * ```ts
- * const [user]: LoginUser[] = hub.store.people.findLoginUsers("nurse@example.org");
+ * import type { Store } from "./mod.ts";
+ *
+ * declare const store: Store;
+ * const [user]: LoginUser[] = store.people.findLoginUsers("nurse@example.org");
  * ```
  */
 export interface LoginUser {
@@ -26,7 +29,11 @@ export interface LoginUser {
  *
  * @example
  * ```ts
- * const perms: PermissionRow | undefined = hub.store.people.permissions(userId, clinicId);
+ * import type { Store } from "./mod.ts";
+ *
+ * declare const store: Store;
+ * declare const userId: string; // the caller's, from their token
+ * const perms: PermissionRow | undefined = store.people.permissions(userId, "clinic-a");
  * const mayPrescribe = perms?.can_prescribe_medications === 1;
  * ```
  */
@@ -95,6 +102,9 @@ const FLAG_COLUMNS: ReadonlySet<string> = new Set([
  *
  * @example
  * ```ts
+ * import type { Database } from "./_db.ts";
+ *
+ * declare const db: Database; // the Store's connection
  * clinicsWithFlag(db, "user-1", "can_view_history"); // ["clinic-a"]
  * ```
  */
@@ -125,6 +135,9 @@ export function clinicName(db: Database, clinicId: string | null): string | null
  *
  * @example
  * ```ts
+ * import type { Database } from "./_db.ts";
+ *
+ * declare const db: Database; // the Store's connection
  * rowClinic(db, "patient_vitals", "v1"); // { clinicId: "clinic-a" }, through its patient
  * ```
  */

@@ -16,7 +16,11 @@ import {
  *
  * @example
  * ```ts
- * const perms = hub.store.people.permissions(userId, clinicId);
+ * import type { Store } from "./mod.ts";
+ *
+ * declare const store: Store;
+ * declare const userId: string; // the caller's, from their token
+ * const perms = store.people.permissions(userId, "clinic-a");
  * const canRegister = perms?.can_register_patients === 1;
  * ```
  */

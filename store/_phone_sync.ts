@@ -8,8 +8,14 @@ import { pushChanges, type PushOptions, type PushResult } from "./_push.ts";
  *
  * @example
  * ```ts
- * const page = hub.store.phoneSync.pull(lastPulledAt, { deviceId: clientId });
- * hub.store.phoneSync.push(changes, { deviceId: clientId, lastPulledAt: page.timestamp });
+ * import type { Store } from "./mod.ts";
+ *
+ * declare const store: Store;
+ * declare const clientId: string; // the calling phone's
+ * declare const lastPulledAt: number; // the cursor the phone sent
+ * declare const changes: unknown; // the `changes` object the phone sent
+ * const page = store.phoneSync.pull(lastPulledAt, { deviceId: clientId });
+ * store.phoneSync.push(changes, { deviceId: clientId, lastPulledAt: page.timestamp });
  * ```
  */
 export class PhoneSync {

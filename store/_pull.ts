@@ -29,7 +29,10 @@ import { ident, PHONE_TABLES, SECRET_COLUMNS, type TableDef, TABLES } from "./_s
  *
  * @example
  * ```ts
- * const page = hub.store.phoneSync.pull(0, { maxRows: DEFAULT_PULL_PAGE_ROWS });
+ * import type { Store } from "./mod.ts";
+ *
+ * declare const store: Store;
+ * const page = store.phoneSync.pull(0, { maxRows: DEFAULT_PULL_PAGE_ROWS });
  * ```
  */
 export const DEFAULT_PULL_PAGE_ROWS = 20_000;
@@ -40,7 +43,10 @@ export const DEFAULT_PULL_PAGE_ROWS = 20_000;
  *
  * @example
  * ```ts
- * const page = hub.store.phoneSync.pull(0, { maxBytes: DEFAULT_PULL_PAGE_BYTES / 2 });
+ * import type { Store } from "./mod.ts";
+ *
+ * declare const store: Store;
+ * const page = store.phoneSync.pull(0, { maxBytes: DEFAULT_PULL_PAGE_BYTES / 2 });
  * ```
  */
 export const DEFAULT_PULL_PAGE_BYTES = 4 * 1024 * 1024;
@@ -53,8 +59,13 @@ const DELETED_ENTRY_BYTES = 48;
  *
  * @example
  * ```ts
+ * import type { Store } from "./mod.ts";
+ *
+ * declare const store: Store;
+ * declare const clientId: string; // the calling phone's
+ * declare const lastPulledAt: number; // the cursor the phone sent
  * const options: PullOptions = { maxRows: 5_000, deviceId: clientId, now: Date.now() };
- * const page = hub.store.phoneSync.pull(lastPulledAt, options);
+ * const page = store.phoneSync.pull(lastPulledAt, options);
  * ```
  */
 export interface PullOptions {
@@ -73,7 +84,11 @@ export interface PullOptions {
  *
  * @example
  * ```ts
- * const page: PullResult = hub.store.phoneSync.pull(lastPulledAt);
+ * import type { Store } from "./mod.ts";
+ *
+ * declare const store: Store;
+ * declare const lastPulledAt: number; // the cursor the phone sent
+ * const page: PullResult = store.phoneSync.pull(lastPulledAt);
  * if (page.more) console.log(`${page.waiting} changes wait for the next sync`);
  * ```
  */

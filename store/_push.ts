@@ -27,7 +27,12 @@ const PHONE_TABLE_SET: ReadonlySet<string> = new Set(PHONE_TABLES);
  *
  * @example
  * ```ts
- * const r: PushResult = hub.store.phoneSync.push(changes, { deviceId: clientId });
+ * import type { Store } from "./mod.ts";
+ *
+ * declare const store: Store;
+ * declare const clientId: string; // the calling phone's
+ * declare const changes: unknown; // the `changes` object the phone sent
+ * const r: PushResult = store.phoneSync.push(changes, { deviceId: clientId });
  * console.log(r.total.upserted, r.total.conflicts, r.refused);
  * ```
  */
@@ -46,9 +51,13 @@ export interface PushResult {
  *
  * @example
  * ```ts
+ * import type { Store } from "./mod.ts";
+ *
+ * declare const store: Store;
+ * declare const changes: unknown; // the `changes` object the phone sent
  * const guard: PushGuard = (table, _id, row) =>
  *   table === "patients" && row === null ? "patients are not deleted by sync" : null;
- * hub.store.phoneSync.push(changes, { guard });
+ * store.phoneSync.push(changes, { guard });
  * ```
  */
 export type PushGuard = (
@@ -62,8 +71,14 @@ export type PushGuard = (
  *
  * @example
  * ```ts
+ * import type { Store } from "./mod.ts";
+ *
+ * declare const store: Store;
+ * declare const clientId: string; // the calling phone's
+ * declare const lastPulledAt: number; // the cursor the phone sent
+ * declare const changes: unknown; // the `changes` object the phone sent
  * const options: PushOptions = { deviceId: clientId, lastPulledAt, now: Date.now() };
- * hub.store.phoneSync.push(changes, options);
+ * store.phoneSync.push(changes, options);
  * ```
  */
 export interface PushOptions {

@@ -15,7 +15,10 @@ import { LIVE_ROW_SQL } from "./_migrations.ts";
  *
  * @example
  * ```ts
- * const row: Row | undefined = hub.store.records.get("visits", id);
+ * import type { Store } from "./mod.ts";
+ *
+ * declare const store: Store;
+ * const row: Row | undefined = store.records.get("visits", "v1");
  * ```
  */
 export type Row = Record<string, unknown>;
@@ -96,7 +99,10 @@ export function placeholders(n: number): string {
  *
  * @example
  * ```ts
- * const page: Paged = hub.store.patients.list({ limit: 20, offset: 0, clinicIds: ["c1"] });
+ * import type { Store } from "./mod.ts";
+ *
+ * declare const store: Store;
+ * const page: Paged = store.patients.list({ limit: 20, offset: 0, clinicIds: ["c1"] });
  * console.log(page.data.length, page.total);
  * ```
  */

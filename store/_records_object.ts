@@ -19,8 +19,12 @@ import type { Row } from "./_read.ts";
  *
  * @example
  * ```ts
- * const visit = hub.store.records.put({ now: Date.now() }, "visits", { patient_id: "p1" });
- * hub.store.records.list("visits", { where: { patient_id: "p1" }, orderBy: "created_at DESC", limit: 50 });
+ * import type { Store } from "./mod.ts";
+ *
+ * declare const store: Store;
+ * const visit = store.records.put({ now: Date.now() }, "visits", { patient_id: "p1" });
+ * const where = { patient_id: "p1" };
+ * store.records.list("visits", { where, orderBy: "created_at DESC", limit: 50 });
  * ```
  */
 export class Records {

@@ -20,7 +20,10 @@ import { ident, TABLES } from "./_schema.ts";
  *
  * @example
  * ```ts
- * hub.store.setMeta(CLOUD_WATERMARK_KEY, "0"); // the next cycle pulls everything
+ * import type { Store } from "./mod.ts";
+ *
+ * declare const store: Store;
+ * store.setMeta(CLOUD_WATERMARK_KEY, "0"); // the next cycle pulls everything
  * ```
  */
 export const CLOUD_WATERMARK_KEY = "cloud.watermark";
@@ -30,8 +33,12 @@ export const CLOUD_WATERMARK_KEY = "cloud.watermark";
  *
  * @example
  * ```ts
- * const change: CloudChange = { table: "patients", kind: "updated", value: row };
- * hub.store.relay.merge([change], Date.now());
+ * import type { Store } from "./mod.ts";
+ *
+ * declare const store: Store;
+ * const value = { id: "p1", surname: "Diaz" }; // the row as the cloud sent it
+ * const change: CloudChange = { table: "patients", kind: "updated", value };
+ * store.relay.merge([change], Date.now());
  * ```
  */
 export interface CloudChange {
@@ -142,8 +149,14 @@ export function mergeCloudBatch(
  *
  * @example
  * ```ts
- * const chunk: PendingChunk = hub.store.relay.readPending(upTo, 5_000, null);
- * if (chunk.rows > 0) await peer.push(chunk.json, signal);
+ * import type { PendingChunk, Store } from "./mod.ts";
+ * import type { CloudPeer } from "../cloud/mod.ts";
+ *
+ * declare const store: Store;
+ * declare const peer: CloudPeer;
+ * const upTo = store.clock.handOut();
+ * const chunk: PendingChunk = store.relay.readPending(upTo, 5_000, null);
+ * if (chunk.rows > 0) await peer.push(chunk.json, AbortSignal.timeout(60_000));
  * ```
  */
 export interface PendingChunk {
@@ -160,9 +173,13 @@ export interface PendingChunk {
  *
  * @example
  * ```ts
+ * import type { Store } from "./mod.ts";
+ *
+ * declare const store: Store;
+ * const upTo = store.clock.handOut();
  * let cursor: PendingCursor | null = null;
  * do {
- *   const chunk = hub.store.relay.readPending(upTo, 5_000, cursor);
+ *   const chunk = store.relay.readPending(upTo, 5_000, cursor);
  *   cursor = chunk.next;
  * } while (cursor);
  * ```

@@ -18,8 +18,12 @@ import {
  *
  * @example
  * ```ts
- * const merged = hub.store.relay.merge(batch, Date.now());
- * const chunk = hub.store.relay.readPending(hub.store.clock.handOut(), 5_000, null);
+ * import type { CloudChange, Store } from "./mod.ts";
+ *
+ * declare const store: Store;
+ * declare const batch: CloudChange[]; // one page of the cloud's changes
+ * const merged = store.relay.merge(batch, Date.now());
+ * const chunk = store.relay.readPending(store.clock.handOut(), 5_000, null);
  * ```
  */
 export class RelayStore {

@@ -109,7 +109,10 @@ export const TABLES: ReadonlyMap<string, TableDef> = new Map(
  *
  * @example
  * ```ts
- * for (const table of PHONE_TABLES) console.log(table, hub.store.counts()[table].rows);
+ * import type { Store } from "./mod.ts";
+ *
+ * declare const store: Store;
+ * for (const table of PHONE_TABLES) console.log(table, store.counts()[table].rows);
  * ```
  */
 export const PHONE_TABLES: readonly string[] = [

@@ -12,6 +12,8 @@
  * @example
  * ```ts
  * import { Store } from "../store/mod.ts";
+ *
+ * declare const keyHex: string; // the database key, from the open vault
  * const store = Store.open("data/hub.db", keyHex);
  * const page = store.phoneSync.pull(0, { deviceId: "phone-1" });
  * store.close();

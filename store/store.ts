@@ -50,7 +50,10 @@ function restrictFileMode(path: string): void {
  *
  * @example
  * ```ts
- * const store = Store.open(path, keyHex, { now: () => Date.now(), maxPageCount: 10_000 });
+ * import { Store } from "./mod.ts";
+ *
+ * declare const keyHex: string; // the database key, from the open vault
+ * const store = Store.open("data/hub.db", keyHex, { now: () => Date.now(), maxPageCount: 10_000 });
  * ```
  */
 export interface StoreOptions {
@@ -65,7 +68,10 @@ export interface StoreOptions {
  *
  * @example
  * ```ts
- * const { rows, deleted } = hub.store.counts().patients;
+ * import type { Store } from "./mod.ts";
+ *
+ * declare const store: Store;
+ * const { rows, deleted } = store.counts().patients;
  * const live = rows - deleted;
  * ```
  */
@@ -91,6 +97,9 @@ export function storeConnection(store: Store): Database {
  *
  * @example
  * ```ts
+ * import { Store } from "./mod.ts";
+ *
+ * declare const keyHex: string; // the database key, from the open vault
  * const store = Store.open("data/hub.db", keyHex);
  * const devices = store.devices.list();
  * store.close();
