@@ -22,6 +22,8 @@ export interface HubEventMap {
     rows: number;
     conflicts: number;
     refused: number;
+    /** A pull's cursor as the device sent it (facts about sync positions, never data). */
+    cursor?: number;
   };
   /** A phone's command procedure (not a sync) ran: a patient registered, a visit saved... */
   change: { device: string; procedure: string };

@@ -99,12 +99,12 @@ export class BackupService {
     this.#now = host.now ?? Date.now;
     host.events.listen((e) => {
       if (e.type !== "sync") return;
-      const d = e.data as { device: string; kind: string };
-      if (d.kind !== "pull") return;
+      const d = e.data as { device: string; kind: string; cursor?: number };
+      if (d.kind !== "pull" || d.cursor === undefined) return;
       const open = host.open();
       if (!open || open.store.closed) return;
       try {
-        if (open.store.backups.noteDevicePull(d.device, this.#now())) {
+        if (open.store.backups.noteDevicePull(d.device, d.cursor, this.#now())) {
           this.#host.logger.log("warn", "backup.device_synced_after_backup", { device: d.device });
           this.#publish("device_after_backup", "restore", null, null);
         }
@@ -293,6 +293,8 @@ export class BackupService {
     this.#publish("started", reason, null, null);
     try {
       await removeLeftovers(dir).catch(() => 0);
+      // Cursors handed out from here on are at or above the backup's clock.
+      open.store.backups.markSnapshot();
       const s = open.secrets;
       const written = await createBackup(
         {

@@ -36,6 +36,8 @@ export interface RestoreRecord {
   devicesAfterBackup: { device: string; name: string | null; cursor: number; seenAt: number }[];
   /** When the operator said they had read it (the health line stops warning; the card keeps it). */
   acknowledgedAt?: number | null;
+  /** Devices whose first pull after the restore was looked at (later pulls tell nothing). */
+  judged?: string[];
 }
 
 /** Backup settings as stored (`hub_meta` `backup.settings`). */
@@ -145,28 +147,44 @@ export class StoreBackups {
   }
 
   /**
-   * Called after a device pulled: if the cursor it came with is past the backup's
-   * clock but not from this hub (at or below where the clock started after the
-   * restore), the device synced with the old hub after the backup and may hold
-   * changes this hub lost. It is remembered for the status. A cursor even past the
-   * restored clock moves the clock beyond it, so no later change hides under it.
+   * Takes a fresh stamp just before a snapshot, so that every cursor handed out
+   * before the backup is below the backup's clock and every one handed out after
+   * it is at or above it (a pull that finds nothing new hands out the clock as it
+   * is). Returns the stamp.
    */
-  noteDevicePull(device: string, now: number): boolean {
+  markSnapshot(): number {
+    return this.#db.transaction(() => this.#clock.next()).immediate();
+  }
+
+  /**
+   * Called after a device's first pull since the restore, with the cursor it sent:
+   * a cursor at or past the backup's clock that this hub did not hand out (below
+   * where its clock started after the restore) means the device synced with the
+   * old hub after the backup and may hold changes this hub lost. It is remembered
+   * for the status. A cursor even past the restored clock moves the clock beyond
+   * it, so no later change hides under it. Later pulls are not looked at: the app
+   * sets its own clock as its cursor after a force upload, which says nothing of
+   * the old hub.
+   */
+  noteDevicePull(device: string, cursor: number, now: number): boolean {
     const record = this.restored();
     if (!record) return false;
-    const row = this.#db.prepare("SELECT pull_cursor, name FROM devices WHERE client_id = ?")
-      .get(device) as { pull_cursor: number | null; name: string | null } | undefined;
-    const cursor = row?.pull_cursor ?? 0;
+    const judged = record.judged ?? [];
+    if (judged.includes(device)) return false;
+    record.judged = [...judged, device];
     // This hub hands out cursors at or above `clockFrom`; the backup's are at or below its clock.
-    const fromOldHub = cursor > record.backupClock &&
+    const fromOldHub = cursor >= record.backupClock &&
       (cursor < record.clockFrom || cursor > this.#clock.current());
-    if (!fromOldHub) return false;
-    if (cursor > this.#clock.current()) this.#clock.advanceTo(cursor);
-    if (record.devicesAfterBackup.some((d) => d.device === device)) return false;
-    record.devicesAfterBackup.push({ device, name: row?.name ?? null, cursor, seenAt: now });
-    record.acknowledgedAt = null; // a phone that may hold lost changes is news again
+    if (fromOldHub) {
+      if (cursor > this.#clock.current()) this.#clock.advanceTo(cursor);
+      const row = this.#db.prepare("SELECT name FROM devices WHERE client_id = ?").get(device) as
+        | { name: string | null }
+        | undefined;
+      record.devicesAfterBackup.push({ device, name: row?.name ?? null, cursor, seenAt: now });
+      record.acknowledgedAt = null; // a phone that may hold lost changes is news again
+    }
     this.#set(RESTORED, record);
-    return true;
+    return fromOldHub;
   }
 
   /** The stored settings, or null. */

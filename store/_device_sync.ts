@@ -53,6 +53,37 @@ export function deviceSyncState(db: Database, clientId: string): DeviceSyncState
   return r ?? NO_STATE;
 }
 
+/**
+ * The cursor a device's pull starts from. A device only holds cursors this hub
+ * handed it: the cursor of its last pull, or that pull's `timestamp` once its
+ * push went through. A cursor beyond the last timestamp handed to it was made
+ * elsewhere (the app's force upload stores the phone's own clock as its cursor;
+ * a restored hub meets cursors of the hub it replaced; a phone that also syncs
+ * with the cloud brings the cloud's) and would hide every change in between. Such
+ * a pull starts from its last pull's cursor, the earliest position the device can
+ * hold: at worst it is sent rows it has. An unknown device's cursor is taken as sent.
+ *
+ * @example
+ * ```ts
+ * import { startCursor } from "./_device_sync.ts";
+ * import type { DeviceSyncState } from "./_device_sync.ts";
+ *
+ * const state: DeviceSyncState = {
+ *   pullCursor: 1000,
+ *   pullTimestamp: 2000,
+ *   pushAfter: 2000,
+ *   rewoundStamp: 0,
+ *   rewoundCursor: 0,
+ * };
+ * startCursor(state, 2000); // 2000: the timestamp it was handed
+ * startCursor(state, 9000); // 1000: a cursor it was never handed
+ * ```
+ */
+export function startCursor(state: DeviceSyncState, sent: number): number {
+  if (state.pullTimestamp === null || state.pullCursor === null) return sent;
+  return sent > state.pullTimestamp ? Math.min(sent, state.pullCursor) : sent;
+}
+
 function ensureDevice(db: Database, clientId: string, now: number): void {
   stmt(
     db,

@@ -21,7 +21,7 @@ import type { ChangeClock } from "./_clock.ts";
 import type { Database } from "./_db.ts";
 import { stmt as prepared } from "./_read.ts";
 import { BOOLEAN_COLUMNS } from "./_column_kinds.ts";
-import { beginDevicePull, finishDevicePull } from "./_device_sync.ts";
+import { beginDevicePull, deviceSyncState, finishDevicePull, startCursor } from "./_device_sync.ts";
 import { ident, PHONE_TABLES, SECRET_COLUMNS, type TableDef, TABLES } from "./_schema.ts";
 
 /**
@@ -304,7 +304,7 @@ function countAfter(db: Database, tp: number): number {
 export function pullChanges(
   db: Database,
   clock: ChangeClock,
-  cursor: number,
+  sent: number,
   options: PullOptions = {},
 ): PullResult {
   const maxRows = options.maxRows ?? DEFAULT_PULL_PAGE_ROWS;
@@ -313,6 +313,8 @@ export function pullChanges(
   const now = options.now ?? Date.now();
   return db.transaction(() => {
     const upTo = clock.handOut();
+    // A cursor never handed to this device starts from its last pull (see startCursor).
+    const cursor = device ? startCursor(deviceSyncState(db, device), sent) : sent;
     const state = device ? beginDevicePull(db, device, cursor, upTo) : null;
     if (cursor >= upTo) {
       if (device) finishDevicePull(db, device, cursor, upTo, 0, now);

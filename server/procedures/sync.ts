@@ -42,6 +42,7 @@ export const syncPull = procedure({
       rows: result.rows,
       conflicts: 0,
       refused: 0,
+      cursor: from,
     });
     return new RawJson(result.json);
   },

@@ -230,18 +230,25 @@ Deno.test("restore: another folder serves every row; a change after it reaches a
   try {
     const ids = Array.from({ length: 50 }, (_, i) => `before-${i}`);
     await pushPatients(t.url, ids);
+    // Two phones sync before the backup, as the app does: pull, push, keep the pull's timestamp.
+    const early = await loggedInPhone(t.url, NURSE, { clientId: "early-phone" });
+    const earlyCursor = (await early.pull(null)).timestamp;
+    const late = await loggedInPhone(t.url, NURSE, { clientId: "late-phone", deviceName: "Late" });
+    const lateBefore = (await late.pull(null)).timestamp;
     // The relay's watermark as a cycle would leave it (no cloud in this test).
     t.hub.store.setMeta("cloud.watermark", "1764400000000");
     const b = await t.hub.backups.backupNow();
     assert.equal(b.header.cloudWatermark, "1764400000000");
-    // After the backup: the old hub moves its watermark, hands a phone a cursor, then dies.
+    // After the backup: the old hub moves its watermark; the late phone syncs once more as the
+    // app does (a pull that finds nothing new, its push, and it keeps that pull's timestamp),
+    // then the old hub dies.
     t.hub.store.setMeta("cloud.watermark", "1764400099999");
-    const late = await loggedInPhone(t.url, NURSE, { clientId: "late-phone", deviceName: "Late" });
-    const lateFirst = await late.pull(null);
-    await late.push(lateFirst.timestamp, {
+    const lateAfter = await late.pull(lateBefore);
+    assert.deepEqual(lateAfter.changes, {});
+    await late.push(lateBefore, {
       patients: { created: [patientRow("after-backup", Date.now())], updated: [], deleted: [] },
     });
-    const oldCursor = (await late.pull(lateFirst.timestamp)).timestamp;
+    const oldCursor = lateAfter.timestamp;
     await t.close();
 
     const r = await restoreBackup({
@@ -270,7 +277,10 @@ Deno.test("restore: another folder serves every row; a change after it reaches a
     const next = await late2.pull(oldCursor);
     const seen = pulledRows(next.changes).map((x) => x.row.id);
     assert(seen.includes("after-restore"), `not delivered: ${JSON.stringify(seen)}`);
-    // The status names the restore and the phone that synced after the backup.
+    // The phone that synced only before the backup comes back too.
+    const early2 = await loggedInPhone(restored.url, NURSE, { clientId: "early-phone" });
+    await early2.pull(earlyCursor);
+    // The status names the restore and the phone that synced after the backup, only that one.
     const st = (await restored.hub.status()).backups!;
     assert(st.restored?.message.includes(b.header.takenAtText));
     assert.deepEqual(st.restored?.devicesAfterBackup.map((d) => d.device), ["late-phone"]);
@@ -289,6 +299,12 @@ Deno.test("restore: another folder serves every row; a change after it reaches a
     });
     const o2 = await other.pull(o.timestamp);
     assert(pulledRows(o2.changes).some((x) => x.row.id === "after-backup"));
+    // After a force upload the app keeps its own clock as its cursor: that says nothing of
+    // the old hub, so no phone is listed for it.
+    await late2.pull(Date.now());
+    await early2.pull(Date.now());
+    const st2 = (await restored.hub.status()).backups!;
+    assert.deepEqual(st2.restored?.devicesAfterBackup.map((d) => d.device), ["late-phone"]);
   } finally {
     await restored?.close();
     await Deno.remove(t.backupDir, { recursive: true }).catch(() => {});

@@ -323,3 +323,51 @@ Deno.test("own pushes: a device's own rows do not fill its pages", async () => {
     await t.close();
   }
 });
+
+Deno.test("made-up cursors: after a force upload's own-clock cursor, the changes in between still reach the device", async () => {
+  const t = await startHub();
+  try {
+    const a = await loggedInPhone(t.url);
+    const b = await loggedInPhone(t.url);
+    const ca = (await appSync(a, 0)).cursor;
+    // B registers X after A's last pull.
+    const b0 = await b.pull(0);
+    await b.push(b0.timestamp, {
+      patients: { created: [patientRow("X", T0)], updated: [], deleted: [] },
+    });
+    // A's force upload: push with lastPulledAt = "since", then keep its own clock as
+    // the cursor, without a pull. Its clock runs two hours ahead of the hub's.
+    await a.push(T0, { patients: { created: [patientRow("F", T0)], updated: [], deleted: [] } });
+    const ahead = Date.now() + 2 * 3_600_000;
+    const a1 = await a.pull(ahead);
+    assert.ok(ids(a1.changes.patients?.created).includes("X"), JSON.stringify(a1.changes));
+    assert.ok(a1.timestamp < ahead, "it is handed the hub's own clock back");
+    // From the cursor it was then handed, it is in step again: nothing is sent twice.
+    const a2 = await a.pull(a1.timestamp);
+    assert.deepEqual(a2.changes, {});
+    // A cursor it was handed is taken as sent, even an older one.
+    const a3 = await a.pull(ca);
+    assert.ok(ids(a3.changes.patients?.created).includes("X"));
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("made-up cursors: a force upload's cursor from a phone clock in step with the hub still gets the changes in between", async () => {
+  const t = await startHub();
+  try {
+    const a = await loggedInPhone(t.url);
+    const b = await loggedInPhone(t.url);
+    await appSync(a, 0);
+    const b0 = await b.pull(0);
+    await b.push(b0.timestamp, {
+      patients: { created: [patientRow("Y", T0)], updated: [], deleted: [] },
+    });
+    // The phone keeps its clock's now (which is past Y's stamp) as its cursor.
+    const own = Math.max(Date.now(), t.store.clock.current() + 1);
+    const a1 = await a.pull(own);
+    assert.ok(ids(a1.changes.patients?.created).includes("Y"), JSON.stringify(a1.changes));
+  } finally {
+    await t.close();
+  }
+});

@@ -31,7 +31,7 @@ export const B = {
   phones: "Phones that synced with the old hub after that backup (they may hold changes it lost):",
   understood: "Understood (stop warning)",
   phonesHint:
-    "On each, open Sync settings, set “Since” to the backup's time and press Force upload: records it created or changed since then are sent again.",
+    "On each, open Sync settings, set “Since” to the day before the backup's date and press Force upload: records it created or changed since then are sent again.",
 };
 
 /** The backups card. */
