@@ -111,7 +111,12 @@ export class StoreBackups {
    * After a restore: moves the clock past anything the old hub may have handed out
    * after the backup (stamps are its wall clock's milliseconds, so at least
    * max(now, backup clock), plus a margin for the two computers' clocks disagreeing)
-   * and records where the data came from. Returns the record.
+   * and records where the data came from. The devices' pull and push positions
+   * are forgotten: they are the backup's, and the phones have synced with the old
+   * hub since. A cursor a phone then brings is taken as sent (its first pull is
+   * not rewound to the backup's position, which would send it the backup's older
+   * versions of records it changed and pushed to the old hub, over its own, before
+   * a force upload could bring them back). Returns the record.
    */
   markRestored(
     backup: { takenAt: number; clock: number; cloudWatermark: string | null },
@@ -120,6 +125,10 @@ export class StoreBackups {
     const clockFrom = Math.max(now, backup.clock, this.#clock.current()) +
       RESTORE_CLOCK_MARGIN_MS;
     this.#clock.advanceTo(clockFrom);
+    this.#db.prepare(
+      `UPDATE devices SET pull_cursor = NULL, pull_timestamp = NULL, push_after = NULL,
+         rewound_stamp = 0, rewound_cursor = 0`,
+    ).run();
     const record: RestoreRecord = {
       backupTakenAt: backup.takenAt,
       backupClock: backup.clock,
