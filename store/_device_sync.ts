@@ -58,10 +58,11 @@ export function deviceSyncState(db: Database, clientId: string): DeviceSyncState
  * handed it: the cursor of its last pull, or that pull's `timestamp` once its
  * push went through. A cursor beyond the last timestamp handed to it was made
  * elsewhere (the app's force upload stores the phone's own clock as its cursor;
- * a restored hub meets cursors of the hub it replaced; a phone that also syncs
- * with the cloud brings the cloud's) and would hide every change in between. Such
- * a pull starts from its last pull's cursor, the earliest position the device can
- * hold: at worst it is sent rows it has. An unknown device's cursor is taken as sent.
+ * a phone that also syncs with the cloud brings the cloud's) and would hide every
+ * change in between. Such a pull starts from its last pull's cursor, the earliest
+ * position the device can hold: at worst it is sent the hub's current versions of
+ * rows it has. A device without a recorded pull (new, or after a restore, which
+ * forgets the backup's positions) is taken at its word.
  *
  * @example
  * ```ts
