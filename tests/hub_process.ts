@@ -16,7 +16,10 @@ export interface HubProcess {
   log: () => string;
 }
 
-/** `deno run` arguments of a headless hub on `<dir>/data` unlocked by `<dir>/passphrase`. */
+/**
+ * `deno run` arguments of a headless hub on `<dir>/data` unlocked by
+ * `<dir>/passphrase`, with its admin page on any free port.
+ */
 export function headlessArgs(dir: string, lanPort: number): string[] {
   return [
     "run",
@@ -31,6 +34,9 @@ export function headlessArgs(dir: string, lanPort: number): string[] {
     "127.0.0.1",
     "--port",
     String(lanPort),
+    // Any free admin port: another hub on this computer may hold the default one.
+    "--admin-port",
+    "0",
   ];
 }
 
