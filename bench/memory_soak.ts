@@ -14,7 +14,7 @@
  * heap flat.
  *
  * `deno run -A bench/memory_soak.ts [--minutes 10] [--phones 50] [--think-ms 3000]
- *   [--every 5] [--rows-scale 1] [--no-faults] [--out NAME]` (default about 11 minutes in all). Raw samples:
+ *   [--every 5] [--rows-scale 1] [--no-faults] [--out NAME]` (at most 10 minutes of load, about 12 in all). Raw samples:
  * bench/out/memory_soak.json; a per-minute table on stdout.
  */
 import { startCloud } from "../tests/cloud/_fixtures.ts";
@@ -30,7 +30,7 @@ function flag(name: string, fallback: number): number {
   const i = Deno.args.indexOf(name);
   return i >= 0 ? Number(Deno.args[i + 1]) : fallback;
 }
-const MINUTES = Math.min(flag("--minutes", 10), 11);
+const MINUTES = Math.min(flag("--minutes", 10), 10);
 const PHONES = Math.min(flag("--phones", 50), 200);
 const THINK_MS = flag("--think-ms", 3000);
 const EVERY_S = flag("--every", 5);
