@@ -14,8 +14,9 @@
  * heap flat.
  *
  * `deno run -A bench/memory_soak.ts [--minutes 10] [--phones 50] [--think-ms 3000]
- *   [--every 5] [--rows-scale 1] [--no-faults] [--out NAME]` (at most 10 minutes of load, about 12 in all). Raw samples:
- * bench/out/memory_soak.json; a per-minute table on stdout.
+ *   [--every 5] [--rows-scale 1] [--no-faults] [--out NAME]`: at most 10 minutes of
+ * load, about 12 in all. Raw samples: bench/out/<NAME>.json (default memory_soak);
+ * a per-minute table and the idle breakdown on stdout.
  */
 import { startCloud } from "../tests/cloud/_fixtures.ts";
 import { phonePatient } from "../tests/cloud/_fixtures.ts";
