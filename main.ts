@@ -120,9 +120,13 @@ function desktopWindow(): DesktopWindow | undefined {
   return ctor ? new ctor({ title: "Local Sync Hub", width: 1100, height: 760 }) : undefined;
 }
 
-async function main(): Promise<void> {
-  if (Deno.args[0] === "restore") return await runRestoreCommand(Deno.args.slice(1));
-  const cli = parseCli(Deno.args);
+/**
+ * Runs the hub with command-line `args` (default `Deno.args`); a bench-only entry
+ * (bench/_mem_hub.ts) calls it to measure the real program from inside.
+ */
+export async function main(args: string[] = Deno.args): Promise<void> {
+  if (args[0] === "restore") return await runRestoreCommand(args.slice(1));
+  const cli = parseCli(args);
   if (cli.help) {
     await Deno.stdout.write(new TextEncoder().encode(HELP));
     return;
@@ -171,10 +175,10 @@ async function main(): Promise<void> {
       await hub.backups.before("update");
       // Closes the admin server and releases the data folder (the new executable takes it).
       await hub.shutdown();
-      if (await launchAndConfirm(exe, Deno.args, 90_000)) Deno.exit(0);
+      if (await launchAndConfirm(exe, args, 90_000)) Deno.exit(0);
       logger.log("error", "update.unhealthy_rolling_back", {});
       await rollback(exe);
-      Deno.exit(await launchAndConfirm(exe, Deno.args, 90_000) ? 0 : 1);
+      Deno.exit(await launchAndConfirm(exe, args, 90_000) ? 0 : 1);
     },
   });
   try {

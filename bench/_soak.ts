@@ -18,7 +18,7 @@ import { freePort, spawnHeadlessHub } from "../tests/hub_process.ts";
 import { memoryOf } from "./_lan_proc.ts";
 
 /** A phone speaking HTTP from its own loopback address (node:http can pick it). */
-class SoakPhone {
+export class SoakPhone {
   readonly clientId = `soak-${crypto.randomUUID()}`;
   #agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   #key: CryptoKey | null = null;

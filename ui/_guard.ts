@@ -8,7 +8,8 @@
  *   is set up, by giving the passphrase (throttled like an unlock); its writes
  *   must carry a matching `Origin` and the `X-CSRF-Token` of its session;
  * - sessions are kept in memory only, so a cookie dies with the launch that
- *   issued it (docs/security.md).
+ *   issued it (docs/security.md); at most {@link MAX_BROWSER_SESSIONS} are kept,
+ *   the least recently used forgotten first, so weeks of sign-ins stay bounded.
  */
 import { timingSafeEqual } from "../core/mod.ts";
 
@@ -42,6 +43,24 @@ export const SESSION_COOKIE = "hub_admin";
 export const CSRF_HEADER = "x-csrf-token";
 
 const LAUNCH_CODE_TTL_MS = 10 * 60_000;
+
+/**
+ * Browser sessions kept at most; beyond it the least recently used one is
+ * forgotten (its tab is asked for the passphrase again). Every sign-in (a launch
+ * link, the desktop window's page without a session, the passphrase) makes a
+ * session and a launch lasts weeks, so without a bound the table only grows.
+ *
+ * @example
+ * ```ts
+ * import { AdminGuard, MAX_BROWSER_SESSIONS } from "./mod.ts";
+ *
+ * MAX_BROWSER_SESSIONS; // 64
+ * const guard = new AdminGuard();
+ * for (let i = 0; i < 1000; i++) guard.newSession();
+ * guard.browserSessionCount; // 64
+ * ```
+ */
+export const MAX_BROWSER_SESSIONS = 64;
 
 function random(): string {
   return crypto.getRandomValues(new Uint8Array(32)).toBase64({
@@ -86,6 +105,11 @@ export class AdminGuard {
     this.token = token;
   }
 
+  /** Browser sessions held (at most {@link MAX_BROWSER_SESSIONS}). */
+  get browserSessionCount(): number {
+    return this.#browserSessions.size;
+  }
+
   /** Sets the port the admin server listens on (Host/Origin checks use it). */
   setPort(port: number): void {
     this.#port = port;
@@ -122,6 +146,10 @@ export class AdminGuard {
   newSession(): { sid: string; csrf: string } {
     const sid = random();
     const csrf = random();
+    if (this.#browserSessions.size >= MAX_BROWSER_SESSIONS) {
+      // The Map is in last-use order (check() re-inserts): the first is the least recently used.
+      this.#browserSessions.delete(this.#browserSessions.keys().next().value as string);
+    }
     this.#browserSessions.set(sid, csrf);
     return { sid, csrf };
   }
@@ -147,6 +175,9 @@ export class AdminGuard {
     if (!sid || csrf === undefined) {
       return { ok: false, status: 401, error: "Unauthorized: open the admin page from the hub." };
     }
+    // Refresh its place: at the cap, the sessions in use are the last to be forgotten.
+    this.#browserSessions.delete(sid);
+    this.#browserSessions.set(sid, csrf);
     if (req.method !== "GET" && req.method !== "HEAD") {
       const origin = req.headers.get("origin");
       const host = req.headers.get("host");
