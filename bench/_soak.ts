@@ -93,6 +93,62 @@ export class SoakPhone {
   }
 }
 
+/** One round of {@link phoneRounds}: whether it went through, how long it took, the ids pushed. */
+export interface SoakRound {
+  ok: boolean;
+  ms: number;
+  ids: string[];
+  error?: string;
+}
+
+/**
+ * A soak phone's work: it catches up (pages until a pull brings nothing), then
+ * until `end`, after 0–2× `thinkMs`, does what the app does in a sync (handshake,
+ * pull, push of `rows` new patients from the pull's cursor) and keeps the pull's
+ * timestamp. `series` numbers the patients across phones.
+ */
+export async function phoneRounds(
+  p: SoakPhone,
+  pi: number,
+  o: {
+    end: number;
+    thinkMs: number;
+    rows: number;
+    series: { next: number };
+    onRound: (r: SoakRound) => void;
+  },
+): Promise<void> {
+  let cursor = 0;
+  for (let i = 0; i < 50; i++) {
+    const r = await p.call<{ timestamp: number; changes: object }>("query", "sync_pull", {
+      lastPulledAt: cursor,
+    });
+    if (r.timestamp === cursor || Object.keys(r.changes).length === 0) break;
+    cursor = r.timestamp;
+  }
+  while (Date.now() < o.end) {
+    await new Promise((r) => setTimeout(r, Math.random() * 2 * o.thinkMs));
+    if (Date.now() >= o.end) break;
+    const t0 = performance.now();
+    const rows = Array.from({ length: o.rows }, () => phonePatient(o.series.next++, 70 + pi));
+    const ids = rows.map((r) => r.id as string);
+    try {
+      await p.handshake();
+      const page = await p.call<{ timestamp: number }>("query", "sync_pull", {
+        lastPulledAt: cursor,
+      });
+      await p.call("command", "sync_push", {
+        lastPulledAt: cursor,
+        changes: { patients: { created: rows, updated: [], deleted: [] } },
+      });
+      cursor = page.timestamp;
+      o.onRound({ ok: true, ms: performance.now() - t0, ids });
+    } catch (err) {
+      o.onRound({ ok: false, ms: performance.now() - t0, ids, error: (err as Error).message });
+    }
+  }
+}
+
 function percentile(xs: number[], p: number): number {
   if (xs.length === 0) return NaN;
   const s = [...xs].sort((a, b) => a - b);
@@ -193,41 +249,20 @@ export async function soak(
         api("POST", "/api/cloud/sync").catch(() => {});
       }
     })();
-    let series = 0;
-    await Promise.all(phones.map(async (p, pi) => {
-      let cursor = 0;
-      for (let i = 0; i < 50; i++) {
-        const r = await p.call<{ timestamp: number; changes: object }>("query", "sync_pull", {
-          lastPulledAt: cursor,
-        });
-        if (r.timestamp === cursor || Object.keys(r.changes).length === 0) break;
-        cursor = r.timestamp;
-      }
-      while (Date.now() < end) {
-        await new Promise((r) => setTimeout(r, Math.random() * 2 * opts.thinkMs));
-        if (Date.now() >= end) break;
-        const t0 = performance.now();
-        const ids: string[] = [];
-        try {
-          await p.handshake();
-          const page = await p.call<{ timestamp: number }>("query", "sync_pull", {
-            lastPulledAt: cursor,
-          });
-          const rows = Array.from({ length: 1 + (pi % 3) }, () => phonePatient(series++, 70 + pi));
-          for (const r of rows) ids.push(r.id as string);
-          await p.call("command", "sync_push", {
-            lastPulledAt: cursor,
-            changes: { patients: { created: rows, updated: [], deleted: [] } },
-          });
-          for (const id of ids) acknowledged.add(id);
-          cursor = page.timestamp;
-          samples.push({ at: Date.now(), ms: performance.now() - t0, ok: true });
-        } catch (err) {
-          samples.push({ at: Date.now(), ms: performance.now() - t0, ok: false });
-          if (errors.length < 5) errors.push((err as Error).message.slice(0, 160));
-        }
-      }
-    }));
+    const series = { next: 0 };
+    await Promise.all(phones.map((p, pi) =>
+      phoneRounds(p, pi, {
+        end,
+        thinkMs: opts.thinkMs,
+        rows: 1 + (pi % 3),
+        series,
+        onRound: (r) => {
+          if (r.ok) { for (const id of r.ids) acknowledged.add(id); }
+          samples.push({ at: Date.now(), ms: r.ms, ok: r.ok });
+          if (r.error && errors.length < 5) errors.push(r.error.slice(0, 160));
+        },
+      })
+    ));
     stopFaults = true;
     say("soak: phones done; waiting for the cloud to heal");
     await faulter;

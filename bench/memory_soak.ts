@@ -19,10 +19,9 @@
  * a per-minute table and the idle breakdown on stdout.
  */
 import { startCloud } from "../tests/cloud/_fixtures.ts";
-import { phonePatient } from "../tests/cloud/_fixtures.ts";
 import type { Fault } from "../tests/cloud_double.ts";
 import { freePort, headlessArgs } from "../tests/hub_process.ts";
-import { SoakPhone } from "./_soak.ts";
+import { phoneRounds, SoakPhone } from "./_soak.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const MiB = 1048576;
@@ -182,41 +181,20 @@ try {
     const m = Math.round((Date.now() - started) / 60_000);
     say(`memory soak: minute ${m}, ${rounds.length} rounds`);
   }, 60_000);
-  let series = 0;
-  await Promise.all(phones.map(async (p, pi) => {
-    let cursor = 0;
-    for (let i = 0; i < 50; i++) {
-      const r = await p.call<{ timestamp: number; changes: object }>("query", "sync_pull", {
-        lastPulledAt: cursor,
-      });
-      if (r.timestamp === cursor || Object.keys(r.changes).length === 0) break;
-      cursor = r.timestamp;
-    }
-    while (Date.now() < end) {
-      await new Promise((r) => setTimeout(r, Math.random() * 2 * THINK_MS));
-      if (Date.now() >= end) break;
-      try {
-        await p.handshake();
-        const page = await p.call<{ timestamp: number }>("query", "sync_pull", {
-          lastPulledAt: cursor,
-        });
-        const rows = Array.from(
-          { length: (1 + (pi % 3)) * ROWS_SCALE },
-          () => phonePatient(series++, 70 + pi),
-        );
-        await p.call("command", "sync_push", {
-          lastPulledAt: cursor,
-          changes: { patients: { created: rows, updated: [], deleted: [] } },
-        });
-        cursor = page.timestamp;
-        pushedRows += rows.length;
-        rounds.push({ at: Date.now(), ok: true });
-      } catch (err) {
-        rounds.push({ at: Date.now(), ok: false });
-        if (errors.length < 5) errors.push((err as Error).message.slice(0, 160));
-      }
-    }
-  }));
+  const series = { next: 0 };
+  await Promise.all(phones.map((p, pi) =>
+    phoneRounds(p, pi, {
+      end,
+      thinkMs: THINK_MS,
+      rows: (1 + (pi % 3)) * ROWS_SCALE,
+      series,
+      onRound: (r) => {
+        if (r.ok) pushedRows += r.ids.length;
+        rounds.push({ at: Date.now(), ok: r.ok });
+        if (r.error && errors.length < 5) errors.push(r.error.slice(0, 160));
+      },
+    })
+  ));
   stop = true;
   clearInterval(progress);
   clearInterval(fileTimer);
