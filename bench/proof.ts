@@ -15,7 +15,7 @@
  * It records the phone's round p50/p99 and failures, the hub's peak memory,
  * whether it stayed up, and what the hub refused; then (full runs) fuzzes every
  * route (bench/_fuzz.ts), soaks 50 phones for 10 minutes against a flaky cloud
- * (bench/_soak.ts) and kills the hub 200 times (the crash tests), all in
+ * (bench/_soak.ts) and kills the hub 280 times (the crash tests), all in
  * bench/RESULTS.md under
  * "## Proof (issue 11)". `deno task proof [--quick] [--no-write]` (`PROOF_SECONDS=N`
  * sets the phase length);
@@ -34,10 +34,12 @@ const CAMPAIGNS = !QUICK && !Deno.args.includes("--attacks-only");
 const FUZZ_CASES = 20_000;
 /**
  * SIGKILLs: rotate-key, change-passphrase (tests/hub/crash_test.ts), relay cycles with phone
- * pushes (tests/cloud/crash_test.ts), procedure writes (tests/hub/procedure_crash_test.ts).
+ * pushes (tests/cloud/crash_test.ts), procedure writes (tests/hub/procedure_crash_test.ts),
+ * backups (tests/hub/backup_process_test.ts).
  */
-const KILLS = { rotate: 60, passphrase: 60, relay: 80, procedure: 40 };
-const TOTAL_KILLS = KILLS.rotate + KILLS.passphrase + KILLS.relay + KILLS.procedure;
+const KILLS = { rotate: 60, passphrase: 60, relay: 80, procedure: 40, backup: 40 };
+const TOTAL_KILLS = KILLS.rotate + KILLS.passphrase + KILLS.relay + KILLS.procedure +
+  KILLS.backup;
 /** The soak: 50 phones for 10 minutes with a flaky cloud (PROOF_SOAK_MINUTES shortens it). */
 const SOAK = {
   phones: 50,
@@ -172,6 +174,7 @@ async function killCampaign() {
       "tests/hub/crash_test.ts",
       "tests/cloud/crash_test.ts",
       "tests/hub/procedure_crash_test.ts",
+      "tests/hub/backup_process_test.ts",
     ],
     cwd: new URL("..", import.meta.url).pathname,
     env: {
@@ -180,6 +183,7 @@ async function killCampaign() {
       HUB_CRASH_RUNS: String(KILLS.rotate),
       HUB_CLOUD_CRASH_RUNS: String(KILLS.relay),
       PROOF_PROCEDURE_KILLS: String(KILLS.procedure),
+      HUB_BACKUP_KILLS: String(KILLS.backup),
     },
     stdout: "piped",
     stderr: "piped",
