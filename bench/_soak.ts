@@ -93,6 +93,25 @@ export class SoakPhone {
   }
 }
 
+/** Calls a running hub's admin API with its token (`{status, body}`; two minutes at most). */
+export function adminCaller(
+  hub: { admin: string; token: string },
+): (
+  method: string,
+  path: string,
+  body?: unknown,
+) => Promise<{ status: number; body: Record<string, unknown> }> {
+  return async (method, path, body) => {
+    const res = await fetch(hub.admin + path, {
+      method,
+      headers: { authorization: `Bearer ${hub.token}`, "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(120_000),
+    });
+    return { status: res.status, body: await res.json() };
+  };
+}
+
 /** One round of {@link phoneRounds}: whether it went through, how long it took, the ids pushed. */
 export interface SoakRound {
   ok: boolean;
@@ -189,15 +208,7 @@ export async function soak(
   await Deno.writeTextFile(`${dir}/passphrase`, "soak passphrase long enough");
   const lanPort = freePort();
   const hub = await spawnHeadlessHub(dir, lanPort, "warn");
-  const api = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(hub.admin + path, {
-      method,
-      headers: { authorization: `Bearer ${hub.token}`, "content-type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(120_000),
-    });
-    return { status: res.status, body: await res.json() };
-  };
+  const api = adminCaller(hub);
   const phones: SoakPhone[] = [];
   let stopFaults = false;
   let faultsInjected = 0;

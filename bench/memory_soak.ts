@@ -21,7 +21,7 @@
 import { startCloud } from "../tests/cloud/_fixtures.ts";
 import type { Fault } from "../tests/cloud_double.ts";
 import { freePort, headlessArgs } from "../tests/hub_process.ts";
-import { phoneRounds, SoakPhone } from "./_soak.ts";
+import { adminCaller, phoneRounds, SoakPhone } from "./_soak.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const MiB = 1048576;
@@ -119,15 +119,7 @@ await Deno.mkdir(`${ROOT}bench/out`, { recursive: true });
 const samplesPath = `${dir}/samples.jsonl`;
 const lanPort = freePort();
 const hub = await spawnHub(dir, lanPort, samplesPath);
-const api = async (method: string, path: string, body?: unknown) => {
-  const res = await fetch(hub.admin + path, {
-    method,
-    headers: { authorization: `Bearer ${hub.token}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(120_000),
-  });
-  return { status: res.status, body: await res.json() };
-};
+const api = adminCaller(hub);
 const phones: SoakPhone[] = [];
 const rounds: { at: number; ok: boolean }[] = [];
 const files: { at: number; db: number; wal: number }[] = [];
