@@ -6,7 +6,7 @@
 import bcrypt from "bcryptjs";
 import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
 import { HubError } from "../core/mod.ts";
-import { type PermissionRow, type Store } from "../store/mod.ts";
+import { type PermissionFlag, type PermissionRow, type Store } from "../store/mod.ts";
 
 /**
  * Token lifetime.
@@ -29,19 +29,8 @@ export interface AuthInfo {
   permissions: PermissionRow;
 }
 
-/** The permission flags a procedure can require. */
-export type PermissionFlag =
-  | "can_register_patients"
-  | "can_view_history"
-  | "can_edit_records"
-  | "can_delete_records"
-  | "is_clinic_admin"
-  | "can_edit_other_provider_event"
-  | "can_download_patient_reports"
-  | "can_prescribe_medications"
-  | "can_dispense_medications"
-  | "can_delete_patient_visits"
-  | "can_delete_patient_records";
+/** The permission flags a procedure can require (the store's list). */
+export type { PermissionFlag };
 
 function unauthorised(message: string): HubError {
   return new HubError("unauthorized", 401, message);

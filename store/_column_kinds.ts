@@ -8,6 +8,8 @@
  * WatermelonDB stores). A column name means the same thing in every table.
  */
 
+import { PERMISSION_FLAGS } from "./_people.ts";
+
 /**
  * Columns the phone's schema declares `boolean` (stored 0/1 here).
  *
@@ -27,17 +29,7 @@ export const BOOLEAN_COLUMNS: ReadonlySet<string> = new Set([
   "is_walk_in",
   "boolean_value",
   "value_boolean",
-  "can_register_patients",
-  "can_view_history",
-  "can_edit_records",
-  "can_delete_records",
-  "is_clinic_admin",
-  "can_edit_other_provider_event",
-  "can_download_patient_reports",
-  "can_prescribe_medications",
-  "can_dispense_medications",
-  "can_delete_patient_visits",
-  "can_delete_patient_records",
+  ...PERMISSION_FLAGS,
   "can_perform_labs",
   "can_perform_imaging",
   "is_controlled",

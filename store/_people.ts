@@ -83,7 +83,18 @@ export function permissionRow(
   ).get(userId, clinicId) as PermissionRow | undefined;
 }
 
-const FLAG_COLUMNS: ReadonlySet<string> = new Set([
+/**
+ * The permission flags of a `user_clinic_permissions` row: the one list the
+ * permission checks (server/_auth.ts) and the flag columns read here come from.
+ *
+ * @example
+ * ```ts
+ * import { PERMISSION_FLAGS } from "./mod.ts";
+ *
+ * PERMISSION_FLAGS.includes("can_view_history"); // true
+ * ```
+ */
+export const PERMISSION_FLAGS = [
   "can_register_patients",
   "can_view_history",
   "can_edit_records",
@@ -95,7 +106,12 @@ const FLAG_COLUMNS: ReadonlySet<string> = new Set([
   "can_dispense_medications",
   "can_delete_patient_visits",
   "can_delete_patient_records",
-]);
+] as const;
+
+/** One of {@link PERMISSION_FLAGS}. */
+export type PermissionFlag = typeof PERMISSION_FLAGS[number];
+
+const FLAG_COLUMNS: ReadonlySet<string> = new Set(PERMISSION_FLAGS);
 
 /**
  * The clinics where the user holds `flag` in a live permission row.

@@ -60,7 +60,8 @@ export type { PushGuard, PushOptions, PushResult } from "./_push.ts";
 export type { ApplyCounts } from "./_apply.ts";
 export type { DeviceRecord } from "./_devices.ts";
 export type { ConflictRecord } from "./_conflicts.ts";
-export type { LoginUser, PermissionRow } from "./_people.ts";
+export type { LoginUser, PermissionFlag, PermissionRow } from "./_people.ts";
+export { PERMISSION_FLAGS } from "./_people.ts";
 export {
   CLOUD_WATERMARK_KEY,
   type CloudChange,
