@@ -28,17 +28,8 @@ export interface FuzzOutcome {
   why?: string;
 }
 
-/** A small deterministic PRNG (mulberry32). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The benches' small deterministic PRNG (mulberry32), seeded per fuzz run. */
+export { rng as prng } from "./_lan_rows.ts";
 
 const LOW_ORDER = [
   "00".repeat(32),
