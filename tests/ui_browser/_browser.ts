@@ -114,6 +114,17 @@ export async function startUiHub(
   return { hub, admin, dataDir, close, [Symbol.asyncDispose]: close };
 }
 
+/** On the first-run screen: sets `passphrase`, skips the cloud, and waits for the dashboard. */
+export async function completeFirstRun(page: Page, passphrase: string): Promise<void> {
+  await page.getByLabel("Passphrase", { exact: true }).fill(passphrase);
+  await page.getByLabel("Passphrase again").fill(passphrase);
+  await page.getByLabel(/I understand/).check();
+  await page.getByRole("button", { name: "Set up the hub" }).click();
+  await page.getByRole("button", { name: "Skip for now" }).click();
+  await page.getByTestId("firstrun-done").click();
+  await page.getByTestId("dashboard").waitFor();
+}
+
 /** Opens the admin page with a fresh launch code (as main.ts's private file does). */
 export async function openAdmin(page: Page, admin: AdminServer): Promise<void> {
   await page.goto(`${admin.url}/launch?code=${admin.guard.newLaunchCode()}`);

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { freePort, ROOT } from "../_helpers.ts";
-import { browserTest, launchBrowser, screenshot } from "./_browser.ts";
+import { browserTest, completeFirstRun, launchBrowser, screenshot } from "./_browser.ts";
 
 const PASSPHRASE = "correct horse battery staple";
 const LAUNCH = /Admin page: (http:\/\/127\.0\.0\.1:\d+\/launch\?code=[A-Za-z0-9_-]+)/;
@@ -62,13 +62,7 @@ Deno.test({
       const { page } = browser;
       await page.goto(hub.launch);
       await page.getByRole("heading", { name: "Set up this hub" }).waitFor();
-      await page.getByLabel("Passphrase", { exact: true }).fill(PASSPHRASE);
-      await page.getByLabel("Passphrase again").fill(PASSPHRASE);
-      await page.getByLabel(/I understand/).check();
-      await page.getByRole("button", { name: "Set up the hub" }).click();
-      await page.getByRole("button", { name: "Skip for now" }).click();
-      await page.getByTestId("firstrun-done").click();
-      await page.getByTestId("dashboard").waitFor();
+      await completeFirstRun(page, PASSPHRASE);
       const address = new URL(page.url()).origin;
 
       await hub.stop();

@@ -10,6 +10,7 @@ import type { Page } from "playwright-core";
 import type { Updater, UpdateStatus } from "../../update/mod.ts";
 import {
   browserTest,
+  completeFirstRun,
   launchBrowser,
   openAdmin,
   screenshot,
@@ -23,13 +24,7 @@ const PASSPHRASE = "correct horse battery staple";
 /** Sets the hub up through the page (mouse), skipping the cloud, ending on the dashboard. */
 async function setUpThroughPage(page: Page, h: UiHub): Promise<void> {
   await openAdmin(page, h.admin);
-  await page.getByLabel("Passphrase", { exact: true }).fill(PASSPHRASE);
-  await page.getByLabel("Passphrase again").fill(PASSPHRASE);
-  await page.getByLabel(/I understand/).check();
-  await page.getByRole("button", { name: "Set up the hub" }).click();
-  await page.getByRole("button", { name: "Skip for now" }).click();
-  await page.getByTestId("firstrun-done").click();
-  await page.getByTestId("dashboard").waitFor();
+  await completeFirstRun(page, PASSPHRASE);
 }
 
 Deno.test({
