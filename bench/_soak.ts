@@ -112,6 +112,26 @@ export function adminCaller(
   };
 }
 
+/**
+ * Registers the hub with the cloud double and waits (up to a minute) for its
+ * first good cycle: the phones' users come from the cloud.
+ */
+export async function linkToCloud(
+  api: ReturnType<typeof adminCaller>,
+  cloud: { url: string; apiKey: string },
+): Promise<void> {
+  const reg = await api("POST", "/api/cloud/register", {
+    url: cloud.url,
+    apiKey: cloud.apiKey,
+    allowInsecure: true,
+  });
+  if (reg.status !== 200) throw new Error(`register: ${JSON.stringify(reg.body)}`);
+  for (let i = 0; i < 120; i++) {
+    if ((await api("GET", "/api/cloud/health")).body.lastSuccessAt) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
 /** One round of {@link phoneRounds}: whether it went through, how long it took, the ids pushed. */
 export interface SoakRound {
   ok: boolean;
@@ -217,18 +237,7 @@ export async function soak(
   const acknowledged = new Set<string>();
   const errors: string[] = [];
   try {
-    const reg = await api("POST", "/api/cloud/register", {
-      url: cloud.url,
-      apiKey: cloud.apiKey,
-      allowInsecure: true,
-    });
-    if (reg.status !== 200) throw new Error(`register: ${JSON.stringify(reg.body)}`);
-    // The users come from the cloud: wait for the first cycle.
-    for (let i = 0; i < 120; i++) {
-      const h = await api("GET", "/api/cloud/health");
-      if (h.body.lastSuccessAt) break;
-      await new Promise((r) => setTimeout(r, 500));
-    }
+    await linkToCloud(api, cloud);
     for (let i = 0; i < opts.phones; i++) {
       const p = new SoakPhone(lanPort, `127.0.${4 + Math.floor(i / 200)}.${(i % 200) + 1}`);
       await p.handshake();

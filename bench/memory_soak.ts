@@ -21,7 +21,7 @@
 import { startCloud } from "../tests/cloud/_fixtures.ts";
 import type { Fault } from "../tests/cloud_double.ts";
 import { freePort, headlessArgs } from "../tests/hub_process.ts";
-import { adminCaller, phoneRounds, SoakPhone } from "./_soak.ts";
+import { adminCaller, linkToCloud, phoneRounds, SoakPhone } from "./_soak.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const MiB = 1048576;
@@ -128,16 +128,7 @@ let pushedRows = 0;
 let stop = false;
 let started = 0;
 try {
-  const reg = await api("POST", "/api/cloud/register", {
-    url: cloud.url,
-    apiKey: cloud.apiKey,
-    allowInsecure: true,
-  });
-  if (reg.status !== 200) throw new Error(`register: ${JSON.stringify(reg.body)}`);
-  for (let i = 0; i < 120; i++) {
-    if ((await api("GET", "/api/cloud/health")).body.lastSuccessAt) break;
-    await new Promise((r) => setTimeout(r, 500));
-  }
+  await linkToCloud(api, cloud);
   for (let i = 0; i < PHONES; i++) {
     const p = new SoakPhone(lanPort, `127.0.${4 + Math.floor(i / 200)}.${(i % 200) + 1}`);
     await p.handshake();
